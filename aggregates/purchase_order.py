@@ -1,0 +1,268 @@
+"""The PurchaseOrder aggregate: intent methods in the domain's language.
+
+Public methods check the transition table and the invariants, then trigger
+one event each (`@event("PastTense")`); the event methods only change state,
+so replaying history never re-runs a check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from aggregates.errors import IllegalTransition, InvariantViolated, Violation
+from aggregates.money import format_amount, parse_amount
+from aggregates.transitions import TRANSITIONS, Status
+
+TITLE_MAX = 200
+MAX_LINES = 100
+MAX_QUANTITY = 10_000
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    description: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "description": self.description,
+            "quantity": self.quantity,
+            "unit_price": format_amount(self.unit_price),
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Line:
+        return cls(
+            sku=data["sku"],
+            description=data["description"],
+            quantity=int(data["quantity"]),
+            unit_price=Decimal(data["unit_price"]),
+        )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The editable content of a PO, as a requester writes it."""
+
+    title: str
+    supplier_id: str
+    currency: str
+    needed_by: date
+    lines: tuple[Line, ...]
+
+    def as_data(self) -> dict[str, Any]:
+        """Primitive form stored in events (JSON-friendly, exact money)."""
+        return {
+            "title": self.title,
+            "supplier_id": self.supplier_id,
+            "currency": self.currency,
+            "needed_by": self.needed_by.isoformat(),
+            "lines": [line.as_data() for line in self.lines],
+        }
+
+    def violations(self) -> list[Violation]:
+        """Every broken content rule, each addressed by JSON Pointer."""
+        found = []
+        if not 1 <= len(self.title) <= TITLE_MAX:
+            found.append(Violation("/title", f"must be 1-{TITLE_MAX} characters", "length"))
+        if not CURRENCY_PATTERN.match(self.currency):
+            found.append(Violation("/currency", "must be 3 upper-case letters", "pattern"))
+        if not 1 <= len(self.lines) <= MAX_LINES:
+            found.append(Violation("/lines", f"must hold 1-{MAX_LINES} lines", "length"))
+        for i, line in enumerate(self.lines):
+            found += _line_violations(f"/lines/{i}", line)
+        return found
+
+
+def _line_violations(pointer: str, line: Line) -> list[Violation]:
+    found = []
+    if not 1 <= line.quantity <= MAX_QUANTITY:
+        found.append(Violation(f"{pointer}/quantity", f"must be 1-{MAX_QUANTITY}", "range"))
+    if parse_amount(str(line.unit_price)) is None or line.unit_price <= 0:
+        found.append(
+            Violation(f"{pointer}/unit_price", "must be a positive amount with at most 2 decimals", "range")
+        )
+    return found
+
+
+def check_draft(draft: Draft) -> None:
+    """Raise InvariantViolated listing every broken content rule at once."""
+    violations = draft.violations()
+    if violations:
+        raise InvariantViolated(violations)
+
+
+class PurchaseOrder(Aggregate):
+    """A purchase order of one org, from draft to received."""
+
+    @classmethod
+    def draft(cls, *, org: str, requester: str, department: str | None, content: Draft) -> PurchaseOrder:
+        check_draft(content)
+        return cls(org=org, requester=requester, department=department, **content.as_data())
+
+    @event("Created")
+    def __init__(self, org, requester, department, title, supplier_id, currency, needed_by, lines):
+        self.org = org
+        self.requester = requester
+        self.department = department
+        self.status = Status.DRAFT.value
+        self.rejection_reason: str | None = None
+        self.cancellation_reason: str | None = None
+        self.supplier_reference: str | None = None
+        self.operation_id: UUID | None = None
+        self.placement_failure: str | None = None
+        self.tracking_number: str | None = None
+        self._set_content(title, supplier_id, currency, needed_by, lines)
+
+    # --- derived state ---------------------------------------------------
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        return tuple(Line.from_data(d) for d in self._lines)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def needed_by(self) -> date:
+        return date.fromisoformat(self._needed_by)
+
+    # --- invariants ------------------------------------------------------
+
+    def check_transition(self, command: str) -> None:
+        if self.status not in TRANSITIONS[command].sources:
+            raise IllegalTransition(command=command, current_status=self.status)
+
+    def check_needed_by_not_past(self) -> None:
+        today = datetime.now(timezone.utc).date()
+        if self.needed_by < today:
+            raise InvariantViolated(
+                [Violation("/needed_by", f"{self.needed_by} is in the past; revise it first", "past-date")]
+            )
+
+    # --- intents ---------------------------------------------------------
+
+    def revise(self, content: Draft) -> None:
+        self.check_transition("revise")
+        check_draft(content)
+        self._revised(**content.as_data())
+
+    def submit(self) -> None:
+        self.check_transition("submit")
+        self.check_needed_by_not_past()
+        self._submitted()
+
+    def approve(self) -> None:
+        self.check_transition("approve")
+        self._approved()
+
+    def reject(self, reason: str) -> None:
+        self.check_transition("reject")
+        self._rejected(reason=reason)
+
+    def reopen(self) -> None:
+        self.check_transition("reopen")
+        self._reopened()
+
+    def cancel(self, reason: str) -> None:
+        self.check_transition("cancel")
+        self._cancelled(reason=reason)
+
+    def place(self, operation_id: UUID) -> None:
+        self.check_transition("place")
+        self._placement_requested(operation_id=operation_id)
+
+    def receive(self) -> None:
+        self.check_transition("receive")
+        self._received()
+
+    def confirm_placement(self, supplier_reference: str) -> None:
+        self.check_transition("confirm_placement")
+        self._placed(supplier_reference=supplier_reference)
+
+    def fail_placement(self, reason: str) -> None:
+        self.check_transition("fail_placement")
+        self._placement_failed(reason=reason)
+
+    def record_shipment(self, supplier_reference: str, tracking_number: str) -> None:
+        self.check_transition("record_shipment")
+        self._shipped(supplier_reference=supplier_reference, tracking_number=tracking_number)
+
+    # --- events: state changes only --------------------------------------
+
+    def _set_content(self, title, supplier_id, currency, needed_by, lines) -> None:
+        self.title = title
+        self.supplier_id = supplier_id
+        self.currency = currency
+        self._needed_by = needed_by
+        self._lines = list(lines)
+
+    @event("Revised")
+    def _revised(self, title, supplier_id, currency, needed_by, lines):
+        self._set_content(title, supplier_id, currency, needed_by, lines)
+
+    @event("Submitted")
+    def _submitted(self):
+        self.status = Status.SUBMITTED.value
+
+    @event("Approved")
+    def _approved(self):
+        self.status = Status.APPROVED.value
+
+    @event("Rejected")
+    def _rejected(self, reason):
+        self.status = Status.REJECTED.value
+        self.rejection_reason = reason
+
+    @event("Reopened")
+    def _reopened(self):
+        self.status = Status.DRAFT.value
+        self.rejection_reason = None
+        self.cancellation_reason = None
+
+    @event("Cancelled")
+    def _cancelled(self, reason):
+        self.status = Status.CANCELLED.value
+        self.cancellation_reason = reason
+
+    @event("PlacementRequested")
+    def _placement_requested(self, operation_id):
+        self.status = Status.PLACING.value
+        self.operation_id = operation_id
+        self.placement_failure = None
+
+    @event("Placed")
+    def _placed(self, supplier_reference):
+        self.status = Status.PLACED.value
+        self.supplier_reference = supplier_reference
+
+    @event("PlacementFailed")
+    def _placement_failed(self, reason):
+        self.status = Status.PLACEMENT_FAILED.value
+        self.placement_failure = reason
+
+    @event("Shipped")
+    def _shipped(self, supplier_reference, tracking_number):
+        self.status = Status.PLACED.value
+        self.supplier_reference = supplier_reference
+        self.tracking_number = tracking_number
+
+    @event("Received")
+    def _received(self):
+        self.status = Status.RECEIVED.value
