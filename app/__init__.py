@@ -1,0 +1,74 @@
+"""Procura: the composition root.
+
+`create_app` is the only place that builds the event store, the services and
+the Flask application; nothing is built at import time, so every process
+(gunicorn worker, CLI, test) gets its own connections.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, g, request
+
+from app.application import Procura
+from app.commands import CommandService, _dependency
+from app.config import Settings, load_settings
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass
+class Services:
+    """What the HTTP layer and the CLI use, built once per process."""
+
+    settings: Settings
+    app: Procura
+    commands: CommandService
+
+    def check_database(self) -> None:
+        """Raise DependencyUnavailable unless the event store answers."""
+        with _dependency("database"):
+            self.app.head_position()
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    settings = settings or load_settings()
+    procura = Procura(settings)
+    return Services(settings=settings, app=procura, commands=CommandService(procura))
+
+
+def _identify_request() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+    correlation = request.headers.get("X-Correlation-Id", "")
+    g.correlation_id = correlation if _SAFE_ID.match(correlation) else g.request_id
+
+
+def _stamp_request_id(response):
+    response.headers["X-Request-Id"] = g.get("request_id") or str(uuid.uuid4())
+    return response
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the Procura WSGI application (tests may pass their own services)."""
+    from app.http import access, meta, operations, purchase_orders
+    from app.http.problems import problem_response
+    from app.http.requests import MAX_BODY_BYTES
+
+    flask_app = Flask("procura")
+    flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    flask_app.json.sort_keys = False
+    flask_app.extensions["procura"] = services or build_services(settings)
+    flask_app.before_request(_identify_request)
+    flask_app.before_request(access.authenticate_request)
+    flask_app.after_request(_stamp_request_id)
+    flask_app.register_error_handler(Exception, problem_response)
+    for blueprint in (purchase_orders.bp, operations.bp, meta.bp):
+        flask_app.register_blueprint(blueprint)
+    return flask_app

@@ -1,0 +1,128 @@
+"""The `procura` command line (CONTRACT.md section 9)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta, timezone
+
+import click
+
+from app.config import ConfigError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ConfigError as error:
+        click.echo(f"procura: configuration error: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """Procura: event-sourced purchase orders."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=None, type=int, help="gunicorn worker processes (PostgreSQL only)")
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the HTTP API with gunicorn."""
+    from app.serving import serve as run_server
+
+    run_server(_settings(), host=host, port=port, workers=workers, threads=threads)
+
+
+@main.command()
+@click.option("--sub", required=True)
+@click.option("--org", required=True)
+@click.option("--roles", required=True, help="comma-separated, e.g. requester,approver")
+@click.option("--department", default=None)
+@click.option("--approval-limit", default=None)
+@click.option("--ttl-hours", default=12, show_default=True, type=int)
+def token(sub, org, roles, department, approval_limit, ttl_hours) -> None:
+    """Print a signed token (and nothing else) for local use."""
+    from aggregates.policy import ROLES
+    from app.http.auth import mint_token
+
+    names = [r.strip() for r in roles.split(",") if r.strip()]
+    unknown = set(names) - ROLES
+    if unknown or not names:
+        raise click.BadParameter(f"roles must be among {', '.join(sorted(ROLES))}", param_hint="--roles")
+    click.echo(mint_token(_settings().jwt_secret, sub=sub, org=org, roles=names, department=department,
+                          approval_limit=approval_limit, ttl=timedelta(hours=ttl_hours)))
+
+
+@main.command("seed-demo")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True)
+def seed_demo(base_url: str) -> None:
+    """Create demo users' POs (idempotent) and print curl examples."""
+    from app import build_services
+    from app.demo import seed, tokens
+
+    settings = _settings()
+    services = build_services(settings)
+    try:
+        ids = seed(services)
+    finally:
+        services.close()
+    click.echo(_curl_examples(base_url, tokens(settings.jwt_secret), ids))
+
+
+def _curl_examples(base: str, tok: dict[str, str], ids: list[str]) -> str:
+    body = ('{"title":"Monitors","supplier_id":"acme","currency":"EUR","needed_by":"2030-01-31",'
+            '"lines":[{"sku":"MON-27","description":"27-inch monitor","quantity":4,"unit_price":"289.00"}]}')
+    return f"""
+Procura demo data is ready (org acme-corp). Tokens are valid for 12 hours.
+
+  export ALICE={tok['alice']}   # requester, engineering
+  export BOB={tok['bob']}   # approver, engineering, limit 5000.00
+  export CAROL={tok['carol']}   # buyer
+  export ERIN={tok['erin']}   # auditor
+
+Read a PO (ETag is its version):
+  curl -i {base}/purchase-orders/{ids[0]} -H "Authorization: Bearer $ALICE"
+
+Create a PO (retrying with the same Idempotency-Key replays the first answer):
+  curl -i -X POST {base}/purchase-orders -H "Authorization: Bearer $ALICE" \\
+       -H "Content-Type: application/json" -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
+       -d '{body}'
+
+Submit it (If-Match is the version you last saw):
+  curl -i -X POST {base}/purchase-orders/{ids[0]}/submit -H "Authorization: Bearer $ALICE" \\
+       -H "Idempotency-Key: submit-{ids[0][:8]}" -H 'If-Match: "1"'
+
+Approve the submitted oscilloscope (7800.00 is above Bob's limit: 403 approval-limit-exceeded):
+  curl -i -X POST {base}/purchase-orders/{ids[2]}/approve -H "Authorization: Bearer $BOB" \\
+       -H "Idempotency-Key: approve-{ids[2][:8]}" -H 'If-Match: "2"'
+
+Place the approved desks (202 and an operation to poll):
+  curl -i -X POST {base}/purchase-orders/{ids[1]}/place -H "Authorization: Bearer $CAROL" \\
+       -H "Idempotency-Key: place-{ids[1][:8]}" -H 'If-Match: "3"'
+
+Its history, with who did what under which key:
+  curl -s {base}/purchase-orders/{ids[1]}/history -H "Authorization: Bearer $ERIN"
+
+Every error is problem+json; GET its `type` (e.g. {base}/problems/version-conflict) for an explanation.
+"""
+
+
+@main.command("purge-commands")
+@click.option("--older-than-hours", type=int, default=None,
+              help="default: PROCURA_IDEMPOTENCY_TTL_HOURS (at least 24)")
+def purge_commands(older_than_hours: int | None) -> None:
+    """Delete idempotency records past their retention."""
+    from app import build_services
+
+    settings = _settings()
+    hours = max(older_than_hours or settings.idempotency_ttl_hours, settings.idempotency_ttl_hours)
+    services = build_services(settings)
+    try:
+        cutoff = datetime.now(timezone.utc) - timedelta(hours=hours)
+        removed = services.app.recorder.purge_commands(cutoff)
+    finally:
+        services.close()
+    click.echo(f"purged {removed} command records older than {hours} h")
+

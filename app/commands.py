@@ -1,0 +1,271 @@
+"""The command service: every write goes through `CommandService.execute`.
+
+Steps (DESIGN.md): idempotency gate, load, authorize, precondition,
+transition, then one save that writes the events and the command record in
+one transaction. Refusals that come from the domain or from stored state are
+recorded too, so a retry gets the same answer; nothing else is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, OperationalError, InterfaceError
+
+from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
+from aggregates.operation import Operation
+from aggregates.policy import Principal, allowed_actions, authorize, can_read_history, can_see
+from aggregates.purchase_order import Draft, PurchaseOrder
+from aggregates.transitions import CREATE
+from app.application import Procura
+from app.errors import (
+    DependencyUnavailable,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    PreconditionRequired,
+    VersionConflict,
+)
+from app.idempotency import InFlightKeys
+from app.metadata import EventMetadata, metadata_of, recording_as, rfc3339
+from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+
+#: Refusals a retry with the same key must see again: they are recorded.
+RECORDED_REFUSALS = (Refusal, IllegalTransition, InvariantViolated, VersionConflict)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One client intent, parsed and authenticated, ready to execute."""
+
+    principal: Principal
+    action: str
+    key: str
+    fingerprint: str
+    request_id: str
+    correlation_id: str
+    po_id: UUID | None = None
+    if_match: int | None = None
+    content: Draft | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response as recorded: replayed byte for byte on a retry."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    event_position: int | None = None
+    replayed: bool = False
+
+
+class Renderer(Protocol):
+    """How the edge turns outcomes into replies (the service stores them)."""
+
+    def accepted(self, command: Command, po: PurchaseOrder, operation: Operation | None) -> Reply: ...
+
+    def refused(self, command: Command, error: Exception) -> Reply: ...
+
+
+def _place(command: Command, po: PurchaseOrder) -> Operation:
+    operation = Operation(org=po.org, kind="place", purchase_order_id=po.id)
+    po.place(operation.id)
+    return operation
+
+
+#: What each command does to a loaded PO. Place also starts an Operation,
+#: which is returned so it is saved in the same transaction.
+INTENTS: dict[str, Callable[[Command, PurchaseOrder], Operation | None]] = {
+    "revise": lambda c, po: po.revise(c.content),
+    "submit": lambda c, po: po.submit(),
+    "approve": lambda c, po: po.approve(),
+    "reject": lambda c, po: po.reject(c.reason),
+    "reopen": lambda c, po: po.reopen(),
+    "cancel": lambda c, po: po.cancel(c.reason),
+    "receive": lambda c, po: po.receive(),
+    "place": _place,
+}
+
+
+def _refuse(refusal: Refusal | None, what: str = "purchase order") -> None:
+    if refusal is None:
+        return
+    if refusal.slug == "not-found":
+        raise NotFound(what)
+    raise refusal
+
+
+@dataclass
+class CommandService:
+    app: Procura
+    in_flight: InFlightKeys = field(default_factory=InFlightKeys)
+
+    # --- writes ------------------------------------------------------------
+
+    def execute(self, command: Command, render: Renderer) -> Reply:
+        """Run `command` at most once per (org, user, key); see module doc."""
+        who = command.principal
+        scope = (who.org, who.sub, command.key)
+        with _dependency("database"):
+            stored = self._recorded_reply(command)
+            if stored is not None:
+                return stored
+            if not self.in_flight.claim(scope):
+                raise IdempotencyKeyInFlight()
+            try:
+                metadata = EventMetadata(who.sub, command.key, command.correlation_id, command.request_id)
+                with recording_as(metadata):
+                    return self._run(command, render)
+            finally:
+                self.in_flight.release(scope)
+
+    def _run(self, command: Command, render: Renderer) -> Reply:
+        try:
+            po, operation = self._decide(command)
+        except RECORDED_REFUSALS as error:
+            return self._save(command, render.refused(command, error))
+        try:
+            return self._save(command, render.accepted(command, po, operation), po, operation)
+        except IntegrityError:
+            # Another command appended the same version first: a lost race.
+            conflict = self._lost_race(command)
+            return self._save(command, render.refused(command, conflict))
+
+    def _decide(self, command: Command) -> tuple[PurchaseOrder, Operation | None]:
+        who = command.principal
+        if command.action == CREATE:
+            _refuse(authorize(who, CREATE))
+            po = PurchaseOrder.draft(
+                org=who.org, requester=who.sub, department=who.department, content=command.content
+            )
+            return po, None
+        po = self._load(who, command.po_id)
+        _refuse(authorize(who, command.action, po))
+        self._check_version(command, po)
+        try:
+            return po, INTENTS[command.action](command, po)
+        except IllegalTransition as error:
+            error.current_version = po.version
+            error.allowed_actions = allowed_actions(who, po)
+            raise
+
+    def _save(self, command: Command, reply: Reply, *aggregates) -> Reply:
+        """Save `aggregates` (if any) and the command record in one transaction.
+
+        Raises IntegrityError when the events lost a race on their version.
+        """
+        record = CommandRecord(
+            org=command.principal.org,
+            principal=command.principal.sub,
+            key=command.key,
+            fingerprint=command.fingerprint,
+            status=reply.status,
+            headers=reply.headers,
+            body=reply.body,
+            created_at=datetime.now(timezone.utc),
+        )
+        try:
+            recordings = self.app.save(*(a for a in aggregates if a is not None), command=record)
+        except CommandAlreadyRecorded:
+            # A duplicate in another process won: answer what it recorded.
+            return self._recorded_reply(command)
+        position = max((r.notification.id for r in recordings), default=None)
+        return Reply(reply.status, reply.headers, reply.body, position)
+
+    def _lost_race(self, command: Command) -> VersionConflict:
+        po = self._load(command.principal, command.po_id)
+        return self._conflict(command.principal, po, command.if_match)
+
+    def _recorded_reply(self, command: Command) -> Reply | None:
+        who = command.principal
+        record = self.app.recorder.select_command(who.org, who.sub, command.key)
+        if record is None:
+            return None
+        if record.fingerprint != command.fingerprint:
+            raise IdempotencyKeyReused()
+        return Reply(record.status, dict(record.headers), record.body, record.event_position, replayed=True)
+
+    def _check_version(self, command: Command, po: PurchaseOrder) -> None:
+        if command.if_match is None:
+            raise PreconditionRequired(current_version=po.version)
+        if command.if_match != po.version:
+            raise self._conflict(command.principal, po, command.if_match)
+
+    def _conflict(self, who: Principal, po: PurchaseOrder, expected: int) -> VersionConflict:
+        newer = self.app.stored_events(po.id, after=expected) if expected < po.version else ()
+        return VersionConflict(
+            expected_version=expected,
+            current_version=po.version,
+            current_status=po.status,
+            allowed_actions=allowed_actions(who, po),
+            changes_since=[change_summary(e) for e in newer],
+        )
+
+    # --- reads -------------------------------------------------------------
+
+    def _load(self, who: Principal, po_id: UUID, version: int | None = None) -> PurchaseOrder:
+        po = self.app.purchase_order(po_id, version)
+        if po is None or not can_see(who, po):
+            raise NotFound()
+        return po
+
+    def purchase_order(self, who: Principal, po_id: UUID, version: int | None = None) -> PurchaseOrder:
+        """The PO (as at `version`) if `who` may see it; NotFound otherwise."""
+        with _dependency("database"):
+            current = self._load(who, po_id)
+            if version is None or version == current.version:
+                return current
+            if not 1 <= version < current.version:
+                raise NotFound("version of this purchase order")
+            return self._load(who, po_id, version)
+
+    def history(self, who: Principal, po_id: UUID) -> tuple[PurchaseOrder, list]:
+        """The PO and its events, oldest first, for auditors, admins and its requester."""
+        with _dependency("database"):
+            po = self._load(who, po_id)
+            if not can_read_history(who, po):
+                raise Refusal(
+                    "forbidden", "Only auditors, admins and the requester may read the history.",
+                    {"required": ["auditor", "admin", "requester (own purchase orders)"]},
+                )
+            return po, list(self.app.stored_events(po_id))
+
+    def operation(self, who: Principal, op_id: UUID) -> Operation:
+        """The operation if `who` may see its PO; NotFound otherwise."""
+        with _dependency("database"):
+            operation = self.app.operation(op_id)
+            po = operation and self.app.purchase_order(operation.purchase_order_id)
+            if po is None or not can_see(who, po):
+                raise NotFound("operation")
+            return operation
+
+
+def change_summary(domain_event) -> dict:
+    """What `changes_since` says about one event."""
+    meta = metadata_of(domain_event)
+    return {
+        "version": domain_event.originator_version,
+        "type": type(domain_event).__name__,
+        "occurred_at": rfc3339(domain_event.timestamp),
+        "actor": meta.get("actor"),
+    }
+
+
+class _dependency:
+    """Turns a lost database connection into DependencyUnavailable."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, (OperationalError, InterfaceError)):
+            raise DependencyUnavailable(self.name) from exc
+        return False

@@ -1,0 +1,65 @@
+"""Application-level refusals: the ones that come from the request's relation
+to stored state (idempotency, versions, visibility), not from the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ApplicationError(Exception):
+    """Base of refusals raised by the application service."""
+
+
+@dataclass
+class NotFound(ApplicationError):
+    """No such resource, or one the caller may not know exists."""
+
+    what: str = "purchase order"
+
+    def __str__(self) -> str:
+        return f"No {self.what} with this id."
+
+
+@dataclass
+class PreconditionRequired(ApplicationError):
+    """A command on an existing PO came without `If-Match`."""
+
+    current_version: int
+
+    def __str__(self) -> str:
+        return "Send If-Match with the version you last saw."
+
+
+@dataclass
+class VersionConflict(ApplicationError):
+    """The client's `If-Match` is stale, or it lost a race at save time."""
+
+    expected_version: int
+    current_version: int
+    current_status: str
+    allowed_actions: list[str]
+    changes_since: list[dict] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"You sent version {self.expected_version}; the purchase order is now at "
+            f"version {self.current_version} ({self.current_status})."
+        )
+
+
+class IdempotencyKeyReused(ApplicationError):
+    def __str__(self) -> str:
+        return "This Idempotency-Key was already used for a different request."
+
+
+class IdempotencyKeyInFlight(ApplicationError):
+    def __str__(self) -> str:
+        return "A request with this Idempotency-Key is still being processed."
+
+
+@dataclass
+class DependencyUnavailable(ApplicationError):
+    dependency: str = "database"
+
+    def __str__(self) -> str:
+        return f"The {self.dependency} cannot be reached right now."

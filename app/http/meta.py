@@ -1,0 +1,44 @@
+"""Open routes about the service itself: health, readiness, problem pages."""
+
+from __future__ import annotations
+
+import html
+
+from flask import Blueprint, Response, current_app
+
+from app.errors import NotFound
+from app.http.access import open_route
+from app.http.problems import PROBLEM_TYPES
+from app.http.render import JSON, encode
+
+bp = Blueprint("meta", __name__)
+
+
+@bp.get("/healthz")
+@open_route
+def healthz() -> Response:
+    """The process is up (says nothing about its dependencies)."""
+    return Response(encode({"status": "ok"}), mimetype=JSON)
+
+
+@bp.get("/readyz")
+@open_route
+def readyz() -> Response:
+    """The event store answers; 503 dependency-unavailable when it does not."""
+    current_app.extensions["procura"].check_database()
+    return Response(encode({"status": "ready"}), mimetype=JSON)
+
+
+@bp.get("/problems/<slug>")
+@open_route
+def problem_page(slug: str) -> Response:
+    kind = PROBLEM_TYPES.get(slug)
+    if kind is None:
+        raise NotFound("problem type")
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(kind.title)}</title></head>"
+        f"<body><h1>{html.escape(kind.title)}</h1>"
+        f"<p><strong>HTTP {kind.status}</strong>, <code>next_action: {kind.next_action}</code></p>"
+        f"<p>{html.escape(kind.explanation)}</p></body></html>"
+    )
+    return Response(page, mimetype="text/html")

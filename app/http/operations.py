@@ -1,0 +1,19 @@
+"""Operation routes (section 5): slow work a client can poll."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import Blueprint, Response, current_app
+
+from app.http.access import caller
+from app.http.render import JSON, encode, operation_document, retry_after
+
+bp = Blueprint("operations", __name__)
+
+
+@bp.get("/operations/<uuid:op_id>")
+def read(op_id: UUID) -> Response:
+    operation = current_app.extensions["procura"].commands.operation(caller(), op_id)
+    return Response(encode(operation_document(operation)), status=200, mimetype=JSON,
+                    headers=retry_after(operation))

@@ -1,0 +1,117 @@
+"""Purchase-order routes: the commands of section 2 and the reads of section 4
+that come from the event stream."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import Blueprint, Response, current_app, g, request
+
+from aggregates.transitions import CLIENT_COMMANDS, CREATE
+from app.commands import Command, Reply
+from app.http.access import caller
+from app.http.problems import Problem
+from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
+from app.http.requests import idempotency_key, if_match, json_body, validated
+from app.http.schemas import DraftSchema, EmptySchema, ReasonSchema, to_draft
+from app.idempotency import fingerprint
+
+bp = Blueprint("purchase_orders", __name__)
+renderer = HttpRenderer()
+
+#: The body each command takes: (schema factory, body required).
+REASON = (lambda s: ReasonSchema(), True)
+EMPTY = (lambda s: EmptySchema(), False)
+DRAFT = (lambda s: DraftSchema(suppliers=s.suppliers), True)
+BODIES = {CREATE: DRAFT, "revise": DRAFT, "reject": REASON, "cancel": REASON}
+
+
+def _services():
+    return current_app.extensions["procura"]
+
+
+def reply_response(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status)
+    response.headers.update(reply.headers)
+    if reply.event_position is not None:
+        response.headers["Event-Position"] = str(reply.event_position)
+    if reply.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _command(action: str, po_id: UUID | None) -> Response:
+    services = _services()
+    key = idempotency_key()
+    make_schema, required = BODIES.get(action, EMPTY)
+    body = json_body(required=required)
+    data = validated(make_schema(services.settings), body)
+    version = if_match() if po_id is not None else None
+    command = Command(
+        principal=caller(),
+        action=action,
+        key=key,
+        fingerprint=fingerprint(method=request.method, route=action,
+                                path_params={"id": str(po_id) if po_id else None},
+                                body=body, if_match=version),
+        request_id=g.request_id,
+        correlation_id=g.correlation_id,
+        po_id=po_id,
+        if_match=version,
+        content=to_draft(data) if "lines" in data else None,
+        reason=data.get("reason"),
+    )
+    return reply_response(services.commands.execute(command, renderer))
+
+
+@bp.post("/purchase-orders")
+def create() -> Response:
+    return _command(CREATE, None)
+
+
+def _make_command_view(action: str):
+    def view(po_id: UUID) -> Response:
+        return _command(action, po_id)
+
+    view.__name__ = action
+    view.__doc__ = f"The `{action}` command."
+    return view
+
+
+for _action in CLIENT_COMMANDS:
+    bp.add_url_rule(f"/purchase-orders/<uuid:po_id>/{_action}", endpoint=_action,
+                    view_func=_make_command_view(_action), methods=["POST"])
+
+
+def _version_arg() -> int | None:
+    raw = request.args.get("version")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise Problem("validation-error", "Some fields are invalid.", {"errors": [
+            {"pointer": "/version", "detail": "must be a positive integer", "code": "invalid"}]})
+    return int(raw)
+
+
+@bp.get("/purchase-orders/<uuid:po_id>")
+def read(po_id: UUID) -> Response:
+    po = _services().commands.purchase_order(caller(), po_id, _version_arg())
+    etag = f'"{po.version}"'
+    if _matches(request.headers.get("If-None-Match"), etag):
+        return Response(status=304, headers={"ETag": etag})
+    return Response(encode(po_document(po, caller())), status=200, headers={"ETag": etag},
+                    mimetype=JSON)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {c.strip().removeprefix("W/") for c in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+@bp.get("/purchase-orders/<uuid:po_id>/history")
+def history(po_id: UUID) -> Response:
+    po, events = _services().commands.history(caller(), po_id)
+    body = encode({"id": str(po.id), "version": po.version, "events": [history_entry(e) for e in events]})
+    return Response(body, status=200, mimetype=JSON, headers={"ETag": f'"{po.version}"'})

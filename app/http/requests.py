@@ -1,0 +1,92 @@
+"""Reading a command request: body, Idempotency-Key and If-Match.
+
+Each reader raises a Problem for bad input, so a malformed request is refused
+before anything is looked up or written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import request
+from marshmallow import Schema, ValidationError
+
+from app.http.problems import Problem
+from app.idempotency import is_valid_key
+
+MAX_BODY_BYTES = 1024 * 1024
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _no_duplicate_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate member names")
+    return dict(pairs)
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    """The JSON object in `data`; Problem('malformed-request') otherwise.
+
+    Strict: UTF-8 only, no NaN/Infinity, no duplicate member names.
+    """
+    try:
+        document = json.loads(
+            data.decode("utf-8"),
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_no_duplicate_members,
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Problem("malformed-request", "The body is not valid JSON.") from None
+    if not isinstance(document, dict):
+        raise Problem("malformed-request", "The body must be a JSON object.")
+    return document
+
+
+def json_body(*, required: bool) -> dict[str, Any]:
+    """The request's JSON object body (an empty one if absent and optional)."""
+    data = request.get_data(cache=True)
+    if not data:
+        if required:
+            raise Problem("malformed-request", "This command needs a JSON object body.")
+        return {}
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise Problem("unsupported-media-type", "Send the body as application/json.")
+    return parse_json_object(data)
+
+
+def validated(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
+    """`body` loaded through `schema`; every field error reported at once."""
+    from app.http.schemas import pointer_errors
+
+    try:
+        return schema.load(body)
+    except ValidationError as error:
+        raise Problem("validation-error", "Some fields are invalid.",
+                      {"errors": pointer_errors(error.messages)}) from None
+
+
+def idempotency_key() -> str:
+    key = request.headers.get("Idempotency-Key")
+    if not is_valid_key(key):
+        raise Problem("idempotency-key-missing",
+                      "Send an Idempotency-Key header of 1-255 printable ASCII characters.")
+    return key
+
+
+def if_match() -> int | None:
+    """The version in If-Match (quotes optional), None when absent."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    match = _IF_MATCH.match(raw)
+    if not match:
+        raise Problem("malformed-request", 'If-Match must be a version such as "3".')
+    return int(match.group(1))

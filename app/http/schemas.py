@@ -1,0 +1,101 @@
+"""Marshmallow schemas: the request shapes the API accepts.
+
+Unknown members are errors (no silent mass assignment), and every field
+error is reported at once, each as a JSON Pointer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from aggregates.money import parse_amount
+from aggregates.purchase_order import MAX_LINES, MAX_QUANTITY, TITLE_MAX, Draft, Line
+
+
+class Money(fields.Field):
+    """A decimal string with at most two places, greater than zero."""
+
+    default_error_messages = {"invalid": "must be a decimal string with at most 2 decimals, above 0"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        amount = parse_amount(value) if isinstance(value, str) else None
+        if amount is None or amount <= 0:
+            raise self.make_error("invalid")
+        return amount
+
+
+class WholeNumber(fields.Integer):
+    """An integer that is really an integer in the JSON (not 3.0, not true)."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class LineSchema(StrictSchema):
+    sku = fields.String(required=True, validate=validate.Length(1, 64))
+    description = fields.String(required=True, validate=validate.Length(0, 500))
+    quantity = WholeNumber(required=True, validate=validate.Range(1, MAX_QUANTITY))
+    unit_price = Money(required=True)
+
+
+class DraftSchema(StrictSchema):
+    """The body of `create` and `revise`."""
+
+    title = fields.String(required=True, validate=validate.Length(1, TITLE_MAX))
+    supplier_id = fields.String(required=True)
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}\Z"))
+    needed_by = fields.Date(required=True)
+    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(1, MAX_LINES))
+
+    def __init__(self, *, suppliers: tuple[str, ...], **kwargs):
+        super().__init__(**kwargs)
+        self.suppliers = suppliers
+
+    @validates("supplier_id")
+    def _known_supplier(self, value: str, **_: Any) -> None:
+        if value not in self.suppliers:
+            raise ValidationError(f"unknown supplier; configured: {', '.join(self.suppliers)}")
+
+
+class ReasonSchema(StrictSchema):
+    """The body of `reject` and `cancel`."""
+
+    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+
+
+class EmptySchema(StrictSchema):
+    """Commands that take no fields still refuse unknown ones."""
+
+
+def to_draft(data: dict[str, Any]) -> Draft:
+    lines = tuple(Line(**line) for line in data["lines"])
+    return Draft(data["title"], data["supplier_id"], data["currency"], data["needed_by"], lines)
+
+
+_CODES = {"Missing data for required field.": "required", "Unknown field.": "unknown-field",
+          "Field may not be null.": "null"}
+
+
+def pointer_errors(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Flatten marshmallow's nested messages into [{pointer, detail, code}]."""
+    if isinstance(messages, dict):
+        found = []
+        for key, value in messages.items():
+            found += pointer_errors(value, f"{prefix}/{_escape(str(key))}" if key != "_schema" else prefix)
+        return found
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"pointer": prefix or "/", "detail": m, "code": _CODES.get(m, "invalid")} for m in messages]
+    return [{"pointer": prefix or "/", "detail": str(messages), "code": "invalid"}]
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")

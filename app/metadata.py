@@ -1,0 +1,59 @@
+"""Event metadata (actor, command id, correlation, causation, occurred_at).
+
+Events have no metadata slot, so a Mapper adds a `meta` member to every
+stored event from a context variable that the command service sets for the
+duration of one command. Reading a stored event back puts `meta` on the event
+object, where history and trace views find it.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any, Iterator
+
+from eventsourcing.persistence import Mapper, StoredEvent
+
+
+@dataclass(frozen=True)
+class EventMetadata:
+    actor: str
+    command_id: str | None
+    correlation_id: str
+    causation_id: str | None
+
+
+_current: ContextVar[EventMetadata | None] = ContextVar("procura_event_metadata", default=None)
+
+
+@contextmanager
+def recording_as(metadata: EventMetadata) -> Iterator[None]:
+    """Every event stored inside this block carries `metadata`."""
+    token = _current.set(metadata)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def rfc3339(moment) -> str:
+    """UTC times as the API writes them: RFC 3339 with a `Z`."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def metadata_of(domain_event: Any) -> dict[str, Any]:
+    """The metadata stored with an event (empty for events stored without)."""
+    return dict(getattr(domain_event, "meta", None) or {})
+
+
+class MetadataMapper(Mapper):
+    """A Mapper that stamps the current EventMetadata onto each stored event."""
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        current = _current.get()
+        if current is not None and "meta" not in vars(domain_event):
+            meta = asdict(current)
+            meta["occurred_at"] = rfc3339(domain_event.timestamp)
+            object.__setattr__(domain_event, "meta", meta)
+        return super().to_stored_event(domain_event)

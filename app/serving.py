@@ -1,0 +1,54 @@
+"""Running the API under gunicorn.
+
+Tables are created once in the master; each worker builds its own
+Application (and connection pool) after the fork.
+"""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from app.config import Settings
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings, options: dict):
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from app import create_app
+
+        return create_app(self.settings.without_table_creation())
+
+
+def prepare_storage(settings: Settings) -> None:
+    """Create the event store's tables (idempotent), then let go."""
+    from app import build_services
+
+    build_services(settings).close()
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
+    prepare_storage(settings)
+    # SQLite is one file: one process with threads avoids writer contention.
+    worker_count = 1 if settings.is_embedded else (workers or 2)
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": worker_count,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "accesslog": "-",
+    }
+    print(f"Procura listening on http://{host}:{port} "
+          f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'})",
+          flush=True)
+    _Gunicorn(settings, options).run()
