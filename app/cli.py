@@ -126,3 +126,7 @@ def purge_commands(older_than_hours: int | None) -> None:
         services.close()
     click.echo(f"purged {removed} command records older than {hours} h")
 
+
+
+if __name__ == "__main__":
+    main()

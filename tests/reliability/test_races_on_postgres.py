@@ -1,0 +1,93 @@
+"""Races through a real gunicorn server (2 worker processes) on PostgreSQL:
+duplicates and conflicts must resolve to exactly one effect."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+import requests
+
+from tests.conftest import SECRET, po_body, token
+from tests.server import running_server
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def server(pg_database_url):
+    with running_server({"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}) as base:
+        yield base
+
+
+def race(count: int, send):
+    """Run `send()` in `count` threads released at the same instant."""
+    barrier = threading.Barrier(count)
+
+    def go(_):
+        barrier.wait()
+        return send()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(go, range(count)))
+
+
+def headers(key: str, **extra) -> dict:
+    return {"Authorization": f"Bearer {token()}", "Idempotency-Key": key, **extra}
+
+
+def stored_event_topics(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [row[0] for row in conn.execute("SELECT topic FROM procura_events ORDER BY notification_id")]
+
+
+def test_twelve_simultaneous_creates_with_one_key_create_exactly_one_po(server, pg_database_url):
+    responses = race(12, lambda: requests.post(f"{server}/purchase-orders", json=po_body(),
+                                               headers=headers("one-key"), timeout=30))
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert len({r.json()["id"] for r in created}) == 1
+    assert all(r.json()["type"] == "/problems/idempotency-key-in-flight"
+               for r in responses if r.status_code == 409)
+    assert stored_event_topics(pg_database_url).count("aggregates.purchase_order:PurchaseOrder.Created") == 1
+
+
+def test_two_commands_racing_on_one_version_give_one_success_and_one_conflict(server, pg_database_url):
+    po = requests.post(f"{server}/purchase-orders", json=po_body(), headers=headers("create"), timeout=30).json()
+    url = f"{server}/purchase-orders/{po['id']}"
+    keys = iter(["submit-a", "submit-b"])
+    lock = threading.Lock()
+
+    def submit():
+        with lock:
+            key = next(keys)
+        return requests.post(f"{url}/submit", headers=headers(key, **{"If-Match": '"1"'}), timeout=30)
+
+    responses = race(2, submit)
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    conflict = next(r.json() for r in responses if r.status_code == 409)
+    assert conflict["type"] == "/problems/version-conflict"
+    assert (conflict["current_version"], conflict["current_status"]) == (2, "submitted")
+    assert stored_event_topics(pg_database_url).count("aggregates.purchase_order:PurchaseOrder.Submitted") == 1
+
+
+def test_a_retry_after_a_race_gets_the_answer_the_loser_was_given(server):
+    po = requests.post(f"{server}/purchase-orders", json=po_body(), headers=headers("c2"), timeout=30).json()
+    url = f"{server}/purchase-orders/{po['id']}"
+    keys = iter(["r-a", "r-b"])
+    lock = threading.Lock()
+
+    def cancel():
+        with lock:
+            key = next(keys)
+        return key, requests.post(f"{url}/cancel", json={"reason": "dup"},
+                                  headers=headers(key, **{"If-Match": '"1"'}), timeout=30)
+
+    for key, first in race(2, cancel):
+        again = requests.post(f"{url}/cancel", json={"reason": "dup"},
+                              headers=headers(key, **{"If-Match": '"1"'}), timeout=30)
+        assert (again.status_code, again.content) == (first.status_code, first.content)
+        assert again.headers["Idempotent-Replayed"] == "true"
