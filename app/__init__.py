@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES
 
-    flask_app = Flask("procura")
+    flask_app = Flask("procura", static_folder=None)
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     flask_app.json.sort_keys = False
     flask_app.extensions["procura"] = services or build_services(settings)

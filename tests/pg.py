@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -29,9 +30,9 @@ def with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-@pytest.fixture
-def pg_database_url():
-    """A URL of a new, empty database that is dropped after the test."""
+@contextmanager
+def temporary_database():
+    """Yield the URL of a new, empty database; drop it afterwards."""
     name = f"procura_test_{uuid.uuid4().hex[:12]}"
     with _admin_connection() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -40,3 +41,17 @@ def pg_database_url():
     finally:
         with _admin_connection() as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database_url():
+    """A database of the test's own."""
+    with temporary_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_pg_database_url():
+    """A database shared by one test module (for slow-to-build fixtures)."""
+    with temporary_database() as url:
+        yield url

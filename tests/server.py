@@ -62,3 +62,39 @@ def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class LiveResponse:
+    """A requests.Response that answers like a Flask test response."""
+
+    def __init__(self, response: requests.Response):
+        self.raw = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+
+    def get_json(self):
+        return self.raw.json() if self.raw.content else None
+
+    def get_data(self, as_text: bool = False):
+        return self.raw.text if as_text else self.raw.content
+
+
+class LiveClient:
+    """The subset of Flask's test client the tests use, over real HTTP."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.session = requests.Session()
+
+    def open(self, path, method="GET", data=None, json=None, headers=None, content_type=None):
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        response = self.session.request(method, self.base + path, data=data, json=json, headers=headers, timeout=30)
+        return LiveResponse(response)
+
+    def post(self, path, **kwargs):
+        return self.open(path, method="POST", **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open(path, method="GET", **kwargs)

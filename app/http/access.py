@@ -1,5 +1,10 @@
-"""Deny by default: every route needs a verified bearer token unless its view
-is explicitly marked `@open_route` (CONTRACT.md section 1)."""
+"""Deny by default: every view declares who may reach it.
+
+`@open_route` marks the few views reachable without a token (health, problem
+pages, docs, callbacks); `@bearer_required` marks the rest. A view with no
+declaration is treated as protected, and a test enumerates the routes so that
+none is left undeclared.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +15,31 @@ from flask import current_app, g, request
 from aggregates.policy import Principal
 from app.http.auth import principal_from_header
 
-OPEN_ATTRIBUTE = "procura_open_route"
+ACCESS_ATTRIBUTE = "procura_access"
+OPEN, BEARER = "open", "bearer"
 
 
 def open_route(view: Callable) -> Callable:
-    """Mark a view as reachable without a token (health, docs, callbacks)."""
-    setattr(view, OPEN_ATTRIBUTE, True)
+    """Reachable without a token (CONTRACT.md section 1 lists which)."""
+    setattr(view, ACCESS_ATTRIBUTE, OPEN)
     return view
 
 
-def is_open(view: Callable) -> bool:
-    return getattr(view, OPEN_ATTRIBUTE, False)
+def bearer_required(view: Callable) -> Callable:
+    """Reachable only with a valid bearer token; the view authorizes further."""
+    setattr(view, ACCESS_ATTRIBUTE, BEARER)
+    return view
+
+
+def declared_access(view: Callable) -> str | None:
+    return getattr(view, ACCESS_ATTRIBUTE, None)
 
 
 def authenticate_request() -> None:
     """before_request hook: put the caller's Principal on `g`, or refuse."""
     if request.endpoint is None:  # unrouted: the 404/405 handler answers
         return
-    view = current_app.view_functions[request.endpoint]
-    if is_open(view):
+    if declared_access(current_app.view_functions[request.endpoint]) == OPEN:
         return
     secret = current_app.extensions["procura"].settings.jwt_secret
     g.principal = principal_from_header(request.headers.get("Authorization"), secret)

@@ -6,13 +6,14 @@ from uuid import UUID
 
 from flask import Blueprint, Response, current_app
 
-from app.http.access import caller
+from app.http.access import bearer_required, caller
 from app.http.render import JSON, encode, operation_document, retry_after
 
 bp = Blueprint("operations", __name__)
 
 
 @bp.get("/operations/<uuid:op_id>")
+@bearer_required
 def read(op_id: UUID) -> Response:
     operation = current_app.extensions["procura"].commands.operation(caller(), op_id)
     return Response(encode(operation_document(operation)), status=200, mimetype=JSON,

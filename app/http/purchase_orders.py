@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from aggregates.transitions import CLIENT_COMMANDS, CREATE
 from app.commands import Command, Reply
-from app.http.access import caller
+from app.http.access import bearer_required, caller
 from app.http.problems import Problem
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, validated
@@ -65,6 +65,7 @@ def _command(action: str, po_id: UUID | None) -> Response:
 
 
 @bp.post("/purchase-orders")
+@bearer_required
 def create() -> Response:
     return _command(CREATE, None)
 
@@ -75,7 +76,7 @@ def _make_command_view(action: str):
 
     view.__name__ = action
     view.__doc__ = f"The `{action}` command."
-    return view
+    return bearer_required(view)
 
 
 for _action in CLIENT_COMMANDS:
@@ -94,6 +95,7 @@ def _version_arg() -> int | None:
 
 
 @bp.get("/purchase-orders/<uuid:po_id>")
+@bearer_required
 def read(po_id: UUID) -> Response:
     po = _services().commands.purchase_order(caller(), po_id, _version_arg())
     etag = f'"{po.version}"'
@@ -111,6 +113,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 
 @bp.get("/purchase-orders/<uuid:po_id>/history")
+@bearer_required
 def history(po_id: UUID) -> Response:
     po, events = _services().commands.history(caller(), po_id)
     body = encode({"id": str(po.id), "version": po.version, "events": [history_entry(e) for e in events]})
