@@ -1,0 +1,42 @@
+"""Configuration is validated once, and a bad value names its variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import DEV_JWT_SECRET, ConfigError, load_settings
+
+PG = "postgresql://postgres@127.0.0.1:5432/procura"
+
+
+def test_the_embedded_default_runs_without_any_configuration():
+    settings = load_settings({})
+    assert settings.is_embedded and settings.jwt_secret == DEV_JWT_SECRET
+
+
+def test_with_a_database_url_a_jwt_secret_is_required():
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"DATABASE_URL": PG})
+    assert refused.value.variable == "PROCURA_JWT_SECRET"
+
+
+def test_a_production_secret_shorter_than_32_bytes_is_refused():
+    with pytest.raises(ConfigError, match="32 bytes"):
+        load_settings({"DATABASE_URL": PG, "PROCURA_JWT_SECRET": "x" * 31})
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("DATABASE_URL", "mysql://x/y"), ("DATABASE_URL", "postgresql://host:notaport/db"),
+    ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
+])
+def test_a_bad_value_names_its_variable(variable, value):
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"PROCURA_JWT_SECRET": "s" * 40, variable: value})
+    assert refused.value.variable == variable
+
+
+def test_a_database_url_becomes_the_event_store_settings():
+    env = load_settings({"DATABASE_URL": "postgresql://u:p%40ss@db.internal:6543/orders",
+                         "PROCURA_JWT_SECRET": "s" * 40}).persistence_env()
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6543", "orders")
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("u", "p@ss")
