@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -150,7 +150,7 @@ class PurchaseOrder(Aggregate):
             raise IllegalTransition(command=command, current_status=self.status)
 
     def check_needed_by_not_past(self) -> None:
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         if self.needed_by < today:
             raise InvariantViolated(
                 [Violation("/needed_by", f"{self.needed_by} is in the past; revise it first", "past-date")]

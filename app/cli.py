@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -120,7 +120,7 @@ def purge_commands(older_than_hours: int | None) -> None:
     hours = max(older_than_hours or settings.idempotency_ttl_hours, settings.idempotency_ttl_hours)
     services = build_services(settings)
     try:
-        cutoff = datetime.now(timezone.utc) - timedelta(hours=hours)
+        cutoff = datetime.now(UTC) - timedelta(hours=hours)
         removed = services.app.recorder.purge_commands(cutoff)
     finally:
         services.close()

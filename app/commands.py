@@ -8,12 +8,13 @@ recorded too, so a retry gets the same answer; nothing else is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Protocol
+from datetime import UTC, datetime
+from typing import Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, OperationalError, InterfaceError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
 from aggregates.operation import Operation
@@ -167,7 +168,7 @@ class CommandService:
             status=reply.status,
             headers=reply.headers,
             body=reply.body,
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
         try:
             recordings = self.app.save(*(a for a in aggregates if a is not None), command=record)

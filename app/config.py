@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 from urllib.parse import unquote, urlsplit
 
 #: Used only by the embedded default (no DATABASE_URL), so that `scripts/run`
@@ -105,7 +105,7 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
         raise ConfigError("DATABASE_URL", "expected postgresql://user@host:port/dbname")
     try:
-        parts.port
+        _ = parts.port  # urlsplit raises ValueError only when the port is read
     except ValueError:
         raise ConfigError("DATABASE_URL", "the port is not a number") from None
     return url

@@ -8,10 +8,11 @@ object, where history and trace views find it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from eventsourcing.persistence import Mapper, StoredEvent
 

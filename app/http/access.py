@@ -8,7 +8,7 @@ none is left undeclared.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, g, request
 

@@ -6,7 +6,7 @@ part of the token was unacceptable, never anything about the server.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import jwt
@@ -80,7 +80,7 @@ def mint_token(
 ) -> str:
     """A signed token for local use (`procura token`, demo data, tests)."""
     claims = {"sub": sub, "org": org, "roles": list(roles),
-              "exp": datetime.now(timezone.utc) + ttl}
+              "exp": datetime.now(UTC) + ttl}
     if department:
         claims["department"] = department
     if approval_limit is not None:

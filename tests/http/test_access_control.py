@@ -4,7 +4,7 @@ anonymous and forged callers, and another org sees nothing at all."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -50,7 +50,7 @@ def test_every_protected_route_refuses_an_anonymous_caller(client, method, rule)
 
 
 def forged_tokens():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": "alice", "org": "org-1", "roles": ["admin"], "exp": now + timedelta(hours=1)}
     return {
         "other-secret": jwt.encode(claims, "x" * 40, algorithm="HS256"),

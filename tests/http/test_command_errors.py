@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
@@ -47,7 +47,7 @@ def test_a_missing_or_malformed_idempotency_key_is_refused(client, key):
 
 
 def _tokens():
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     good = {"sub": "alice", "org": "org-1", "roles": ["requester"], "exp": now + timedelta(hours=1)}
     return {
         "missing": None,

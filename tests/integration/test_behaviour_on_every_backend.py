@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from uuid import UUID
 
 import pytest
@@ -64,10 +65,10 @@ def test_a_stale_version_is_a_conflict_naming_the_current_one(backend):
 
 
 def test_expired_command_records_are_purged_and_fresh_ones_kept(backend):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     services, client = backend
     User(client).post("/purchase-orders", po_body(), key="fresh")
-    assert services.app.recorder.purge_commands(datetime.now(timezone.utc) - timedelta(hours=24)) == 0
-    assert services.app.recorder.purge_commands(datetime.now(timezone.utc) + timedelta(seconds=1)) == 1
+    assert services.app.recorder.purge_commands(datetime.now(UTC) - timedelta(hours=24)) == 0
+    assert services.app.recorder.purge_commands(datetime.now(UTC) + timedelta(seconds=1)) == 1
     assert services.app.recorder.select_command("org-1", "alice", "fresh") is None

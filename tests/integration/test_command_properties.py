@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from hypothesis import HealthCheck, given, settings as hsettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from aggregates.transitions import CLIENT_COMMANDS, Status
