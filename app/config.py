@@ -56,7 +56,7 @@ class Settings:
             env["PERSISTENCE_MODULE"] = "app.persistence.memory:ProcuraPOPOFactory"
         elif self.database_url:
             env["PERSISTENCE_MODULE"] = "app.persistence.postgres:ProcuraPostgresFactory"
-            env.update(_postgres_env(self.database_url))
+            env.update(postgres_env_from_url(self.database_url))
             env.update(
                 POSTGRES_CONNECT_TIMEOUT=str(self.db_timeout_seconds),
                 POSTGRES_LOCK_TIMEOUT=str(self.db_timeout_seconds),
@@ -73,7 +73,7 @@ class Settings:
         return env
 
 
-def _postgres_env(url: str) -> dict[str, str]:
+def postgres_env_from_url(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     return {
         "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",

@@ -1,0 +1,105 @@
+"""In-memory (POPO) recorder with command records, for tests and local runs.
+
+Use with ``PERSISTENCE_MODULE="app.persistence.memory:ProcuraPOPOFactory"``.
+Same contract as the SQL recorders (see ``app.persistence.commands``).
+POPO cannot roll back, so everything that can fail is checked, under
+``_database_lock``, before the first event is appended.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
+from eventsourcing.utils import resolve_topic
+
+from app.persistence.commands import (
+    CommandAlreadyRecorded,
+    CommandRecord,
+    CommandRecorder,
+    command_from_kwargs,
+    require_aware,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from uuid import UUID
+
+    from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+
+
+class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder):
+    """Application recorder keeping command records in a dict."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._commands: dict[tuple[str, str, str], CommandRecord] = {}
+
+    # The library calls _assert_uniqueness() then _update_table(), both
+    # under _database_lock, from _insert_events().
+
+    def _assert_uniqueness(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._assert_uniqueness(stored_events, **kwargs)
+        command = command_from_kwargs(kwargs)
+        if command is not None and command.identity in self._commands:
+            raise CommandAlreadyRecorded(command.org, command.principal, command.key)
+
+    def _update_table(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        command = command_from_kwargs(kwargs)
+        if command is None:
+            return super()._update_table(stored_events, **kwargs)
+        # Store the record first, so a failure here leaves no events behind.
+        # The library numbers events by 1-based list position, so the last
+        # event of this save will get len(before) + len(new).
+        position = len(self._stored_events) + len(stored_events) if stored_events else None
+        self._insert_command(command.with_position(position))
+        try:
+            notification_ids = super()._update_table(stored_events, **kwargs)
+        except BaseException:
+            del self._commands[command.identity]
+            raise
+        return notification_ids
+
+    def _insert_command(self, command: CommandRecord) -> None:
+        self._commands[command.identity] = command
+
+    def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
+        with self._database_lock:
+            return self._commands.get((org, principal, key))
+
+    def purge_commands(self, older_than: datetime) -> int:
+        cutoff = require_aware(older_than)
+        with self._database_lock:
+            stale = [k for k, c in self._commands.items() if c.created_at < cutoff]
+            for k in stale:
+                del self._commands[k]
+            return len(stale)
+
+    def notification_id_of(self, originator_id: UUID | str, version: int) -> int | None:
+        with self._database_lock:
+            # .get() on the defaultdict, so a lookup doesn't create entries.
+            index = self._stored_events_index.get(str(originator_id), {})
+            position = index.get(version)
+            return None if position is None else position + 1
+
+
+class ProcuraPOPOFactory(POPOFactory):
+    """POPOFactory whose application recorder is ProcuraPOPORecorder.
+
+    POPOFactory.application_recorder() hard-codes POPOApplicationRecorder, so it
+    is overridden to honour ``APPLICATION_RECORDER_TOPIC`` and the class attribute,
+    like the SQL factories do.
+    """
+
+    application_recorder_class: type[POPOApplicationRecorder] = ProcuraPOPORecorder
+
+    def application_recorder(self) -> ApplicationRecorder:
+        topic = self.env.get(self.APPLICATION_RECORDER_TOPIC)
+        recorder_class = resolve_topic(topic) if topic else self.application_recorder_class
+        assert issubclass(recorder_class, POPOApplicationRecorder)
+        return recorder_class()
