@@ -16,7 +16,7 @@ from app import build_services, create_app
 from app.config import Settings
 from app.http.auth import mint_token
 
-SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+SECRET = "test-secret-that-is-long-enough-for-hs256-and-hs512-0123456789abcdef"
 PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 pytest_plugins = ["tests.pg"]
