@@ -16,6 +16,9 @@ from flask import Flask, g, request
 from app.application import Procura
 from app.commands import CommandService, _dependency
 from app.config import Settings, load_settings
+from projections import read_models
+from projections.runner import Follower, Processor, Supervisor
+from projections.store import ReadStore
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -27,6 +30,15 @@ class Services:
     settings: Settings
     app: Procura
     commands: CommandService
+    read_store: ReadStore
+    processors: list[Processor]
+
+    def followers(self) -> list[Follower]:
+        """One follower per processor, reading this process's event store."""
+        return [Follower(self.app, self.read_store, p) for p in self.processors]
+
+    def supervisor(self) -> Supervisor:
+        return Supervisor(self.followers())
 
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""
@@ -34,13 +46,22 @@ class Services:
             self.app.head_position()
 
     def close(self) -> None:
+        self.read_store.close()
         self.app.close()
 
 
 def build_services(settings: Settings | None = None) -> Services:
     settings = settings or load_settings()
     procura = Procura(settings)
-    return Services(settings=settings, app=procura, commands=CommandService(procura))
+    read_store = ReadStore.for_application(procura)
+    processors = read_models()
+    if settings.creates_tables:
+        with read_store.transaction() as cur:
+            for processor in processors:
+                processor.create_tables(cur)
+        read_store.create_tracking([p.name for p in processors])
+    return Services(settings=settings, app=procura, commands=CommandService(procura),
+                    read_store=read_store, processors=processors)
 
 
 def _identify_request() -> None:

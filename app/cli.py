@@ -36,6 +36,25 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run the projections (and other event processors) until interrupted."""
+    import signal
+
+    from app import build_services
+
+    services = build_services(_settings())
+    supervisor = services.supervisor()
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stop(timeout=0))
+    click.echo(f"procura worker: following {', '.join(p.name for p in services.processors) or 'nothing'}")
+    try:
+        supervisor.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.close()
+
+
+@main.command()
 @click.option("--sub", required=True)
 @click.option("--org", required=True)
 @click.option("--roles", required=True, help="comma-separated, e.g. requester,approver")

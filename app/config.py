@@ -45,6 +45,10 @@ class Settings:
     def is_embedded(self) -> bool:
         return self.database_url is None
 
+    @property
+    def creates_tables(self) -> bool:
+        return self.extra_env.get("CREATE_TABLE", "yes") != "no"
+
     def without_table_creation(self) -> Settings:
         """Settings for processes that must not create tables (web workers)."""
         return dataclasses.replace(self, extra_env={**self.extra_env, "CREATE_TABLE": "no"})

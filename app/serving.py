@@ -22,9 +22,14 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from app import create_app
+        from app import build_services, create_app
 
-        return create_app(self.settings.without_table_creation())
+        services = build_services(self.settings.without_table_creation())
+        if self.settings.is_embedded:
+            # One command gives a working system: the embedded default runs
+            # the workers in this (single) server process.
+            services.supervisor().start()
+        return create_app(services=services)
 
 
 def prepare_storage(settings: Settings) -> None:

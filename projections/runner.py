@@ -1,0 +1,143 @@
+"""Running event processors: catch up in batches, then follow the store.
+
+A processor (a read model, or the placement process) sees the event store's
+notifications in order. Each batch is applied in ONE transaction that first
+advances the processor's tracking row and then writes its effects, so a crash
+anywhere leaves either the whole batch applied or none of it, and two workers
+racing on one batch apply it once (the loser gets TrackingConflict, rolls
+back, and re-reads).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification, PersistenceError
+
+from projections.store import Cursor, ReadStore, TrackingConflict
+
+log = logging.getLogger("procura.projections")
+
+DEFAULT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Positioned:
+    """A domain event with its global position in the store."""
+
+    event: Any
+    position: int
+
+
+class Processor(ABC):
+    """Something that follows the event store with exactly-once tracking."""
+
+    #: The tracking row's name; stable across releases.
+    name: str = ""
+
+    def create_tables(self, cur: Cursor) -> None:  # noqa: B027 - optional hook
+        """Create the processor's own tables (idempotent)."""
+
+    @abstractmethod
+    def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:
+        """Apply `batch` inside the caller's transaction. Events the processor
+        does not care about must simply be skipped (their position still counts)."""
+
+    def clear(self, cur: Cursor) -> None:  # noqa: B027 - optional hook
+        """Delete everything the processor wrote (for a rebuild)."""
+
+
+class Follower:
+    """Feeds one processor from the application's notification log."""
+
+    def __init__(self, app: Any, store: ReadStore, processor: Processor, batch_size: int = DEFAULT_BATCH):
+        self.app = app
+        self.store = store
+        self.processor = processor
+        self.batch_size = batch_size
+
+    def _read(self, after: int) -> list[Notification]:
+        return list(self.app.recorder.select_notifications(start=after, limit=self.batch_size,
+                                                           inclusive_of_start=False))
+
+    def step(self) -> int:
+        """Apply the next batch, if any; returns how many events it covered."""
+        position = self.store.position(self.processor.name)
+        notifications = self._read(position)
+        if not notifications:
+            return 0
+        batch = [Positioned(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+        try:
+            with self.store.transaction() as cur:
+                self.store.advance(cur, self.processor.name, position, notifications[-1].id)
+                self.processor.apply(cur, batch)
+        except TrackingConflict:
+            log.info("%s: another worker applied the batch after %s", self.processor.name, position)
+        return len(batch)
+
+    def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Apply batches until the processor has seen the store's head."""
+        total = 0
+        while count := self.step():
+            total += count
+            if on_batch:
+                on_batch(count)
+        return total
+
+
+class Supervisor:
+    """Runs followers in a background thread until stopped.
+
+    Errors (a lost connection, a restarted database) are logged and retried
+    after a pause; progress resumes from the tracking rows, so nothing is
+    skipped or applied twice.
+    """
+
+    def __init__(self, followers: Sequence[Follower], *, idle_wait: float = 0.2, error_wait: float = 1.0):
+        self.followers = list(followers)
+        self.idle_wait = idle_wait
+        self.error_wait = error_wait
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        return sum(f.step() for f in self.followers)
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except (PersistenceError, OSError) as error:
+                log.warning("projection worker: %s; retrying in %ss", error, self.error_wait)
+                self._stop.wait(self.error_wait)
+                continue
+            if not busy:
+                self._stop.wait(self.idle_wait)
+
+    def start(self) -> Supervisor:
+        self._thread = threading.Thread(target=self.run, name="procura-projections", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def wait_for(store: ReadStore, names: Sequence[str], position: int, timeout: float) -> bool:
+    """True once every named projection has reached `position` (polls)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        positions = store.positions()
+        if all(int(positions.get(n, {}).get("position", 0)) >= position for n in names):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)

@@ -1,0 +1,151 @@
+"""SQL access for read models, on PostgreSQL or SQLite, and their tracking.
+
+Read-model SQL is written once, in the subset both databases share (BIGINT,
+TEXT, INTEGER, `ON CONFLICT ... DO UPDATE`, `excluded.`), with `%(name)s`
+placeholders that are translated for SQLite. Money is stored as integer
+cents and times as fixed-width RFC 3339 UTC text, so both databases sort and
+sum them exactly alike.
+
+Tracking: one row per projection in `procura_tracking` holding the global
+position of the last event the projection applied. `advance` moves it inside
+the same transaction as the projection's rows, and only from the position the
+caller read, so two workers can never both apply one batch.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import OperationalError
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+TRACKING_DDL = (
+    "CREATE TABLE IF NOT EXISTS procura_tracking ("
+    "name TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL)"
+)
+
+
+class TrackingConflict(Exception):
+    """Another worker advanced this projection first; its batch was not applied."""
+
+
+def utc_text(moment: datetime | None = None) -> str:
+    """Fixed-width UTC text that sorts like the time it names."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Cursor:
+    """A DB-API cursor that takes `%(name)s` parameters on either database."""
+
+    def __init__(self, raw: Any, dialect: str):
+        # The library wraps sqlite3 cursors; unwrap for rowcount and friends.
+        self.raw = getattr(raw, "sqlite_cursor", raw)
+        self.dialect = dialect
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Cursor:
+        if self.dialect == "sqlite":
+            sql = _NAMED.sub(r":\1", sql)
+        self.raw.execute(sql, dict(params or {}))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if self.dialect == "sqlite":
+            sql = _NAMED.sub(r":\1", sql)
+        self.raw.executemany(sql, [dict(r) for r in rows])
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.raw.fetchall()]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self.raw.fetchone()
+        return None if row is None else dict(row)
+
+    @property
+    def rowcount(self) -> int:
+        return self.raw.rowcount
+
+
+class ReadStore:
+    """The database the read models live in (the event store's own)."""
+
+    def __init__(self, datastore: PostgresDatastore | SQLiteDatastore, *, owns_datastore: bool = False):
+        self.datastore = datastore
+        self.dialect = "postgres" if isinstance(datastore, PostgresDatastore) else "sqlite"
+        self._owns_datastore = owns_datastore
+
+    @classmethod
+    def for_application(cls, app: Any) -> ReadStore:
+        """The event store's database, or a private in-memory SQLite one when
+        the events themselves live in memory (unit tests)."""
+        datastore = getattr(app.recorder, "datastore", None)
+        if datastore is not None:
+            return cls(datastore)
+        name = f"file:procura-read-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        return cls(SQLiteDatastore(name), owns_datastore=True)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One committed transaction (rolled back if the block raises)."""
+        with self.datastore.transaction(commit=True) as raw:
+            yield Cursor(raw, self.dialect)
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of one read-only statement."""
+        with self.datastore.transaction(commit=False) as raw:
+            return Cursor(raw, self.dialect).execute(sql, params).fetchall()
+
+    def create_tracking(self, names: Sequence[str]) -> None:
+        with self.transaction() as cur:
+            cur.execute(TRACKING_DDL)
+            for name in names:
+                cur.execute(
+                    "INSERT INTO procura_tracking (name, position, updated_at) "
+                    "VALUES (%(name)s, 0, %(now)s) ON CONFLICT (name) DO NOTHING",
+                    {"name": name, "now": utc_text()},
+                )
+
+    def positions(self) -> dict[str, dict[str, Any]]:
+        """Every projection's tracked position and when it last moved."""
+        rows = self.query("SELECT name, position, updated_at FROM procura_tracking")
+        return {row["name"]: row for row in rows}
+
+    def position(self, name: str) -> int:
+        rows = self.query("SELECT position FROM procura_tracking WHERE name = %(name)s", {"name": name})
+        return int(rows[0]["position"]) if rows else 0
+
+    @staticmethod
+    def advance(cur: Cursor, name: str, expected: int, new: int) -> None:
+        """Move `name` from `expected` to `new` in the caller's transaction.
+
+        Raises TrackingConflict when the row is no longer at `expected`. Run it
+        first in the transaction: on PostgreSQL it locks the tracking row, so a
+        second worker waits here and then finds the position moved.
+        """
+        cur.execute(
+            "UPDATE procura_tracking SET position = %(new)s, updated_at = %(now)s "
+            "WHERE name = %(name)s AND position = %(expected)s",
+            {"name": name, "expected": expected, "new": new, "now": utc_text()},
+        )
+        if cur.rowcount != 1:
+            raise TrackingConflict(name)
+
+    def reset(self, cur: Cursor, name: str) -> None:
+        cur.execute(
+            "UPDATE procura_tracking SET position = 0, updated_at = %(now)s WHERE name = %(name)s",
+            {"name": name, "now": utc_text()},
+        )
+
+    def close(self) -> None:
+        if self._owns_datastore:
+            self.datastore.close()
+
+
+__all__ = ["Cursor", "OperationalError", "ReadStore", "TrackingConflict", "utc_text"]
