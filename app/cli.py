@@ -147,5 +147,15 @@ def purge_commands(older_than_hours: int | None) -> None:
 
 
 
+def _register_command_modules() -> None:
+    from app import cli_devtools
+
+    for command in cli_devtools.COMMANDS:
+        main.add_command(command)
+
+
+_register_command_modules()
+
+
 if __name__ == "__main__":
     main()
