@@ -22,7 +22,12 @@ class Procura(Application):
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        super().__init__(env=settings.persistence_env())
+        env = settings.persistence_env()
+        if settings.snapshot_interval:
+            # Long streams load from the latest snapshot plus the events after it.
+            self.snapshotting_intervals = {PurchaseOrder: settings.snapshot_interval}
+            env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        super().__init__(env=env)
 
     def find(self, kind: type, aggregate_id: UUID, version: int | None = None) -> Any | None:
         """The aggregate of `kind` with that id (as at `version`), or None."""

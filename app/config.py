@@ -133,6 +133,13 @@ def _suppliers(env: Mapping[str, str]) -> tuple[str, ...]:
     return names
 
 
+def _snapshot_interval(env: Mapping[str, str]) -> int:
+    """Events between snapshots of a PO; 0 turns snapshots off."""
+    if env.get("PROCURA_SNAPSHOT_INTERVAL") == "0":
+        return 0
+    return _int(env, "PROCURA_SNAPSHOT_INTERVAL", 100, 2)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration (default: the process environment)."""
     env = os.environ if env is None else env
@@ -146,5 +153,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_timeout_seconds=_int(env, "PROCURA_DB_TIMEOUT", 3, 1),
         db_pool_size=_int(env, "PROCURA_DB_POOL_SIZE", 5, 1),
         db_max_overflow=_int(env, "PROCURA_DB_MAX_OVERFLOW", 10, 0),
-        snapshot_interval=_int(env, "PROCURA_SNAPSHOT_INTERVAL", 100, 2),
+        snapshot_interval=_snapshot_interval(env),
     )
