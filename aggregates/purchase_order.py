@@ -26,12 +26,17 @@ MAX_QUANTITY = 10_000
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
+DEFAULT_UNIT = "each"
+
+
 @dataclass(frozen=True)
 class Line:
     sku: str
     description: str
     quantity: int
     unit_price: Decimal
+    #: Unit of measure (added in event class_version 2; v1 lines were "each").
+    unit: str = DEFAULT_UNIT
 
     @property
     def amount(self) -> Decimal:
@@ -42,6 +47,7 @@ class Line:
             "sku": self.sku,
             "description": self.description,
             "quantity": self.quantity,
+            "unit": self.unit,
             "unit_price": format_amount(self.unit_price),
         }
 
@@ -52,6 +58,7 @@ class Line:
             description=data["description"],
             quantity=int(data["quantity"]),
             unit_price=Decimal(data["unit_price"]),
+            unit=data["unit"],
         )
 
 
@@ -107,15 +114,59 @@ def check_draft(draft: Draft) -> None:
         raise InvariantViolated(violations)
 
 
+def with_default_units(lines: list[dict[str, Any]]) -> None:
+    """Upcast v1 line items (no unit of measure) in place: they were "each"."""
+    for line in lines:
+        line.setdefault("unit", DEFAULT_UNIT)
+
+
 class PurchaseOrder(Aggregate):
-    """A purchase order of one org, from draft to received."""
+    """A purchase order of one org, from draft to received.
+
+    Schema history: version 2 gave line items a `unit`. Events and snapshots
+    stored as version 1 are upcast on load (`upcast_v1_v2`); see the README's
+    "Evolving an event".
+    """
+
+    class_version = 2  # snapshots of v1 hold lines without `unit`
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        with_default_units(state["_lines"])
+
+    class Created(Aggregate.Created):
+        class_version = 2
+        org: str
+        requester: str
+        department: str | None
+        title: str
+        supplier_id: str
+        currency: str
+        needed_by: str
+        lines: list[dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            with_default_units(state["lines"])
+
+    class Revised(Aggregate.Event):
+        class_version = 2
+        title: str
+        supplier_id: str
+        currency: str
+        needed_by: str
+        lines: list[dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            with_default_units(state["lines"])
 
     @classmethod
     def draft(cls, *, org: str, requester: str, department: str | None, content: Draft) -> PurchaseOrder:
         check_draft(content)
         return cls(org=org, requester=requester, department=department, **content.as_data())
 
-    @event("Created")
+    @event(Created)
     def __init__(self, org, requester, department, title, supplier_id, currency, needed_by, lines):
         self.org = org
         self.requester = requester
@@ -213,7 +264,7 @@ class PurchaseOrder(Aggregate):
         self._needed_by = needed_by
         self._lines = list(lines)
 
-    @event("Revised")
+    @event(Revised)
     def _revised(self, title, supplier_id, currency, needed_by, lines):
         self._set_content(title, supplier_id, currency, needed_by, lines)
 

@@ -11,7 +11,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from aggregates.money import parse_amount
-from aggregates.purchase_order import MAX_LINES, MAX_QUANTITY, TITLE_MAX, Draft, Line
+from aggregates.purchase_order import DEFAULT_UNIT, MAX_LINES, MAX_QUANTITY, TITLE_MAX, Draft, Line
 
 
 class Money(fields.Field):
@@ -44,6 +44,7 @@ class LineSchema(StrictSchema):
     sku = fields.String(required=True, validate=validate.Length(1, 64))
     description = fields.String(required=True, validate=validate.Length(0, 500))
     quantity = WholeNumber(required=True, validate=validate.Range(1, MAX_QUANTITY))
+    unit = fields.String(load_default=DEFAULT_UNIT, validate=validate.Length(1, 20))
     unit_price = Money(required=True)
 
 
