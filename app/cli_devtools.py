@@ -123,4 +123,21 @@ def trace(some_id: str, as_json: bool) -> None:
         sys.exit(1)
 
 
-COMMANDS = (events, state, trace)
+@click.group()
+def docs() -> None:
+    """Generate documentation from the code."""
+
+
+@docs.command("behaviour")
+@click.option("--output", type=click.Path(dir_okay=False), default="docs/behaviour.md", show_default=True)
+def docs_behaviour(output: str) -> None:
+    """Write the behaviour catalogue (status x command x caller -> answer)."""
+    from pathlib import Path
+
+    from app.behaviour import render_markdown
+
+    Path(output).write_text(render_markdown() + "\n")
+    click.echo(f"wrote {output}")
+
+
+COMMANDS = (events, state, trace, docs)

@@ -6,6 +6,7 @@ import html
 
 from flask import Blueprint, Response, current_app
 
+from app.behaviour import rows_producing
 from app.errors import NotFound
 from app.http.access import open_route
 from app.http.problems import PROBLEM_TYPES
@@ -29,6 +30,19 @@ def readyz() -> Response:
     return Response(encode({"status": "ready"}), mimetype=JSON)
 
 
+def _producing_rows(slug: str) -> str:
+    """Links to the behaviour-catalogue rows (docs/behaviour.md) that answer with `slug`."""
+    rows = rows_producing(slug)
+    if not rows:
+        return ""
+    items = "".join(
+        f"<li><a href='docs/behaviour.md#{row.anchor}'>{row.command} on a {row.status} PO</a>"
+        f" by {html.escape(row.caller)}</li>"
+        for row in rows
+    )
+    return f"<h2>When Procura answers this</h2><ul>{items}</ul>"
+
+
 @bp.get("/problems/<slug>")
 @open_route
 def problem_page(slug: str) -> Response:
@@ -39,6 +53,6 @@ def problem_page(slug: str) -> Response:
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(kind.title)}</title></head>"
         f"<body><h1>{html.escape(kind.title)}</h1>"
         f"<p><strong>HTTP {kind.status}</strong>, <code>next_action: {kind.next_action}</code></p>"
-        f"<p>{html.escape(kind.explanation)}</p></body></html>"
+        f"<p>{html.escape(kind.explanation)}</p>{_producing_rows(slug)}</body></html>"
     )
     return Response(page, mimetype="text/html")

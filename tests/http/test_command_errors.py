@@ -195,3 +195,8 @@ def test_each_problem_type_has_a_page_for_humans(client, slug):
     response = client.get(f"/problems/{slug}")
     assert response.status_code == 200 and response.mimetype == "text/html"
     assert "next_action" in response.get_data(as_text=True)
+
+
+def test_a_problem_page_links_to_the_catalogue_rows_that_produce_it(client):
+    page = client.get("/problems/separation-of-duties").get_data(as_text=True)
+    assert "docs/behaviour.md#submitted-approve" in page and "approver who requested it" in page

@@ -63,3 +63,12 @@ def test_trace_finds_every_event_written_under_a_request_id(story):
 def test_trace_of_an_unknown_id_says_so_and_fails(story):
     result = CliRunner().invoke(main, ["trace", "nobody-knows"])
     assert result.exit_code == 1 and "nothing was written" in result.output
+
+
+def test_the_committed_behaviour_catalogue_is_up_to_date(tmp_path):
+    from pathlib import Path
+
+    generated = tmp_path / "behaviour.md"
+    run("docs", "behaviour", "--output", str(generated))
+    committed = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
+    assert committed.read_text() == generated.read_text(), "run `procura docs behaviour` and commit the result"
