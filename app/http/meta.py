@@ -6,7 +6,7 @@ import html
 
 from flask import Blueprint, Response, current_app
 
-from app.behaviour import rows_producing
+from app.behaviour import render_markdown, rows_producing
 from app.errors import NotFound
 from app.http.access import open_route
 from app.http.problems import PROBLEM_TYPES
@@ -36,7 +36,7 @@ def _producing_rows(slug: str) -> str:
     if not rows:
         return ""
     items = "".join(
-        f"<li><a href='docs/behaviour.md#{row.anchor}'>{row.command} on a {row.status} PO</a>"
+        f"<li><a href='/docs/behaviour.md#{row.anchor}'>{row.command} on a {row.status} PO</a>"
         f" by {html.escape(row.caller)}</li>"
         for row in rows
     )
@@ -56,3 +56,10 @@ def problem_page(slug: str) -> Response:
         f"<p>{html.escape(kind.explanation)}</p>{_producing_rows(slug)}</body></html>"
     )
     return Response(page, mimetype="text/html")
+
+
+@bp.get("/docs/behaviour.md")
+@open_route
+def behaviour_catalogue() -> Response:
+    """The behaviour catalogue (also committed as docs/behaviour.md)."""
+    return Response(render_markdown() + "\n", mimetype="text/markdown")

@@ -199,4 +199,6 @@ def test_each_problem_type_has_a_page_for_humans(client, slug):
 
 def test_a_problem_page_links_to_the_catalogue_rows_that_produce_it(client):
     page = client.get("/problems/separation-of-duties").get_data(as_text=True)
-    assert "docs/behaviour.md#submitted-approve" in page and "approver who requested it" in page
+    assert "/docs/behaviour.md#submitted-approve" in page and "approver who requested it" in page
+    catalogue = client.get("/docs/behaviour.md")
+    assert catalogue.status_code == 200 and '<a id="submitted-approve"></a>' in catalogue.get_data(as_text=True)
