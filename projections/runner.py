@@ -56,14 +56,18 @@ class Processor(ABC):
 class Follower:
     """Feeds one processor from the application's notification log."""
 
-    def __init__(self, app: Any, store: ReadStore, processor: Processor, batch_size: int = DEFAULT_BATCH):
+    def __init__(self, app: Any, store: ReadStore, processor: Processor, batch_size: int = DEFAULT_BATCH,
+                 *, stop: int | None = None):
+        """`stop`, when given, is the last position to apply (verify builds a
+        scratch copy up to exactly the live model's position)."""
         self.app = app
         self.store = store
         self.processor = processor
         self.batch_size = batch_size
+        self.stop = stop
 
     def _read(self, after: int) -> list[Notification]:
-        return list(self.app.recorder.select_notifications(start=after, limit=self.batch_size,
+        return list(self.app.recorder.select_notifications(start=after, limit=self.batch_size, stop=self.stop,
                                                            inclusive_of_start=False))
 
     def step(self) -> int:
@@ -110,15 +114,31 @@ class Supervisor:
         return sum(f.step() for f in self.followers)
 
     def run(self) -> None:
+        """Poll until stopped. It never relies on LISTEN/NOTIFY (whose lost
+        connection goes unnoticed): every pass re-reads the tracking rows
+        through the pool, so a restarted database is simply polled again."""
+        failures = 0
         while not self._stop.is_set():
             try:
                 busy = self.run_once()
             except (PersistenceError, OSError) as error:
-                log.warning("projection worker: %s; retrying in %ss", error, self.error_wait)
-                self._stop.wait(self.error_wait)
+                failures += 1
+                log.warning("projection worker: %s; retrying in %ss", error, self._backoff(failures))
+                self._stop.wait(self._backoff(failures))
                 continue
+            except Exception:
+                # A bug or a poison event: keep the thread alive and retry
+                # (from the same tracking row) rather than stop all read models.
+                failures += 1
+                log.exception("projection worker failed; retrying in %ss", self._backoff(failures))
+                self._stop.wait(self._backoff(failures))
+                continue
+            failures = 0
             if not busy:
                 self._stop.wait(self.idle_wait)
+
+    def _backoff(self, failures: int) -> float:
+        return min(self.error_wait * 2 ** min(failures - 1, 5), 30.0)
 
     def start(self) -> Supervisor:
         self._thread = threading.Thread(target=self.run, name="procura-projections", daemon=True)

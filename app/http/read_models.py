@@ -1,0 +1,331 @@
+"""Read-model routes (CONTRACT.md section 4): lists, the approval queue,
+reports and projection status, answered from the projections.
+
+Every answer carries `Projection-Position`: the position of the read model
+the rows were read at (read in the same snapshot as the rows). With
+`min_position=N` the view first waits up to 2 s for the read model to reach
+N, then answers 503 `projection-behind`.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, request
+from marshmallow import Schema, ValidationError, fields
+
+from aggregates.policy import Principal, allowed_actions
+from app.commands import _dependency
+from app.http.access import bearer_required, caller
+from app.http.openapi import AUTHENTICATED, documented
+from app.http.problems import Problem
+from app.http.read_schemas import (
+    ApprovalQueueQuery,
+    CycleTimesOut,
+    CycleTimesQuery,
+    OrderPageOut,
+    ProjectionsOut,
+    ProjectionsQuery,
+    PurchaseOrderListQuery,
+    QueuePageOut,
+    SpendOut,
+    SpendQuery,
+)
+from app.http.render import JSON, encode
+from app.http.schemas import pointer_errors
+from app.metadata import rfc3339
+from projections import approval_queue as queue_model
+from projections import cycle_times, po_summary, spend
+from projections.maintenance import status
+from projections.runner import wait_for
+from projections.store import Cursor
+from projections.tables import ReadModel, format_cents
+
+bp = Blueprint("read_models", __name__)
+
+FRESHNESS_WAIT_SECONDS = 2.0
+REPORT_READERS = frozenset({"analyst", "auditor", "admin"})
+_READ_PROBLEMS = (*AUTHENTICATED, "validation-error", "projection-behind")
+T = TypeVar("T")
+
+
+def _services():
+    return current_app.extensions["procura"]
+
+
+# --- query parameters ----------------------------------------------------------
+
+
+def query_args(schema: Schema) -> dict[str, Any]:
+    """The query string loaded through `schema`; every error at once as 422.
+
+    A list field takes repeated and comma-separated values; any other
+    parameter given twice is an error rather than a silent first-or-last pick.
+    """
+    raw: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for key in request.args:
+        values = request.args.getlist(key)
+        field = schema.fields.get(key)
+        if isinstance(field, fields.List):
+            raw[key] = [part for value in values for part in value.split(",")]
+        elif len(values) > 1 and (field is not None or key in _data_keys(schema)):
+            errors.append({"pointer": f"/{key}", "detail": "given more than once; send it once", "code": "repeated"})
+        else:
+            raw[key] = values[0]
+    try:
+        data = schema.load(raw)
+    except ValidationError as error:
+        errors += pointer_errors(error.messages)
+        data = {}
+    if errors:
+        raise Problem("validation-error", "Some query parameters are invalid.",
+                      {"errors": sorted(errors, key=lambda e: e["pointer"])})
+    return data
+
+
+def _data_keys(schema: Schema) -> set[str]:
+    return {f.data_key for f in schema.fields.values() if f.data_key}
+
+
+# --- freshness -----------------------------------------------------------------
+
+
+def _position(cur: Cursor, names: list[str]) -> int:
+    params = {f"n{i}": n for i, n in enumerate(names)}
+    rows = cur.execute(f"SELECT position FROM procura_tracking WHERE name IN ({', '.join(f'%({k})s' for k in params)})",
+                       params).fetchall()
+    return min((int(r["position"]) for r in rows), default=0)
+
+
+def read_fresh(names: list[str], min_position: int | None, query: Callable[[Cursor], T]) -> tuple[T, int]:
+    """`query`'s result and the read models' position, once they have reached
+    `min_position` (Problem 'projection-behind' after waiting 2 s)."""
+    store = _services().read_store
+    with _dependency("database"):
+        if min_position is not None and not wait_for(store, names, min_position, FRESHNESS_WAIT_SECONDS):
+            with store.snapshot() as cur:
+                position = _position(cur, names)
+            raise Problem("projection-behind",
+                          f"The read model is at position {position}, not yet at {min_position}.",
+                          {"position": position, "min_position": min_position}, headers={"Retry-After": "1"})
+        with store.snapshot() as cur:
+            position = _position(cur, names)
+            return query(cur), position
+
+
+def _answer(document: Any, position: int, schema: Schema | None = None) -> Response:
+    body = encode(schema.dump(document) if schema is not None else document)
+    return Response(body, mimetype=JSON, headers={"Projection-Position": str(position)})
+
+
+# --- cursors -------------------------------------------------------------------
+
+
+def _scope(args: dict[str, Any]) -> str:
+    """A short digest of the filters and sort a cursor belongs to."""
+    kept = {k: v for k, v in sorted(args.items()) if k not in ("cursor", "limit", "min_position")}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def encode_cursor(key: tuple[Any, str], scope: str) -> str:
+    raw = json.dumps({"k": key[0], "i": key[1], "f": scope}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str | None, scope: str, value_type: type) -> tuple[Any, str] | None:
+    """The key a cursor continues after; 422 on /cursor if it is not one of
+    ours or belongs to other filters or another sort."""
+    if text is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        key, last_id, cursor_scope = data["k"], data["i"], data["f"]
+    except (ValueError, TypeError, KeyError):
+        key = last_id = cursor_scope = None
+    valid = (isinstance(key, value_type) and not isinstance(key, bool) and isinstance(last_id, str)
+             and cursor_scope == scope)
+    if not valid:
+        raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
+            {"pointer": "/cursor", "detail": "not a cursor of this list with these filters and sort; "
+             "start again without it", "code": "invalid"}]})
+    return key, last_id
+
+
+# --- documents -----------------------------------------------------------------
+
+
+def api_time(text: str | None) -> str | None:
+    """Stored UTC text as the API writes times (as GET /purchase-orders/{id} does)."""
+    if text is None:
+        return None
+    return rfc3339(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC))
+
+
+class _Facts:
+    """A summary row as the policy's OrderFacts."""
+
+    def __init__(self, row: dict[str, Any]):
+        self.org, self.requester, self.department = row["org"], row["requester"], row["department"]
+        self.status = row["status"]
+        self.total = Decimal(int(row["total_cents"])).scaleb(-2)
+
+
+_SUMMARY_COPIED = ("id", "org", "title", "status", "currency", "supplier_id", "department", "requester",
+                   "needed_by", "version", "rejection_reason", "cancellation_reason", "supplier_reference",
+                   "tracking_number", "operation_id")
+
+
+def summary_item(row: dict[str, Any], who: Principal) -> dict[str, Any]:
+    item = {k: row[k] for k in _SUMMARY_COPIED}
+    item.update(total=format_cents(row["total_cents"]), created_at=api_time(row["created_at"]),
+                updated_at=api_time(row["updated_at"]), allowed_actions=allowed_actions(who, _Facts(row)))
+    return item
+
+
+def queue_item(row: dict[str, Any]) -> dict[str, Any]:
+    item = {k: row[k] for k in ("id", "org", "title", "status", "currency", "supplier_id", "department",
+                                "requester", "needed_by", "version")}
+    item.update(total=format_cents(row["total_cents"]), created_at=api_time(row["created_at"]),
+                submitted_at=api_time(row["submitted_at"]))
+    return item
+
+
+def _require_report_reader(who: Principal) -> None:
+    if not who.roles & REPORT_READERS:
+        raise Problem("forbidden", "Reports and projection status are for analysts, auditors and admins.",
+                      {"required": sorted(REPORT_READERS)})
+
+
+# --- routes --------------------------------------------------------------------
+
+
+@bp.get("/purchase-orders")
+@bearer_required
+@documented(summary="List the purchase orders you may see (read model)", tag="read models",
+            query=PurchaseOrderListQuery, response=OrderPageOut, problems=_READ_PROBLEMS,
+            response_headers=("Projection-Position",))
+def list_purchase_orders() -> Response:
+    """Filtered, sorted, keyset-paginated; same visibility as reading one PO."""
+    args, who = query_args(PurchaseOrderListQuery()), caller()
+    scope = _scope(args)
+    after = decode_cursor(args.get("cursor"), scope, int if args["sort"].endswith("total") else str)
+    filters = po_summary.Filters(
+        statuses=tuple(dict.fromkeys(args.get("status", ()))), department=args.get("department"),
+        supplier_id=args.get("supplier_id"), requester=args.get("requester"),
+        created_from=args.get("created_from"), created_before=args.get("created_to"),
+        min_cents=args.get("min_total"), max_cents=args.get("max_total"), q=args.get("q"))
+    (rows, key), position = read_fresh(
+        [po_summary.PurchaseOrderSummary.name], args.get("min_position"),
+        lambda cur: po_summary.list_orders(cur, who, filters, args["sort"], args["limit"], after))
+    document = {"items": [summary_item(r, who) for r in rows],
+                "next_cursor": encode_cursor(key, scope) if key else None}
+    return _answer(document, position, OrderPageOut())
+
+
+@bp.get("/approvals/queue")
+@bearer_required
+@documented(summary="Submitted purchase orders you may approve, oldest first", tag="read models",
+            query=ApprovalQueueQuery, response=QueuePageOut, problems=(*_READ_PROBLEMS, "forbidden"),
+            response_headers=("Projection-Position",))
+def approvals_queue() -> Response:
+    """For approvers (their department, up to their limit, never their own) and admins."""
+    args, who = query_args(ApprovalQueueQuery()), caller()
+    if not queue_model.may_approve_anything(who):
+        raise Problem("forbidden", "Only approvers and admins have an approval queue.",
+                      {"required": ["admin", "approver"]})
+    scope = _scope(args)
+    after = decode_cursor(args.get("cursor"), scope, str)
+    (rows, key), position = read_fresh(
+        [queue_model.ApprovalQueue.name], args.get("min_position"),
+        lambda cur: queue_model.approval_queue(cur, who, args["limit"], after))
+    document = {"items": [queue_item(r) for r in rows], "next_cursor": encode_cursor(key, scope) if key else None}
+    return _answer(document, position, QueuePageOut())
+
+
+@bp.get("/reports/spend")
+@bearer_required
+@documented(summary="Approved and placed totals per group and currency (JSON or text/csv)", tag="reports",
+            query=SpendQuery, response=SpendOut, problems=(*_READ_PROBLEMS, "forbidden"),
+            response_headers=("Projection-Position",), media_types=("application/json", "text/csv"))
+def spend_report() -> Response:
+    """Analysts, auditors and admins; money as decimal strings per currency."""
+    args, who = query_args(SpendQuery()), caller()
+    _require_report_reader(who)
+    rows, position = read_fresh([spend.Spend.name], args.get("min_position"),
+                                lambda cur: spend.spend_report(cur, who.org, args["group_by"],
+                                                               args.get("since"), args.get("before")))
+    groups = [{"group": r.group, "currency": r.currency, "approved_total": format_cents(r.approved_cents),
+               "approved_count": r.approved_count, "placed_total": format_cents(r.placed_cents),
+               "placed_count": r.placed_count} for r in rows]
+    if request.accept_mimetypes.best_match([JSON, "text/csv"], default=JSON) == "text/csv":
+        return _csv(args["group_by"], groups, position)
+    return _answer({"group_by": args["group_by"], "groups": groups}, position, SpendOut())
+
+
+def _cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
+
+
+def _csv(group_by: str, groups: list[dict[str, Any]], position: int) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([group_by, "currency", "approved_total", "approved_count", "placed_total", "placed_count"])
+    for g in groups:
+        writer.writerow([_cell(g["group"]), g["currency"], g["approved_total"], g["approved_count"],
+                         g["placed_total"], g["placed_count"]])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Projection-Position": str(position), "Content-Disposition": f'attachment; filename="spend-{group_by}.csv"'})
+
+
+def _hours(micros: int | None) -> float | None:
+    return None if micros is None else round(micros / 3_600_000_000, 3)
+
+
+@bp.get("/reports/cycle-times")
+@bearer_required
+@documented(summary="Hours from the last submission to approval or rejection: count, p50, p90, max",
+            tag="reports", query=CycleTimesQuery, response=CycleTimesOut, problems=(*_READ_PROBLEMS, "forbidden"),
+            response_headers=("Projection-Position",))
+def cycle_times_report() -> Response:
+    """Nearest-rank percentiles over decisions made in the period."""
+    args, who = query_args(CycleTimesQuery()), caller()
+    _require_report_reader(who)
+    stats, position = read_fresh([cycle_times.CycleTimes.name], args.get("min_position"),
+                                 lambda cur: cycle_times.cycle_stats(cur, who.org, args.get("department"),
+                                                                     args.get("since"), args.get("before")))
+    document = {"count": stats.count, "p50_hours": _hours(stats.p50_us), "p90_hours": _hours(stats.p90_us),
+                "max_hours": _hours(stats.max_us), "percentile_method": "nearest-rank"}
+    return _answer(document, position, CycleTimesOut())
+
+
+@bp.get("/projections")
+@bearer_required
+@documented(summary="Each read model's position, the store's head, lag and last update", tag="read models",
+            query=ProjectionsQuery, response=ProjectionsOut, problems=(*AUTHENTICATED, "validation-error",
+                                                                        "forbidden"),
+            response_headers=("Projection-Position",))
+def projections_status() -> Response:
+    """For analysts, auditors and admins."""
+    query_args(ProjectionsQuery())
+    _require_report_reader(caller())
+    services = _services()
+    models = [p for p in services.processors if isinstance(p, ReadModel)]
+    with _dependency("database"):
+        found = status(services.app, services.read_store, models)
+    head = max((s.head for s in found), default=0)
+    document = {"head": head, "projections": [
+        {"name": s.name, "position": s.position, "head": s.head, "lag": s.lag, "updated_at": api_time(s.updated_at)}
+        for s in found]}
+    return _answer(document, min((s.position for s in found), default=0), ProjectionsOut())

@@ -1,0 +1,231 @@
+"""Marshmallow schemas of the read-model endpoints: the query parameters they
+accept (unknown ones are errors) and the documents they send.
+
+Query conventions: errors point at `/<parameter>`; a parameter given twice
+is an error (`repeated`), except `status`, which may be repeated or
+comma-separated and means "any of". Date bounds take a date (`2026-01-31`,
+a whole UTC day) or an RFC 3339 date-time; both ends are inclusive.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from aggregates.money import parse_amount
+from aggregates.transitions import Status
+from projections.po_summary import SORTS
+from projections.spend import GROUPS
+from projections.store import utc_text
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+class Bound(fields.Field):
+    """A date or an RFC 3339 date-time, loaded as UTC text for comparisons.
+
+    `upper=True` gives an EXCLUSIVE bound just after what the client named
+    (the next midnight for a date, one microsecond later for a date-time), so
+    "to=2026-01-31" includes all of that day.
+    """
+
+    default_error_messages = {"invalid": "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset"}
+
+    def __init__(self, *, upper: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.upper = upper
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        moment, whole_day = _moment(value)
+        if moment is None:
+            raise self.make_error("invalid")
+        if self.upper:
+            moment += timedelta(days=1) if whole_day else timedelta(microseconds=1)
+        return utc_text(moment)
+
+
+def _moment(text: str) -> tuple[datetime | None, bool]:
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC), True
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None, False
+    if moment.tzinfo is None:
+        return None, False
+    return moment.astimezone(UTC), False
+
+
+class Amount(fields.Field):
+    """A money bound: a decimal string, at least 0, at most 2 decimals; loads as cents."""
+
+    default_error_messages = {"invalid": "must be a decimal amount (at least 0, at most 2 decimals)"}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        amount = parse_amount(value) if isinstance(value, str) and len(value) <= 20 else None
+        if amount is None or amount < 0:
+            raise self.make_error("invalid")
+        return int(amount.scaleb(2))
+
+
+def _text(maximum: int = 200, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(1, maximum), **kwargs)
+
+
+class ReadQuery(Schema):
+    """What every read-model endpoint accepts."""
+
+    class Meta:
+        unknown = RAISE
+
+    min_position = fields.Integer(validate=validate.Range(0, 2**62), metadata={
+        "description": "wait up to 2 s until the read model has reached this position (an Event-Position)"})
+
+
+class PageQuery(ReadQuery):
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
+    cursor = fields.String(validate=validate.Length(1, 1000), metadata={"description": "next_cursor of the previous page"})
+
+
+class PurchaseOrderListQuery(PageQuery):
+    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in Status])),
+                         metadata={"description": "repeat or comma-separate for any of several"})
+    department = _text()
+    supplier_id = _text()
+    requester = _text()
+    created_from = Bound()
+    created_to = Bound(upper=True)
+    min_total = Amount()
+    max_total = Amount()
+    q = _text(metadata={"description": "case-insensitive text in the title or any SKU"})
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(list(SORTS)))
+
+    @validates_schema
+    def _ranges(self, data: dict[str, Any], **_: Any) -> None:
+        if "min_total" in data and "max_total" in data and data["min_total"] > data["max_total"]:
+            raise ValidationError("must not be below min_total", "max_total")
+        if "created_from" in data and "created_to" in data and data["created_from"] >= data["created_to"]:
+            raise ValidationError("must not be before created_from", "created_to")
+
+
+class ApprovalQueueQuery(PageQuery):
+    pass
+
+
+class PeriodQuery(ReadQuery):
+    # `from` is a Python keyword: the attribute is `since`, the parameter `from`.
+    since = Bound(data_key="from")
+    before = Bound(upper=True, data_key="to")
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_: Any) -> None:
+        if "since" in data and "before" in data and data["since"] >= data["before"]:
+            raise ValidationError("must not be before from", "to")
+
+
+class SpendQuery(PeriodQuery):
+    group_by = fields.String(load_default="department", validate=validate.OneOf(list(GROUPS)))
+
+
+class CycleTimesQuery(PeriodQuery):
+    department = _text()
+
+
+class ProjectionsQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+# --- what the endpoints send ---------------------------------------------------
+
+_MONEY = {"description": "money: decimal string, 2 places"}
+_TIME = {"format": "date-time"}
+
+
+class OrderSummaryOut(Schema):
+    id = fields.String(required=True)
+    org = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    total = fields.String(required=True, metadata=_MONEY)
+    currency = fields.String(required=True)
+    supplier_id = fields.String(required=True)
+    department = fields.String(allow_none=True, required=True)
+    requester = fields.String(required=True)
+    needed_by = fields.String(required=True, metadata={"format": "date"})
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata=_TIME)
+    updated_at = fields.String(required=True, metadata=_TIME)
+    rejection_reason = fields.String(allow_none=True, required=True)
+    cancellation_reason = fields.String(allow_none=True, required=True)
+    supplier_reference = fields.String(allow_none=True, required=True)
+    tracking_number = fields.String(allow_none=True, required=True)
+    operation_id = fields.String(allow_none=True, required=True)
+    allowed_actions = fields.List(fields.String(), required=True)
+
+
+class OrderPageOut(Schema):
+    items = fields.List(fields.Nested(OrderSummaryOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class QueueItemOut(Schema):
+    id = fields.String(required=True)
+    org = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.String(required=True)
+    total = fields.String(required=True, metadata=_MONEY)
+    currency = fields.String(required=True)
+    supplier_id = fields.String(required=True)
+    department = fields.String(allow_none=True, required=True)
+    requester = fields.String(required=True)
+    needed_by = fields.String(required=True, metadata={"format": "date"})
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata=_TIME)
+    submitted_at = fields.String(required=True, metadata=_TIME)
+
+
+class QueuePageOut(Schema):
+    items = fields.List(fields.Nested(QueueItemOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class SpendGroupOut(Schema):
+    group = fields.String(allow_none=True, required=True)
+    currency = fields.String(required=True)
+    approved_total = fields.String(required=True, metadata=_MONEY)
+    approved_count = fields.Integer(required=True)
+    placed_total = fields.String(required=True, metadata=_MONEY)
+    placed_count = fields.Integer(required=True)
+
+
+class SpendOut(Schema):
+    group_by = fields.String(required=True)
+    groups = fields.List(fields.Nested(SpendGroupOut), required=True)
+
+
+class CycleTimesOut(Schema):
+    count = fields.Integer(required=True)
+    p50_hours = fields.Float(allow_none=True, required=True)
+    p90_hours = fields.Float(allow_none=True, required=True)
+    max_hours = fields.Float(allow_none=True, required=True)
+    percentile_method = fields.String(required=True)
+
+
+class ProjectionOut(Schema):
+    name = fields.String(required=True)
+    position = fields.Integer(required=True)
+    head = fields.Integer(required=True)
+    lag = fields.Integer(required=True)
+    updated_at = fields.String(allow_none=True, required=True, metadata=_TIME)
+
+
+class ProjectionsOut(Schema):
+    head = fields.Integer(required=True)
+    projections = fields.List(fields.Nested(ProjectionOut), required=True)

@@ -1,0 +1,175 @@
+"""PO summary: one row per purchase order, backing `GET /purchase-orders`.
+
+The row holds the PO document's scalar fields (no lines; their SKUs feed the
+`search` column). Money is integer cents, times fixed-width UTC text. A batch
+is folded in memory (load the touched rows, apply the events, write them back
+with one executemany), so a rebuild costs a few statements per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aggregates.policy import Principal
+from projections.keyset import Order, page
+from projections.runner import Positioned
+from projections.store import Cursor, utc_text
+from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, total_cents, upsert
+from projections.visibility import visible_to
+
+log = logging.getLogger("procura.projections")
+
+SUMMARY = Table(
+    "rm_po_summary",
+    "id TEXT NOT NULL, org TEXT NOT NULL, title TEXT NOT NULL, status TEXT NOT NULL, "
+    "total_cents BIGINT NOT NULL, currency TEXT NOT NULL, supplier_id TEXT NOT NULL, department TEXT, "
+    "requester TEXT NOT NULL, needed_by TEXT NOT NULL, version INTEGER NOT NULL, "
+    "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, rejection_reason TEXT, cancellation_reason TEXT, "
+    "supplier_reference TEXT, tracking_number TEXT, operation_id TEXT, search TEXT NOT NULL, "
+    "position BIGINT NOT NULL",
+    key=("id",),
+    indexes=(("created", "org, created_at, id"), ("total", "org, total_cents, id"),
+             ("requester", "org, requester, created_at"), ("department", "org, department, created_at")),
+)
+
+#: Status after each event that sets one (Revised, Shipped-from-placed keep or set as noted).
+_STATUS = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected", "Reopened": "draft",
+           "Cancelled": "cancelled", "PlacementRequested": "placing", "Placed": "placed",
+           "PlacementFailed": "placement_failed", "Shipped": "placed", "Received": "received"}
+
+
+def _content(event: Any) -> dict[str, Any]:
+    lines = list(event.lines)
+    search = "\n".join([event.title, *(line["sku"] for line in lines)]).lower()
+    return {"title": event.title, "supplier_id": event.supplier_id, "currency": event.currency,
+            "needed_by": event.needed_by, "total_cents": total_cents(lines), "search": search}
+
+
+def _created(item: Positioned, key: str) -> dict[str, Any]:
+    event = item.event
+    return {"id": key, "org": event.org, "status": "draft", "department": event.department,
+            "requester": event.requester, "created_at": utc_text(event.timestamp),
+            "rejection_reason": None, "cancellation_reason": None, "supplier_reference": None,
+            "tracking_number": None, "operation_id": None, **_content(event)}
+
+
+def _evolve(row: dict[str, Any], item: Positioned) -> None:
+    """Apply one non-creation event to `row`, as the aggregate does."""
+    name, event = kind(item), item.event
+    if name == "Revised":
+        row.update(_content(event))
+    if name in _STATUS:
+        row["status"] = _STATUS[name]
+    if name == "Rejected":
+        row["rejection_reason"] = event.reason
+    elif name == "Reopened":
+        row["rejection_reason"] = row["cancellation_reason"] = None
+    elif name == "Cancelled":
+        row["cancellation_reason"] = event.reason
+    elif name == "PlacementRequested":
+        row["operation_id"] = str(event.operation_id)
+    elif name == "Placed":
+        row["supplier_reference"] = event.supplier_reference
+    elif name == "Shipped":
+        row["supplier_reference"] = event.supplier_reference
+        row["tracking_number"] = event.tracking_number
+
+
+class PurchaseOrderSummary(ReadModel):
+    name = "po_summary"
+    tables = (SUMMARY,)
+
+    def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:
+        items = po_events(batch)
+        if not items:
+            return
+        table = self.t(SUMMARY.name)
+        keyed = [(po_id(i), i) for i in items]
+        rows = {r["id"]: r for r in select_by_ids(cur, table, "id", {key for key, _ in keyed})}
+        touched = set()
+        for key, item in keyed:
+            row = rows.get(key)
+            if kind(item) == "Created":
+                if row is not None:
+                    continue  # already applied (defence in depth; tracking prevents it)
+                row = rows[key] = _created(item, key)
+            elif row is None:
+                log.warning("%s: %s for unknown PO %s skipped", self.name, kind(item), key)
+                continue
+            elif item.event.originator_version <= row["version"]:
+                continue  # already applied (defence in depth; tracking prevents it)
+            else:
+                _evolve(row, item)
+            row.update(version=item.event.originator_version, updated_at=utc_text(item.event.timestamp),
+                       position=item.position)
+            touched.add(key)
+        upsert(cur, table, SUMMARY.key, [rows[i] for i in sorted(touched)])
+
+
+# --- queries ------------------------------------------------------------------
+
+SORTS = {"created_at": Order("created_at", False), "-created_at": Order("created_at", True),
+         "total": Order("total_cents", False), "-total": Order("total_cents", True)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What `GET /purchase-orders` may filter on (None: no filter).
+
+    `created_from` is inclusive and `created_before` exclusive, both UTC text;
+    totals are inclusive cents; `q` matches title or any SKU, case-insensitively.
+    """
+
+    statuses: tuple[str, ...] = ()
+    department: str | None = None
+    supplier_id: str | None = None
+    requester: str | None = None
+    created_from: str | None = None
+    created_before: str | None = None
+    min_cents: int | None = None
+    max_cents: int | None = None
+    q: str | None = None
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(who: Principal, f: Filters, params: dict[str, Any]) -> list[str]:
+    clauses = [visible_to(who, params)]
+    if f.statuses:
+        names = {f"s{n}": s for n, s in enumerate(f.statuses)}
+        params.update(names)
+        clauses.append(f"status IN ({', '.join(f'%({k})s' for k in names)})")
+    for column in ("department", "supplier_id", "requester"):
+        if getattr(f, column) is not None:
+            params[f"f_{column}"] = getattr(f, column)
+            clauses.append(f"{column} = %(f_{column})s")
+    bounds = (("created_from", "created_at >= %(created_from)s"), ("created_before", "created_at < %(created_before)s"),
+              ("min_cents", "total_cents >= %(min_cents)s"), ("max_cents", "total_cents <= %(max_cents)s"))
+    for attribute, clause in bounds:
+        if getattr(f, attribute) is not None:
+            params[attribute] = getattr(f, attribute)
+            clauses.append(clause)
+    if f.q:
+        params["q"] = _like(f.q)
+        clauses.append("search LIKE %(q)s ESCAPE '\\'")
+    return clauses
+
+
+def list_orders(cur: Cursor, who: Principal, filters: Filters, sort: str, limit: int,
+                after: tuple[Any, str] | None = None) -> tuple[list[dict[str, Any]], tuple | None]:
+    """One page of the POs `who` may see, and the key to continue after (None
+    on the last page). `after` is a key a previous page returned."""
+    order = SORTS[sort]
+    params: dict[str, Any] = {"limit": limit + 1}
+    clauses = [*_where(who, filters, params), order.after(after, params)]
+    rows = cur.execute(
+        f"SELECT * FROM {SUMMARY.name} WHERE {' AND '.join(clauses)} ORDER BY {order.by()} LIMIT %(limit)s",
+        params,
+    ).fetchall()
+    return page(rows, limit, order.column)

@@ -1,0 +1,125 @@
+"""Read models that own named tables, so any of them can be built under other
+names (a rebuild or a verification) while the live tables keep answering.
+
+A `ReadModel` declares its tables as data; `variant("__next")` is the same
+model writing to `<table>__next` and tracked as `<name>__next`. Queries always
+read the live names (no suffix). SQL here sticks to what PostgreSQL and SQLite
+share; table and index names are code constants, never client input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from aggregates.purchase_order import PurchaseOrder
+from projections.runner import Positioned, Processor
+from projections.store import Cursor
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: its base name, column definitions, key and indexes."""
+
+    name: str
+    columns: str
+    key: tuple[str, ...]
+    indexes: tuple[tuple[str, str], ...] = ()  # (index suffix, column list)
+
+
+class ReadModel(Processor):
+    """A Processor owning `tables`, addressable under a name suffix."""
+
+    tables: tuple[Table, ...] = ()
+
+    def __init__(self, suffix: str = ""):
+        self.suffix = suffix
+        self.name = type(self).name + suffix
+
+    def variant(self, suffix: str) -> ReadModel:
+        """The same read model writing to `<table><suffix>`."""
+        return type(self)(suffix)
+
+    def t(self, base: str) -> str:
+        """The actual name of the table whose base name is `base`."""
+        return base + self.suffix
+
+    def create_tables(self, cur: Cursor) -> None:
+        for table in self.tables:
+            name = self.t(table.name)
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {name} ({table.columns}, PRIMARY KEY ({', '.join(table.key)}))")
+            for suffix, columns in table.indexes:
+                cur.execute(f"CREATE INDEX IF NOT EXISTS {name}__{suffix} ON {name} ({columns})")
+
+    def drop_tables(self, cur: Cursor) -> None:
+        for table in self.tables:
+            cur.execute(f"DROP TABLE IF EXISTS {self.t(table.name)}")
+
+    def clear(self, cur: Cursor) -> None:
+        for table in self.tables:
+            cur.execute(f"DELETE FROM {self.t(table.name)}")
+
+    def rows(self, cur: Cursor, table: Table) -> list[dict[str, Any]]:
+        """Every row of `table`, in key order (for verification diffs)."""
+        return cur.execute(f"SELECT * FROM {self.t(table.name)} ORDER BY {', '.join(table.key)}").fetchall()
+
+
+# --- helpers for batched folding -------------------------------------------
+
+
+def po_events(batch: Sequence[Positioned]) -> list[Positioned]:
+    """The purchase-order events of a batch (operations' events are skipped)."""
+    return [p for p in batch if isinstance(p.event, PurchaseOrder.Event)]
+
+
+def kind(item: Positioned) -> str:
+    """The event's type name in the domain's language: Created, Approved, ..."""
+    return type(item.event).__name__
+
+
+def po_id(item: Positioned) -> str:
+    return str(item.event.originator_id)
+
+
+def cents(amount: str | Decimal) -> int:
+    """Exact integer cents of a decimal amount with at most two places."""
+    return int(Decimal(amount).scaleb(2).to_integral_exact())
+
+
+def total_cents(lines: Iterable[Mapping[str, Any]]) -> int:
+    """A PO's total from its lines, as the aggregate computes it, in cents."""
+    return sum(int(line["quantity"]) * cents(line["unit_price"]) for line in lines)
+
+
+def format_cents(value: int) -> str:
+    """Cents as the API's money string ("1250.00", "-0.50")."""
+    sign = "-" if value < 0 else ""
+    whole, part = divmod(abs(int(value)), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def select_by_ids(cur: Cursor, table: str, column: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Rows of `table` whose `column` is among `ids` (in chunks)."""
+    ids = list(ids)
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        params = {f"i{n}": value for n, value in enumerate(chunk)}
+        placeholders = ", ".join(f"%({k})s" for k in params)
+        found += cur.execute(f"SELECT * FROM {table} WHERE {column} IN ({placeholders})", params).fetchall()
+    return found
+
+
+def upsert(cur: Cursor, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert or replace `rows` (all with the same columns) in one executemany."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    cur.executemany(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(f'%({c})s' for c in columns)}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+        rows,
+    )
