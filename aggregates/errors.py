@@ -58,3 +58,13 @@ class Refusal(DomainError):
 
     def __str__(self) -> str:
         return self.detail
+
+
+@dataclass
+class OperationFinished(DomainError):
+    """A finished operation (succeeded or failed) never changes again."""
+
+    status: str
+
+    def __str__(self) -> str:
+        return f"the operation has already {self.status}"

@@ -7,6 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from aggregates.errors import OperationFinished
+
 PENDING, RUNNING, SUCCEEDED, FAILED = "pending", "running", "succeeded", "failed"
 DONE = frozenset({SUCCEEDED, FAILED})
 
@@ -28,17 +30,36 @@ class Operation(Aggregate):
     def is_done(self) -> bool:
         return self.status in DONE
 
-    @event("AttemptStarted")
+    def check_not_done(self) -> None:
+        """Raise OperationFinished once the operation has succeeded or failed."""
+        if self.is_done:
+            raise OperationFinished(self.status)
+
+    # Intents check, then trigger one event; replaying never re-runs a check.
+
     def start_attempt(self) -> None:
+        self.check_not_done()
+        self._attempt_started()
+
+    def succeed(self, result: dict[str, Any]) -> None:
+        self.check_not_done()
+        self._succeeded(result=result)
+
+    def fail(self, error: dict[str, Any]) -> None:
+        self.check_not_done()
+        self._failed(error=error)
+
+    @event("AttemptStarted")
+    def _attempt_started(self) -> None:
         self.status = RUNNING
         self.attempts += 1
 
     @event("Succeeded")
-    def succeed(self, result: dict[str, Any]) -> None:
+    def _succeeded(self, result: dict[str, Any]) -> None:
         self.status = SUCCEEDED
         self.result = result
 
     @event("Failed")
-    def fail(self, error: dict[str, Any]) -> None:
+    def _failed(self, error: dict[str, Any]) -> None:
         self.status = FAILED
         self.error = error

@@ -16,6 +16,7 @@ from flask import Flask, g, request
 from app.application import Procura
 from app.commands import CommandService, _dependency
 from app.config import Settings, load_settings
+from app.suppliers.wiring import SupplierServices, build_supplier_services
 from projections import read_models
 from projections.runner import Follower, Processor, Supervisor
 from projections.store import ReadStore
@@ -32,6 +33,7 @@ class Services:
     commands: CommandService
     read_store: ReadStore
     processors: list[Processor]
+    suppliers: SupplierServices | None = None
 
     def followers(self) -> list[Follower]:
         """One follower per processor, reading this process's event store."""
@@ -54,14 +56,15 @@ def build_services(settings: Settings | None = None) -> Services:
     settings = settings or load_settings()
     procura = Procura(settings)
     read_store = ReadStore.for_application(procura)
-    processors = read_models()
+    suppliers = build_supplier_services(settings, procura, read_store)
+    processors = [*read_models(), suppliers.processor]
     if settings.creates_tables:
         with read_store.transaction() as cur:
             for processor in processors:
                 processor.create_tables(cur)
         read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
-                    read_store=read_store, processors=processors)
+                    read_store=read_store, processors=processors, suppliers=suppliers)
 
 
 def _identify_request() -> None:
@@ -78,7 +81,8 @@ def _stamp_request_id(response):
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the Procura WSGI application (tests may pass their own services)."""
-    from app.http import access, meta, operations, purchase_orders
+    from app import observability
+    from app.http import access, callbacks, docs, meta, operations, purchase_orders, read_models
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES
 
@@ -86,10 +90,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     flask_app.json.sort_keys = False
     flask_app.extensions["procura"] = services or build_services(settings)
+    observability.install(flask_app)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)
     flask_app.after_request(_stamp_request_id)
     flask_app.register_error_handler(Exception, problem_response)
-    for blueprint in (purchase_orders.bp, operations.bp, meta.bp):
+    for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp):
         flask_app.register_blueprint(blueprint)
     return flask_app

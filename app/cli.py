@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 
 import click
 
-from app.config import ConfigError, load_settings
+from app.config import DEV_SUPPLIER_API_KEY, DEV_WEBHOOK_SECRET, ConfigError, load_settings
 
 
 def _settings():
@@ -36,7 +38,8 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--batch-size", default=None, type=click.IntRange(1, 100_000), help="events per transaction [500]")
+def worker(batch_size: int | None) -> None:
     """Run the projections (and other event processors) until interrupted."""
     import signal
 
@@ -44,13 +47,18 @@ def worker() -> None:
 
     services = build_services(_settings())
     supervisor = services.supervisor()
+    for follower in supervisor.followers if batch_size else ():
+        follower.batch_size = batch_size
+    placements = services.suppliers.executor().start()
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop(timeout=0))
-    click.echo(f"procura worker: following {', '.join(p.name for p in services.processors) or 'nothing'}")
+    click.echo(f"procura worker: following {', '.join(p.name for p in services.processors) or 'nothing'}"
+               f"; placing orders with {', '.join(services.suppliers.suppliers) or 'no supplier'}")
     try:
         supervisor.run()
     except KeyboardInterrupt:
         pass
     finally:
+        placements.stop()
         services.close()
 
 
@@ -130,13 +138,16 @@ Every error is problem+json; GET its `type` (e.g. {base}/problems/version-confli
 
 @main.command("purge-commands")
 @click.option("--older-than-hours", type=int, default=None,
-              help="default: PROCURA_IDEMPOTENCY_TTL_HOURS (at least 24)")
+              help="default: PROCURA_IDEMPOTENCY_TTL_HOURS; never under 72 (supplier webhook ids)")
 def purge_commands(older_than_hours: int | None) -> None:
     """Delete idempotency records past their retention."""
     from app import build_services
+    from app.suppliers.callbacks import RETENTION_HOURS
 
     settings = _settings()
-    hours = max(older_than_hours or settings.idempotency_ttl_hours, settings.idempotency_ttl_hours)
+    # Supplier webhook ids share the table and must be kept RETENTION_HOURS (3 days).
+    hours = max(older_than_hours or settings.idempotency_ttl_hours, settings.idempotency_ttl_hours,
+                RETENTION_HOURS)
     services = build_services(settings)
     try:
         cutoff = datetime.now(UTC) - timedelta(hours=hours)
@@ -155,6 +166,44 @@ def _register_command_modules() -> None:
 
 
 _register_command_modules()
+from app.cli_projections import projections  # noqa: E402 - the group needs `main` defined first
+
+main.add_command(projections)
+
+@main.command("fake-supplier")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="FAKE_SUPPLIER_HOST")
+@click.option("--port", default=8100, show_default=True, type=int, envvar="FAKE_SUPPLIER_PORT")
+@click.option("--api-key", envvar="FAKE_SUPPLIER_API_KEY", default=DEV_SUPPLIER_API_KEY,
+              show_default=True, help="the X-Api-Key callers must send")
+@click.option("--callback-url", envvar="FAKE_SUPPLIER_CALLBACK_URL",
+              default="http://127.0.0.1:8000/callbacks/suppliers/acme", show_default=True)
+@click.option("--webhook-secret", envvar="FAKE_SUPPLIER_WEBHOOK_SECRET",
+              default=DEV_WEBHOOK_SECRET, help="whsec_... used to sign callbacks")
+def fake_supplier(host: str, port: int, api_key: str, callback_url: str, webhook_secret: str) -> None:
+    """Serve a fake Acme Supplies partner API (SUPPLIER_API.md) for demos and tests."""
+    # Imported here: the partner is not part of Procura's import graph.
+    from partners.acme_fake import AcmeFake
+
+    fake = AcmeFake(api_key=api_key, callback_url=callback_url, webhook_secret=webhook_secret,
+                    host=host, port=port)
+    click.echo(f"fake Acme supplier on {fake.url}, callbacks to {callback_url}")
+    with contextlib.suppress(KeyboardInterrupt):
+        fake.serve_forever()
+
+
+@main.command("supplier-callbacks")
+@click.option("--supplier", default=None, help="only this supplier's callbacks")
+def supplier_callbacks(supplier: str | None) -> None:
+    """List supplier callbacks Procura could not match to a purchase order."""
+    from app import build_services
+    from app.suppliers.callbacks import unmatched_callbacks
+
+    services = build_services(_settings())
+    try:
+        for entry in unmatched_callbacks(services.app, supplier):
+            click.echo(json.dumps(entry))
+    finally:
+        services.close()
 
 
 if __name__ == "__main__":

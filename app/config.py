@@ -6,6 +6,8 @@ with one clear line instead of failing later in a request.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import os
 from collections.abc import Mapping
@@ -17,6 +19,27 @@ from urllib.parse import unquote, urlsplit
 #: works out of the box; production deployments must set their own secret.
 DEV_JWT_SECRET = "procura-embedded-development-secret-not-for-production"
 MIN_SECRET_BYTES = 32
+#: The embedded default's partner (`scripts/run` starts `procura fake-supplier`
+#: with these); deployments with DATABASE_URL must configure their own.
+DEV_SUPPLIER_URL = "http://127.0.0.1:8100"
+DEV_SUPPLIER_API_KEY = "acme-embedded-development-key"
+DEV_WEBHOOK_SECRET = "whsec_cHJvY3VyYS1lbWJlZGRlZC13ZWJob29rLWRldi1rZXk="
+
+
+@dataclass(frozen=True)
+class PlacementTuning:
+    """How the placement process treats slow and failing suppliers (seconds)."""
+
+    call_timeout: float = 5.0
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    circuit_threshold: int = 5
+    circuit_cooldown: float = 30.0
+    lease: float = 30.0
+    deadline: float = 900.0
+    queued_recheck: float = 60.0
+    threads: int = 4
 
 
 class ConfigError(ValueError):
@@ -36,9 +59,14 @@ class Settings:
     suppliers: tuple[str, ...] = ("acme",)
     idempotency_ttl_hours: int = 24
     db_timeout_seconds: int = 3
+    statement_timeout_seconds: int = 10
     db_pool_size: int = 5
     db_max_overflow: int = 10
     snapshot_interval: int = 100
+    supplier_url: str = DEV_SUPPLIER_URL
+    supplier_api_key: str = ""
+    webhook_secrets: Mapping[str, str] = field(default_factory=dict)
+    placement: PlacementTuning = field(default_factory=PlacementTuning)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -67,6 +95,7 @@ class Settings:
                 POSTGRES_POOL_SIZE=str(self.db_pool_size),
                 POSTGRES_MAX_OVERFLOW=str(self.db_max_overflow),
                 POSTGRES_PRE_PING="yes",
+                PROCURA_STATEMENT_TIMEOUT_MS=str(self.statement_timeout_seconds * 1000),
             )
         else:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +169,57 @@ def _snapshot_interval(env: Mapping[str, str]) -> int:
     return _int(env, "PROCURA_SNAPSHOT_INTERVAL", 100, 2)
 
 
+def _supplier_url(env: Mapping[str, str]) -> str:
+    url = env.get("PROCURA_SUPPLIER_URL") or DEV_SUPPLIER_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("PROCURA_SUPPLIER_URL", "expected an http(s):// URL")
+    return url
+
+
+def _webhook_secrets(env: Mapping[str, str], embedded: bool) -> dict[str, str]:
+    """`acme=whsec_...,other=whsec_...`; the embedded default knows Acme's dev secret."""
+    raw = env.get("PROCURA_WEBHOOK_SECRETS") or ""
+    if not raw.strip():
+        return {"acme": DEV_WEBHOOK_SECRET} if embedded else {}
+    secrets = {}
+    for item in (i.strip() for i in raw.split(",") if i.strip()):
+        supplier, _, secret = item.partition("=")
+        if not supplier.strip() or not _is_webhook_secret(secret.strip()):
+            raise ConfigError("PROCURA_WEBHOOK_SECRETS", "expected supplier=whsec_<base64>, comma-separated")
+        secrets[supplier.strip()] = secret.strip()
+    return secrets
+
+
+def _is_webhook_secret(secret: str) -> bool:
+    if not secret.startswith("whsec_"):
+        return False
+    try:
+        return len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) >= 16
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, minimum_ms: int = 1) -> float:
+    return _int(env, name, int(default * 1000), minimum_ms) / 1000
+
+
+def _placement(env: Mapping[str, str]) -> PlacementTuning:
+    d = PlacementTuning()
+    return PlacementTuning(
+        call_timeout=_seconds(env, "PROCURA_SUPPLIER_TIMEOUT_MS", d.call_timeout, 50),
+        max_attempts=_int(env, "PROCURA_PLACEMENT_MAX_ATTEMPTS", d.max_attempts, 1),
+        backoff_base=_seconds(env, "PROCURA_PLACEMENT_BACKOFF_MS", d.backoff_base),
+        backoff_cap=_seconds(env, "PROCURA_PLACEMENT_BACKOFF_CAP_MS", d.backoff_cap),
+        circuit_threshold=_int(env, "PROCURA_CIRCUIT_THRESHOLD", d.circuit_threshold, 1),
+        circuit_cooldown=_seconds(env, "PROCURA_CIRCUIT_COOLDOWN_MS", d.circuit_cooldown),
+        lease=float(_int(env, "PROCURA_PLACEMENT_LEASE_SECONDS", int(d.lease), 1)),
+        deadline=float(_int(env, "PROCURA_PLACEMENT_DEADLINE_SECONDS", int(d.deadline), 1)),
+        queued_recheck=float(_int(env, "PROCURA_PLACEMENT_QUEUED_RECHECK_SECONDS", int(d.queued_recheck), 1)),
+        threads=_int(env, "PROCURA_PLACEMENT_THREADS", d.threads, 1),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration (default: the process environment)."""
     env = os.environ if env is None else env
@@ -151,7 +231,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         suppliers=_suppliers(env),
         idempotency_ttl_hours=_int(env, "PROCURA_IDEMPOTENCY_TTL_HOURS", 24, 24),
         db_timeout_seconds=_int(env, "PROCURA_DB_TIMEOUT", 3, 1),
+        statement_timeout_seconds=_int(env, "PROCURA_STATEMENT_TIMEOUT", 10, 1),
         db_pool_size=_int(env, "PROCURA_DB_POOL_SIZE", 5, 1),
         db_max_overflow=_int(env, "PROCURA_DB_MAX_OVERFLOW", 10, 0),
         snapshot_interval=_snapshot_interval(env),
+        supplier_url=_supplier_url(env),
+        supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),
+        webhook_secrets=_webhook_secrets(env, embedded=database_url is None),
+        placement=_placement(env),
     )

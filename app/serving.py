@@ -6,6 +6,10 @@ Application (and connection pool) after the fork.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
@@ -29,6 +33,7 @@ class _Gunicorn(BaseApplication):
             # One command gives a working system: the embedded default runs
             # the workers in this (single) server process.
             services.supervisor().start()
+            services.suppliers.executor().start()
         return create_app(services=services)
 
 
@@ -39,8 +44,24 @@ def prepare_storage(settings: Settings) -> None:
     build_services(settings).close()
 
 
+def _metrics_directory() -> None:
+    """Give prometheus-client's multiprocess mode a fresh directory (set
+    before workers fork, so every worker writes its samples there)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="procura-metrics-")
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+
+
+def _child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
     prepare_storage(settings)
+    _metrics_directory()
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
     options = {
@@ -51,7 +72,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
         "timeout": 30,
         "graceful_timeout": 20,
         "keepalive": 5,
-        "accesslog": "-",
+        "child_exit": _child_exit,
     }
     print(f"Procura listening on http://{host}:{port} "
           f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'})",

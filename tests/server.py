@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,31 +38,35 @@ def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "c
 def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
     """Yield the base URL of a server started with `env`; stop it afterwards."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-         "--workers", str(workers), "--threads", str(threads)],
-        cwd=ROOT, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    # A file, not a pipe: nobody drains a pipe while the server runs, and a
+    # full one (64 KiB of request logs) would block the server mid-request.
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+             "--workers", str(workers), "--threads", str(threads)],
+            cwd=ROOT, env={**os.environ, **env},
+            stdout=subprocess.DEVNULL, stderr=errors, text=True,
+        )
+        base = f"http://127.0.0.1:{port}"
 
-    def ready():
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read()[-2000:]}")
-        try:
-            return requests.get(base + "/readyz", timeout=1).status_code == 200
-        except requests.ConnectionError:
-            return False
+        def ready():
+            if process.poll() is not None:
+                errors.seek(0)
+                raise RuntimeError(f"server exited: {errors.read()[-2000:]}")
+            try:
+                return requests.get(base + "/readyz", timeout=1).status_code == 200
+            except requests.ConnectionError:
+                return False
 
-    try:
-        wait_until(ready, timeout=30, what="server readiness")
-        yield base
-    finally:
-        process.terminate()
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_until(ready, timeout=30, what="server readiness")
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 class LiveResponse:

@@ -65,6 +65,12 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "A dependency (`dependency`) cannot be reached. Nothing was committed; retry after Retry-After seconds with the same Idempotency-Key."),
     "projection-behind": ProblemType(503, "Read model behind", "retry_later",
         "The read model has not yet caught up with `min_position`. Retry after Retry-After seconds."),
+    "callback-unauthenticated": ProblemType(401, "Callback not authenticated", "authenticate",
+        "Supplier callbacks must carry a valid Standard Webhooks signature (webhook-id, webhook-timestamp within 5 minutes, webhook-signature) made with the supplier's secret over the exact body sent. Nothing was recorded."),
+    "supplier-refused": ProblemType(422, "Supplier refused the order", "stop",
+        "The supplier refused or declined the purchase order; `detail` says why. Sending the same order again will not help: cancel it, or place it again once the cause is resolved."),
+    "supplier-unavailable": ProblemType(503, "Supplier unavailable", "retry_later",
+        "The supplier could not be reached or kept failing, so the placement was given up. Place the purchase order again later: if the supplier created the order after all, the new placement adopts it instead of ordering twice."),
     "internal-error": ProblemType(500, "Internal error", "retry_later",
         "Something failed inside Procura. Nothing was committed; retry later with the same Idempotency-Key, and quote the `instance` to support."),
 }
@@ -158,6 +164,7 @@ def problem_document(problem: Problem, status: int) -> dict[str, Any]:
 
 def problem_response(error: Exception) -> Response:
     problem, status = problem_for(error)
+    g.problem_slug = problem.slug  # for the command-outcome metric
     body = json.dumps(problem_document(problem, status))
     response = Response(body, status=status, mimetype="application/problem+json")
     response.headers.update(problem.headers)

@@ -122,6 +122,10 @@ class CommandRecorder(ABC):
         """Return the stored record for (org, principal, key), or None."""
 
     @abstractmethod
+    def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
+        """Every stored record of (org, principal), oldest first."""
+
+    @abstractmethod
     def purge_commands(self, older_than: datetime) -> int:
         """Delete records with ``created_at < older_than`` (tz-aware); return count."""
 

@@ -72,6 +72,11 @@ class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder):
         with self._database_lock:
             return self._commands.get((org, principal, key))
 
+    def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
+        with self._database_lock:
+            found = [c for (o, p, _), c in self._commands.items() if (o, p) == (org, principal)]
+        return sorted(found, key=lambda c: c.created_at)
+
     def purge_commands(self, older_than: datetime) -> int:
         cutoff = require_aware(older_than)
         with self._database_lock:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from eventsourcing import persistence as es
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
@@ -153,6 +153,9 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
         self.select_command_statement = SQL(
             "SELECT * FROM {schema}.{table} WHERE org = %s AND principal = %s AND key = %s"
         ).format(schema=schema, table=table)
+        self.select_commands_statement = SQL(
+            "SELECT * FROM {schema}.{table} WHERE org = %s AND principal = %s ORDER BY created_at"
+        ).format(schema=schema, table=table)
         self.purge_commands_statement = SQL(
             "DELETE FROM {schema}.{table} WHERE created_at < %s"
         ).format(schema=schema, table=table)
@@ -270,8 +273,16 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_command_statement, (org, principal, key))
             row = curs.fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._record(row)
+
+    def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_commands_statement, (org, principal))
+            rows = curs.fetchall()
+        return [self._record(row) for row in rows]
+
+    @staticmethod
+    def _record(row: DictRow) -> CommandRecord:
         return CommandRecord(
             org=row["org"],
             principal=row["principal"],
@@ -296,10 +307,39 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
         return None if row is None else row["notification_id"]
 
 
+_snapshot_select_once = inspect.unwrap(PostgresAggregateRecorder.select_events)
+_snapshot_insert_once = inspect.unwrap(PostgresAggregateRecorder.insert_events)
+
+
+class ProcuraSnapshotRecorder(PostgresAggregateRecorder):
+    """The snapshot store's recorder, without the library's retries: reading a
+    PO reads its snapshot first, and a lost database must answer 503 quickly."""
+
+    def select_events(self, originator_id, *, gt=None, lte=None, desc=False, limit=None):
+        return _snapshot_select_once(self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+
+    def insert_events(self, stored_events, **kwargs):
+        return _snapshot_insert_once(self, stored_events, **kwargs)
+
+
+STATEMENT_TIMEOUT = "PROCURA_STATEMENT_TIMEOUT_MS"
+
+
 class ProcuraPostgresFactory(PostgresFactory):
     """PostgresFactory whose application recorder is ProcuraPostgresRecorder.
 
     ``APPLICATION_RECORDER_TOPIC`` still takes precedence (library behaviour).
+    With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
+    ``statement_timeout``, so a query stuck behind a lock fails instead of
+    holding its request (and its pooled connection) forever.
     """
 
     application_recorder_class = ProcuraPostgresRecorder
+    aggregate_recorder_class = ProcuraSnapshotRecorder
+
+    def __init__(self, env: Any):
+        super().__init__(env)
+        timeout_ms = self.env.get(STATEMENT_TIMEOUT)
+        if timeout_ms:
+            # The pool is not open yet: its connections will carry the option.
+            self.datastore.pool.kwargs["options"] = f"-c statement_timeout={int(timeout_ms)}"

@@ -64,6 +64,9 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder):
         self.select_command_statement = (
             f"SELECT * FROM {table} WHERE org = ? AND principal = ? AND key = ?"
         )
+        self.select_commands_statement = (
+            f"SELECT * FROM {table} WHERE org = ? AND principal = ? ORDER BY created_at"
+        )
         self.purge_commands_statement = f"DELETE FROM {table} WHERE created_at < ?"
         self.notification_id_of_statement = (
             f"SELECT rowid FROM {self.events_table_name} "
@@ -126,8 +129,16 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_command_statement, (org, principal, key))
             row = c.fetchone()
-        if row is None:
-            return None
+        return None if row is None else self._record(row)
+
+    def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_commands_statement, (org, principal))
+            rows = c.fetchall()
+        return [self._record(row) for row in rows]
+
+    @staticmethod
+    def _record(row) -> CommandRecord:
         return CommandRecord(
             org=row["org"],
             principal=row["principal"],

@@ -1,0 +1,36 @@
+"""Supplier callbacks (CONTRACT.md section 6): open routes, authenticated by
+their Standard Webhooks signature instead of a bearer token."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, g, request
+
+from app.commands import _dependency
+from app.http.access import open_route
+from app.http.openapi import documented
+from app.http.problems import Problem
+from app.http.render import JSON, encode
+from app.suppliers.port import CallbackMalformed, CallbackRejected
+
+bp = Blueprint("callbacks", __name__)
+
+
+@bp.post("/callbacks/suppliers/<supplier_id>")
+@open_route
+@documented(summary="A supplier's signed callback (Standard Webhooks); for suppliers, not clients",
+            tag="callbacks", body_required=False,
+            problems=("callback-unauthenticated", "malformed-request", "payload-too-large",
+                      "dependency-unavailable", "internal-error"),
+            extra_responses={202: "Recorded, but it names no purchase order Procura knows"})
+def receive(supplier_id: str) -> Response:
+    service = current_app.extensions["procura"].suppliers.callbacks
+    # The signature covers the bytes as sent: read them before anything parses them.
+    raw = request.get_data(cache=True)
+    try:
+        with _dependency("database"):
+            receipt = service.receive(supplier_id, raw, dict(request.headers), g.request_id)
+    except CallbackRejected as error:
+        raise Problem("callback-unauthenticated", str(error)) from error
+    except CallbackMalformed as error:
+        raise Problem("malformed-request", str(error)) from error
+    return Response(encode({"outcome": receipt.outcome}), status=receipt.status, mimetype=JSON)

@@ -1,0 +1,114 @@
+"""Supplier callbacks as Procura sees them: verify, de-duplicate, apply.
+
+Each delivery id (Standard Webhooks `webhook-id`) is stored as a command
+record of org `supplier:<id>`, principal `webhook`, in the SAME transaction as
+the events it causes, so a delivery is applied at most once and is durable
+before the supplier hears 2xx. A callback about an unknown PO is recorded
+the same way (answered 202) and listed by `unmatched_callbacks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from app.metadata import EventMetadata, recording_as, rfc3339
+from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.suppliers import outcomes
+from app.suppliers.port import CallbackNotice, CallbackRejected, Supplier
+
+PRINCIPAL = "webhook"
+APPLIED, IGNORED, DUPLICATE, UNMATCHED = "applied", "ignored", "duplicate", "unmatched"
+#: Delivery ids are kept at least this long (`procura purge-commands` honours it).
+RETENTION_HOURS = 72
+
+
+def callback_org(supplier_id: str) -> str:
+    return f"supplier:{supplier_id}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What Procura did with one callback; `status` is the HTTP answer."""
+
+    outcome: str
+
+    @property
+    def status(self) -> int:
+        return 202 if self.outcome == UNMATCHED else 200
+
+
+class CallbackService:
+    def __init__(self, app, suppliers: dict[str, Supplier], secrets: dict[str, str]):
+        self.app = app
+        self.suppliers = suppliers
+        self.secrets = dict(secrets)
+
+    def receive(self, supplier_id: str, raw: bytes, headers, request_id: str) -> Receipt:
+        """Verify and apply one callback. Raises CallbackRejected (unknown
+        supplier, no secret, bad signature, stale timestamp) or CallbackMalformed."""
+        supplier = self.suppliers.get(supplier_id)
+        secret = self.secrets.get(supplier_id)
+        if supplier is None or not secret:
+            raise CallbackRejected(f"no callbacks are accepted for supplier {supplier_id!r}")
+        notice = supplier.read_callback(raw, headers, secret)
+        org = callback_org(supplier_id)
+        if self.app.recorder.select_command(org, PRINCIPAL, notice.delivery_id) is not None:
+            return Receipt(DUPLICATE)
+        po_id = self._known_po(supplier_id, notice.po_reference)
+        try:
+            if po_id is None:
+                self.app.save(command=self._record(org, notice, raw, UNMATCHED))
+                return Receipt(UNMATCHED)
+            with recording_as(EventMetadata(actor=org, command_id=notice.delivery_id,
+                                            correlation_id=self._correlation(po_id, request_id),
+                                            causation_id=request_id)):
+                changed = outcomes.settle(
+                    self.app, po_id,
+                    lambda po, op: outcomes.decide_notice(po, op, notice.notice, notice.occurred_at),
+                    command=lambda changed: self._record(org, notice, raw, APPLIED if changed else IGNORED),
+                )
+        except CommandAlreadyRecorded:
+            return Receipt(DUPLICATE)  # the same delivery, applied by a concurrent request
+        return Receipt(APPLIED if changed else IGNORED)
+
+    def _known_po(self, supplier_id: str, reference: str) -> UUID | None:
+        try:
+            po_id = UUID(reference)
+        except ValueError:
+            return None
+        po = self.app.purchase_order(po_id)
+        return po_id if po is not None and po.supplier_id == supplier_id else None
+
+    def _correlation(self, po_id: UUID, fallback: str) -> str:
+        po = self.app.purchase_order(po_id)
+        return str(po.operation_id) if po is not None and po.operation_id else fallback
+
+    @staticmethod
+    def _record(org: str, notice: CallbackNotice, raw: bytes, outcome: str) -> CommandRecord:
+        summary = {
+            "delivery_id": notice.delivery_id,
+            "purchase_order_reference": notice.po_reference,
+            "notice": type(notice.notice).__name__,
+            "occurred_at": rfc3339(notice.occurred_at) if notice.occurred_at else None,
+            "received_at": rfc3339(datetime.now(UTC)),
+            "outcome": outcome,
+        }
+        return CommandRecord(org=org, principal=PRINCIPAL, key=notice.delivery_id,
+                             fingerprint=hashlib.sha256(raw).hexdigest(),
+                             status=Receipt(outcome).status, headers={}, body=json.dumps(summary).encode(),
+                             created_at=datetime.now(UTC))
+
+
+def unmatched_callbacks(app, supplier_id: str | None = None) -> list[dict]:
+    """Callbacks that named no known PO, oldest first, as operators see them."""
+    suppliers = [supplier_id] if supplier_id else list(app.settings.suppliers)
+    found = []
+    for name in suppliers:
+        for record in app.recorder.select_commands(callback_org(name), PRINCIPAL):
+            if record.status == 202:
+                found.append({"supplier_id": name, **json.loads(record.body)})
+    return sorted(found, key=lambda entry: entry["received_at"])
