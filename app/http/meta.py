@@ -9,6 +9,8 @@ from flask import Blueprint, Response, current_app
 from app.behaviour import render_markdown, rows_producing
 from app.errors import NotFound
 from app.http.access import open_route
+from app.http.openapi import documented
+from app.http.output_schemas import StatusOut
 from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
 
@@ -17,6 +19,7 @@ bp = Blueprint("meta", __name__)
 
 @bp.get("/healthz")
 @open_route
+@documented(summary="Liveness", tag="service", response=StatusOut, problems=("internal-error",))
 def healthz() -> Response:
     """The process is up (says nothing about its dependencies)."""
     return Response(encode({"status": "ok"}), mimetype=JSON)
@@ -24,6 +27,8 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 @open_route
+@documented(summary="Readiness: the database answers", tag="service", response=StatusOut,
+            problems=("dependency-unavailable", "internal-error"))
 def readyz() -> Response:
     """The event store answers; 503 dependency-unavailable when it does not."""
     current_app.extensions["procura"].check_database()
@@ -45,6 +50,8 @@ def _producing_rows(slug: str) -> str:
 
 @bp.get("/problems/<slug>")
 @open_route
+@documented(summary="A problem type explained for humans (HTML)", tag="service",
+            problems=("not-found", "internal-error"), media_types=("text/html",))
 def problem_page(slug: str) -> Response:
     kind = PROBLEM_TYPES.get(slug)
     if kind is None:
@@ -60,6 +67,8 @@ def problem_page(slug: str) -> Response:
 
 @bp.get("/docs/behaviour.md")
 @open_route
+@documented(summary="The behaviour catalogue (Markdown)", tag="service", problems=("internal-error",),
+            media_types=("text/markdown",))
 def behaviour_catalogue() -> Response:
     """The behaviour catalogue (also committed as docs/behaviour.md)."""
     return Response(render_markdown() + "\n", mimetype="text/markdown")

@@ -10,6 +10,8 @@ from flask import Blueprint, Response, current_app, g, request
 from aggregates.transitions import CLIENT_COMMANDS, CREATE
 from app.commands import Command, Reply
 from app.http.access import bearer_required, caller
+from app.http.openapi import AUTHENTICATED, COMMAND, PO_COMMAND, documented
+from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
 from app.http.problems import Problem
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, validated
@@ -64,10 +66,20 @@ def _command(action: str, po_id: UUID | None) -> Response:
     return reply_response(services.commands.execute(command, renderer))
 
 
+def _draft_schema() -> DraftSchema:
+    return DraftSchema(suppliers=_services().settings.suppliers)
+
+
 @bp.post("/purchase-orders")
 @bearer_required
+@documented(summary="Create a draft purchase order", tag="commands", success=201, response=PurchaseOrderOut,
+            body=_draft_schema, problems=COMMAND, request_headers=("Idempotency-Key",),
+            response_headers=("ETag", "Event-Position", "Location", "Idempotent-Replayed"))
 def create() -> Response:
     return _command(CREATE, None)
+
+
+_BODY_DOCS = {"revise": _draft_schema, "reject": ReasonSchema, "cancel": ReasonSchema}
 
 
 def _make_command_view(action: str):
@@ -75,8 +87,18 @@ def _make_command_view(action: str):
         return _command(action, po_id)
 
     view.__name__ = action
-    view.__doc__ = f"The `{action}` command."
-    return bearer_required(view)
+    view.__doc__ = (f"The `{action}` command (see the transition table in docs/api.md and "
+                    f"docs/behaviour.md for who may send it from which status).")
+    placing = action == "place"
+    document = documented(
+        summary=f"{action.capitalize()} a purchase order", tag="commands",
+        success=202 if placing else 200, response=PlacementOut if placing else PurchaseOrderOut,
+        body=_BODY_DOCS.get(action, EmptySchema), body_required=action in _BODY_DOCS, problems=PO_COMMAND,
+        request_headers=("Idempotency-Key", "If-Match"),
+        response_headers=("ETag", "Event-Position", "Idempotent-Replayed",
+                          *(("Location", "Operation-Location") if placing else ())),
+    )
+    return bearer_required(document(view))
 
 
 for _action in CLIENT_COMMANDS:
@@ -96,6 +118,10 @@ def _version_arg() -> int | None:
 
 @bp.get("/purchase-orders/<uuid:po_id>")
 @bearer_required
+@documented(summary="Read a purchase order (?version=N for an earlier version)", tag="purchase orders",
+            response=PurchaseOrderOut, problems=(*AUTHENTICATED, "not-found", "validation-error"),
+            request_headers=("If-None-Match",), response_headers=("ETag",),
+            extra_responses={304: "Not modified: your If-None-Match is the current ETag."})
 def read(po_id: UUID) -> Response:
     po = _services().commands.purchase_order(caller(), po_id, _version_arg())
     etag = f'"{po.version}"'
@@ -114,6 +140,8 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 @bp.get("/purchase-orders/<uuid:po_id>/history")
 @bearer_required
+@documented(summary="The purchase order's events, oldest first", tag="purchase orders", response=HistoryOut,
+            problems=(*AUTHENTICATED, "not-found", "forbidden"), response_headers=("ETag",))
 def history(po_id: UUID) -> Response:
     po, events = _services().commands.history(caller(), po_id)
     body = encode({"id": str(po.id), "version": po.version, "events": [history_entry(e) for e in events]})

@@ -11,15 +11,19 @@ from aggregates.operation import DONE, Operation
 from aggregates.policy import Principal, allowed_actions
 from aggregates.purchase_order import PurchaseOrder
 from app.commands import Command, Reply
+from app.http.output_schemas import HistoryEventOut, OperationOut, PurchaseOrderOut
 from app.http.problems import problem_document, problem_for
 from app.metadata import metadata_of, rfc3339
 
 JSON = "application/json"
 
 
+_PO, _OPERATION, _HISTORY_EVENT = PurchaseOrderOut(), OperationOut(), HistoryEventOut()
+
+
 def po_document(po: PurchaseOrder, who: Principal) -> dict[str, Any]:
-    return {
-        "id": str(po.id),
+    return _PO.dump({
+        "id": po.id,
         "org": po.org,
         "title": po.title,
         "supplier_id": po.supplier_id,
@@ -28,7 +32,7 @@ def po_document(po: PurchaseOrder, who: Principal) -> dict[str, Any]:
         "currency": po.currency,
         "lines": [line.as_data() for line in po.lines],
         "total": format_amount(po.total),
-        "needed_by": po.needed_by.isoformat(),
+        "needed_by": po.needed_by,
         "status": po.status,
         "version": po.version,
         "created_at": rfc3339(po.created_on),
@@ -37,23 +41,23 @@ def po_document(po: PurchaseOrder, who: Principal) -> dict[str, Any]:
         "cancellation_reason": po.cancellation_reason,
         "supplier_reference": po.supplier_reference,
         "tracking_number": po.tracking_number,
-        "operation_id": str(po.operation_id) if po.operation_id else None,
+        "operation_id": po.operation_id,
         "allowed_actions": allowed_actions(who, po),
-    }
+    })
 
 
 def operation_document(operation: Operation) -> dict[str, Any]:
-    return {
-        "id": str(operation.id),
+    return _OPERATION.dump({
+        "id": operation.id,
         "kind": operation.kind,
         "status": operation.status,
-        "purchase_order_id": str(operation.purchase_order_id),
+        "purchase_order_id": operation.purchase_order_id,
         "attempts": operation.attempts,
         "created_at": rfc3339(operation.created_on),
         "updated_at": rfc3339(operation.modified_on),
         "error": operation.error,
         "result": operation.result,
-    }
+    })
 
 
 _BASE_FIELDS = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}
@@ -62,7 +66,7 @@ _BASE_FIELDS = {"originator_id", "originator_version", "originator_topic", "time
 def history_entry(domain_event: Any) -> dict[str, Any]:
     meta = metadata_of(domain_event)
     data = {k: v for k, v in vars(domain_event).items() if k not in _BASE_FIELDS and not k.startswith("_")}
-    return {
+    return _HISTORY_EVENT.dump({
         "version": domain_event.originator_version,
         "type": type(domain_event).__name__,
         "occurred_at": rfc3339(domain_event.timestamp),
@@ -71,7 +75,7 @@ def history_entry(domain_event: Any) -> dict[str, Any]:
         "correlation_id": meta.get("correlation_id"),
         "causation_id": meta.get("causation_id"),
         "data": json.loads(json.dumps(data, default=str)),
-    }
+    })
 
 
 def encode(document: Any) -> bytes:

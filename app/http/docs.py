@@ -1,0 +1,51 @@
+"""`/openapi.json` and `/docs`: the contract, generated, and Swagger UI served
+from the installed package (no CDN: it works offline)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import swagger_ui
+from flask import Blueprint, Response, current_app, send_from_directory
+
+from app.http.access import open_route
+from app.http.openapi import build_spec, documented
+
+bp = Blueprint("docs", __name__)
+SWAGGER_STATIC = os.path.join(os.path.dirname(swagger_ui.__file__), "static")
+SPEC_CACHE = "procura.openapi"
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Procura API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>"""
+
+
+@bp.get("/openapi.json")
+@open_route
+@documented(summary="This OpenAPI 3.1 document", tag="service", problems=("internal-error",))
+def openapi() -> Response:
+    """Built once per process from the registered routes and their schemas."""
+    if SPEC_CACHE not in current_app.extensions:
+        current_app.extensions[SPEC_CACHE] = json.dumps(build_spec(current_app))
+    return Response(current_app.extensions[SPEC_CACHE], mimetype="application/json")
+
+
+@bp.get("/docs")
+@open_route
+@documented(summary="Interactive API documentation (Swagger UI, offline)", tag="service",
+            problems=("internal-error",), media_types=("text/html",))
+def docs() -> Response:
+    return Response(PAGE, mimetype="text/html")
+
+
+@bp.get("/docs/static/<path:filename>")
+@open_route
+@documented(summary="Swagger UI's files", tag="service", problems=("not-found", "internal-error"),
+            media_types=("application/octet-stream",))
+def static(filename: str) -> Response:
+    return send_from_directory(SWAGGER_STATIC, filename)

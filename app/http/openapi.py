@@ -1,0 +1,179 @@
+"""OpenAPI 3.1 generated with apispec from the marshmallow schemas the views
+actually use, plus what each view declares with `@documented`.
+
+Every route must be documented; `build_spec` refuses to build otherwise, and
+the route-enumeration test runs it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from marshmallow import Schema
+
+from app.http.access import OPEN, declared_access
+from app.http.output_schemas import ProblemOut
+from app.http.problems import PROBLEM_TYPES
+
+DOC_ATTRIBUTE = "procura_doc"
+
+HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {"description": 'The PO version, quoted: "3".', "schema": {"type": "string"}},
+    "Event-Position": {"description": "Global position of the command's last event; "
+                       "pass it as min_position to read your write.", "schema": {"type": "integer"}},
+    "Projection-Position": {"description": "Position the read model has reached.", "schema": {"type": "integer"}},
+    "Location": {"description": "Where the created resource lives.", "schema": {"type": "string"}},
+    "Operation-Location": {"description": "The operation to poll.", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before retrying or polling again.",
+                    "schema": {"type": "integer"}},
+    "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request "
+                            "with the same key.", "schema": {"type": "string"}},
+    "X-Request-Id": {"description": "This request's id (also the problem `instance`).",
+                     "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "Bearer challenge.", "schema": {"type": "string"}},
+    "Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}},
+}
+
+REQUEST_HEADERS: dict[str, dict[str, Any]] = {
+    "Idempotency-Key": {"required": True, "description": "1-255 printable ASCII characters, new per intent; "
+                        "a retry of the same request reuses it.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+    "If-Match": {"required": True, "description": 'The version you last saw: "3" (quotes optional).',
+                 "schema": {"type": "string"}},
+    "If-None-Match": {"required": False, "description": "An ETag you hold; 304 if still current.",
+                      "schema": {"type": "string"}},
+    "X-Request-Id": {"required": False, "description": "Your id for this request (1-128 of A-Za-z0-9._:-).",
+                     "schema": {"type": "string"}},
+    "X-Correlation-Id": {"required": False, "description": "Groups requests of one workflow; stored as "
+                         "correlation_id on the events.", "schema": {"type": "string"}},
+}
+
+#: Problems any authenticated route may answer.
+AUTHENTICATED = ("unauthenticated", "dependency-unavailable", "internal-error")
+#: Problems every command may answer.
+COMMAND = (*AUTHENTICATED, "malformed-request", "idempotency-key-missing", "payload-too-large",
+           "unsupported-media-type", "validation-error", "idempotency-key-reused",
+           "idempotency-key-in-flight", "forbidden")
+#: ... and commands on an existing PO.
+PO_COMMAND = (*COMMAND, "not-found", "illegal-transition", "version-conflict", "precondition-required",
+              "separation-of-duties", "approval-limit-exceeded")
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    summary: str
+    tag: str
+    success: int = 200
+    response: Schema | type[Schema] | None = None
+    body: Schema | type[Schema] | Callable[[], Schema] | None = None
+    body_required: bool = True
+    query: type[Schema] | None = None
+    problems: Sequence[str] = ()
+    request_headers: Sequence[str] = ()
+    response_headers: Sequence[str] = ()
+    media_types: Sequence[str] = ("application/json",)
+    extra_responses: dict[int, str] = field(default_factory=dict)
+
+
+def documented(**kwargs: Any) -> Callable[[Callable], Callable]:
+    """Attach a RouteDoc to a view (keywords as RouteDoc's fields)."""
+    doc = RouteDoc(**kwargs)
+
+    def attach(view: Callable) -> Callable:
+        setattr(view, DOC_ATTRIBUTE, doc)
+        return view
+
+    return attach
+
+
+def route_doc(view: Callable) -> RouteDoc | None:
+    return getattr(view, DOC_ATTRIBUTE, None)
+
+
+def _schema(value: Any) -> Schema | type[Schema]:
+    return value() if callable(value) and not isinstance(value, type) else value
+
+
+def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    params = []
+    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
+        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        params.append({"in": "path", "name": name, "required": True, "schema": schema})
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
+
+
+def _responses(doc: RouteDoc) -> dict[str, Any]:
+    headers = {name: HEADERS[name] for name in ("X-Request-Id", *doc.response_headers)}
+    success: dict[str, Any] = {"description": doc.summary, "headers": headers}
+    if doc.response is not None:
+        success["content"] = {media: {"schema": doc.response} for media in doc.media_types}
+    responses: dict[str, Any] = {str(doc.success): success}
+    for status, description in doc.extra_responses.items():
+        responses[str(status)] = {"description": description, "headers": headers}
+    by_status: dict[int, list[str]] = {}
+    for slug in doc.problems:
+        by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
+    for status, slugs in sorted(by_status.items()):
+        problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}
+        if {"idempotency-key-in-flight", "dependency-unavailable", "projection-behind"} & set(slugs):
+            problem_headers["Retry-After"] = HEADERS["Retry-After"]
+        if "unauthenticated" in slugs:
+            problem_headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]
+        responses[str(status)] = {
+            "description": "Problem: " + ", ".join(f"`{s}` (/problems/{s})" for s in slugs),
+            "headers": problem_headers,
+            "content": {"application/problem+json": {"schema": "Problem"}},
+        }
+    return responses
+
+
+def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+    parameters = list(path_params)
+    parameters += [{"in": "header", "name": name, **REQUEST_HEADERS[name]}
+                   for name in (*doc.request_headers, "X-Request-Id", "X-Correlation-Id")]
+    if doc.query is not None:
+        parameters.append({"in": "query", "schema": doc.query})
+    operation: dict[str, Any] = {
+        "summary": doc.summary,
+        "description": (view.__doc__ or doc.summary).strip(),
+        "tags": [doc.tag],
+        "parameters": parameters,
+        "responses": _responses(doc),
+    }
+    if declared_access(view) == OPEN:
+        operation["security"] = []
+    if doc.body is not None:
+        operation["requestBody"] = {
+            "required": doc.body_required,
+            "content": {"application/json": {"schema": _schema(doc.body)}},
+        }
+    return operation
+
+
+def build_spec(flask_app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for every route of `flask_app`."""
+    spec = APISpec(title="Procura", version="1.0.0", openapi_version="3.1.0",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Event-sourced purchase orders. See /docs and /problems/{slug}."})
+    spec.components.schema("Problem", schema=ProblemOut)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in flask_app.url_map.iter_rules():
+        view = flask_app.view_functions[rule.endpoint]
+        doc = route_doc(view)
+        if doc is None:
+            raise LookupError(f"route {rule.rule} has no @documented description")
+        path, params = _path(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    document = spec.to_dict()
+    document["security"] = [{"bearer": []}]
+    return document

@@ -1,0 +1,100 @@
+"""Marshmallow schemas of what the API sends: responses are dumped through
+them, and the OpenAPI document is generated from them, so the published
+contract and the bytes on the wire come from one source."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+NEXT_ACTIONS = ["fix_request", "refresh_and_retry", "retry_later", "wait", "authenticate", "stop"]
+
+
+class LineOut(Schema):
+    sku = fields.String(required=True)
+    description = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit = fields.String(required=True)
+    unit_price = fields.String(required=True, metadata={"description": "money: decimal string, 2 places"})
+
+
+class PurchaseOrderOut(Schema):
+    id = fields.UUID(required=True)
+    org = fields.String(required=True)
+    title = fields.String(required=True)
+    supplier_id = fields.String(required=True)
+    department = fields.String(allow_none=True, required=True)
+    requester = fields.String(required=True)
+    currency = fields.String(required=True)
+    lines = fields.List(fields.Nested(LineOut), required=True)
+    total = fields.String(required=True, metadata={"description": "money: decimal string, 2 places"})
+    needed_by = fields.Date(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    updated_at = fields.String(required=True, metadata={"format": "date-time"})
+    rejection_reason = fields.String(allow_none=True, required=True)
+    cancellation_reason = fields.String(allow_none=True, required=True)
+    supplier_reference = fields.String(allow_none=True, required=True)
+    tracking_number = fields.String(allow_none=True, required=True)
+    operation_id = fields.UUID(allow_none=True, required=True)
+    allowed_actions = fields.List(fields.String(), required=True,
+                                  metadata={"description": "commands this caller may issue now"})
+
+
+class OperationOut(Schema):
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": ["pending", "running", "succeeded", "failed"]})
+    purchase_order_id = fields.UUID(required=True)
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    updated_at = fields.String(required=True, metadata={"format": "date-time"})
+    error = fields.Dict(allow_none=True, required=True, metadata={"description": "a problem object when failed"})
+    result = fields.Dict(allow_none=True, required=True)
+
+
+class PlacementOut(OperationOut):
+    purchase_order = fields.Nested(PurchaseOrderOut, required=True)
+
+
+class HistoryEventOut(Schema):
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    occurred_at = fields.String(required=True, metadata={"format": "date-time"})
+    actor = fields.String(allow_none=True, required=True)
+    command_id = fields.String(allow_none=True, required=True)
+    correlation_id = fields.String(allow_none=True, required=True)
+    causation_id = fields.String(allow_none=True, required=True)
+    data = fields.Dict(required=True)
+
+
+class HistoryOut(Schema):
+    id = fields.UUID(required=True)
+    version = fields.Integer(required=True)
+    events = fields.List(fields.Nested(HistoryEventOut), required=True)
+
+
+class FieldErrorOut(Schema):
+    pointer = fields.String(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True)
+
+
+class ProblemOut(Schema):
+    """RFC 9457 problem details, with Procura's `next_action` and extras."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True, metadata={"description": "the request id (X-Request-Id)"})
+    next_action = fields.String(required=True, metadata={"enum": NEXT_ACTIONS})
+    errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "validation-error only"})
+
+    class Meta:
+        # Extra members (current_version, allowed_actions, ...) depend on the slug.
+        unknown = "include"
+
+
+class StatusOut(Schema):
+    status = fields.String(required=True)
