@@ -1,0 +1,161 @@
+"""Structured logs and Prometheus metrics.
+
+One JSON log line per request (request id, principal, route, status,
+latency, command id). Metrics use prometheus-client; under gunicorn
+`PROMETHEUS_MULTIPROC_DIR` is set by `procura serve` before the workers
+fork, and `/metrics` aggregates every worker's samples.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from eventsourcing.persistence import PersistenceError
+from flask import Blueprint, Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+from app.http.access import open_route
+from app.http.openapi import documented
+
+REQUEST_SECONDS = Histogram(
+    "procura_http_request_duration_seconds", "HTTP request latency", ["route", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+COMMAND_OUTCOMES = Counter(
+    "procura_command_outcomes_total", "Commands by outcome", ["command", "outcome"],
+)
+#: How a command's answer is counted (first match wins).
+OUTCOME_BY_SLUG = {
+    "version-conflict": "conflict", "idempotency-key-in-flight": "conflict",
+    "illegal-transition": "illegal",
+    "forbidden": "forbidden", "separation-of-duties": "forbidden", "approval-limit-exceeded": "forbidden",
+    "not-found": "forbidden",
+}
+
+log = logging.getLogger("procura.requests")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; `extra={"fields": {...}}` adds members."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send Procura's logs to stderr as JSON lines (idempotent)."""
+    root = logging.getLogger("procura")
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+
+
+def command_outcome(status: int, slug: str | None, replayed: bool) -> str:
+    if replayed:
+        return "replayed"
+    if status < 400:
+        return "applied"
+    if slug in OUTCOME_BY_SLUG:
+        return OUTCOME_BY_SLUG[slug]
+    return "invalid" if status < 500 else "error"
+
+
+def _start_timer() -> None:
+    g.started = time.perf_counter()
+
+
+def _observe(response: Response) -> Response:
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    route = request.url_rule.rule if request.url_rule else "unrouted"
+    REQUEST_SECONDS.labels(route, request.method, str(response.status_code)).observe(elapsed)
+    replayed = response.headers.get("Idempotent-Replayed") == "true"
+    is_command = request.method == "POST" and request.url_rule is not None and route.startswith("/purchase-orders")
+    if is_command:
+        command = route.rsplit("/", 1)[1] if "<" in route else "create"
+        COMMAND_OUTCOMES.labels(command, command_outcome(response.status_code, g.get("problem_slug"), replayed)).inc()
+    principal = g.get("principal")
+    log.info("request", extra={"fields": {
+        "request_id": g.get("request_id"),
+        "principal": f"{principal.org}/{principal.sub}" if principal else None,
+        "method": request.method,
+        "route": route,
+        "status": response.status_code,
+        "latency_ms": round(elapsed * 1000, 2),
+        "command_id": request.headers.get("Idempotency-Key") if is_command else None,
+        "replayed": replayed or None,
+    }})
+    return response
+
+
+class ProjectionLag:
+    """Collects each read model's lag (store head minus its position) at scrape time."""
+
+    def __init__(self, services: Any):
+        self.services = services
+
+    def collect(self):
+        gauge = GaugeMetricFamily("procura_projection_lag_events", "Events a read model is behind",
+                                  labels=["projection"])
+        try:
+            head = self.services.app.head_position()
+            positions = self.services.read_store.positions()
+        except PersistenceError:  # a scrape must not fail because the database is down
+            return [gauge]
+        for name, row in positions.items():
+            gauge.add_metric([name], max(head - int(row["position"]), 0))
+        return [gauge]
+
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+@open_route
+@documented(summary="Prometheus metrics (text format)", tag="service", problems=("internal-error",),
+            media_types=("text/plain",))
+def metrics() -> Response:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY
+    body = generate_latest(registry)
+    lag = CollectorRegistry()
+    lag.register(ProjectionLag(current_app.extensions["procura"]))
+    return Response(body + generate_latest(lag), mimetype=CONTENT_TYPE_LATEST)
+
+
+def install(flask_app: Flask) -> None:
+    """Time and log every request of `flask_app`, and serve /metrics."""
+    configure_logging()
+    flask_app.before_request(_start_timer)
+    flask_app.after_request(_observe)
+    flask_app.register_blueprint(bp)

@@ -1,0 +1,162 @@
+"""scripts/bench_commands: Procura's write path under load next to a bare
+baseline (Flask + psycopg-pool, one INSERT per POST), same gunicorn settings,
+same machine, same run, interleaved A/B rounds. Needs `wrk` and PostgreSQL
+(PROCURA_BENCH_PG_URL, default the local server)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import psycopg
+
+from app.http.auth import mint_token
+from tests.pg import with_database
+from tests.server import free_port, wait_until
+
+ADMIN_URL = os.environ.get("PROCURA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SECRET = "bench-secret-" + "x" * 40
+CONCURRENCY = (1, 8, 16)
+ROUNDS = 2
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+WORKERS, THREADS = 2, 8
+BODY = ('{"title":"Bench","supplier_id":"acme","currency":"EUR","needed_by":"2031-01-01",'
+        '"lines":[{"sku":"A","description":"a","quantity":1,"unit_price":"9.99"}]}')
+
+LUA = """
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+request = function()
+  counter = counter + 1
+  local key = %s
+  wrk.headers["Idempotency-Key"] = key
+  return wrk.format("POST", "%s", nil, [[%s]])
+end
+"""
+
+
+@contextmanager
+def scratch_database(name: str):
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(ADMIN_URL, name)
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], health_path: str):
+    import requests
+
+    port = free_port()
+    process = subprocess.Popen([*command, "--bind" if "gunicorn" in command[2] else "--port",
+                                f"127.0.0.1:{port}" if "gunicorn" in command[2] else str(port)],
+                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return requests.post(base + health_path, data="{}", timeout=1,
+                                 headers={"Content-Type": "application/json"}).status_code < 500
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_until(up, timeout=30, what=f"{command} to start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+#: A new key per request, unique across threads and runs.
+FRESH_KEYS = '"{run}-" .. tid .. "-" .. counter'
+
+
+def wrk(base: str, path: str, clients: int, key_expr: str, token: str | None) -> dict[str, float]:
+    key_expr = key_expr.replace("{run}", uuid.uuid4().hex[:8])
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA % (key_expr, path, BODY))
+    headers = ["-H", "Content-Type: application/json"]
+    if token:
+        headers += ["-H", f"Authorization: Bearer {token}"]
+    out = subprocess.run(["wrk", "-t", str(min(clients, 4)), "-c", str(clients), "-d", f"{SECONDS}s", "--latency",
+                          "-s", script.name, *headers, base], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
+            "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
+            "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0.0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("bench_commands needs wrk (apt-get install wrk)")
+    token = mint_token(SECRET, sub="bench", org="bench", roles=["requester"], department="eng")
+    python = sys.executable
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
+    with ExitStack() as stack:
+        full_db = stack.enter_context(scratch_database(f"bench_full_{uuid.uuid4().hex[:6]}"))
+        base_db = stack.enter_context(scratch_database(f"bench_base_{uuid.uuid4().hex[:6]}"))
+        full = stack.enter_context(server(
+            [python, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)],
+            {"DATABASE_URL": full_db, "PROCURA_JWT_SECRET": SECRET}, "/purchase-orders"))
+        baseline = stack.enter_context(server(
+            [python, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
+             "benchmarks.baseline_app:app"], {"DATABASE_URL": base_db}, "/items"))
+        fresh = FRESH_KEYS
+        for _ in range(ROUNDS):
+            for clients in CONCURRENCY:
+                results.setdefault(("procura create", clients), []).append(
+                    wrk(full, "/purchase-orders", clients, fresh, token))
+                results.setdefault(("baseline insert", clients), []).append(
+                    wrk(baseline, "/items", clients, fresh, None))
+        wrk(full, "/purchase-orders", 4, '"replay-" .. (counter % 64)', token)  # record the keys once
+        for clients in CONCURRENCY:
+            results.setdefault(("procura replay", clients), []).append(
+                wrk(full, "/purchase-orders", clients, '"replay-" .. (counter % 64)', token))
+    report(results)
+
+
+def report(results) -> None:
+    def median(kind, clients, field):
+        return statistics.median(r[field] for r in results[(kind, clients)])
+
+    print(f"gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
+          f"{ROUNDS} interleaved rounds (medians)")
+    print(f"{'run':18} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for (kind, clients) in results:
+        print(f"{kind:18} {clients:7} {median(kind, clients, 'rps'):9.0f} {median(kind, clients, 'p50'):8.2f} "
+              f"{median(kind, clients, 'p99'):8.2f} {median(kind, clients, 'non2xx'):8.0f}")
+    print()
+    for clients in CONCURRENCY:
+        rps = median("procura create", clients, "rps") / median("baseline insert", clients, "rps")
+        p99 = median("procura create", clients, "p99") / median("baseline insert", clients, "p99")
+        replay = median("procura replay", clients, "rps") / median("procura create", clients, "rps")
+        print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
+              f"p99 {p99:.2f} (target <= 2), replay/create req/s {replay:.2f} (target >= 1.5)")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main()

@@ -1,0 +1,73 @@
+"""What operators see: one JSON log line per request and Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+
+from app.observability import JsonFormatter, command_outcome
+from tests.conftest import SECRET, po_body, token
+from tests.server import running_server
+
+
+def sample(text: str, name: str, **labels) -> float:
+    """The value of one sample in Prometheus text (0 when absent)."""
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{wanted}}}") or (not labels and line.startswith(name + " ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_every_request_logs_one_json_line_with_who_what_and_how_long(alice, caplog):
+    handler = logging.Handler()
+    lines = []
+    handler.emit = lambda record: lines.append(JsonFormatter().format(record))
+    logging.getLogger("procura.requests").addHandler(handler)
+    try:
+        alice.post("/purchase-orders", po_body(), key="logged-key", headers={"X-Request-Id": "req-log-1"})
+    finally:
+        logging.getLogger("procura.requests").removeHandler(handler)
+    entry = json.loads(lines[-1])
+    assert (entry["request_id"], entry["principal"], entry["route"], entry["status"]) == \
+        ("req-log-1", "org-1/alice", "/purchase-orders", 201)
+    assert entry["command_id"] == "logged-key" and entry["latency_ms"] >= 0
+
+
+@pytest.mark.parametrize(("status", "slug", "replayed", "outcome"), [
+    (201, None, False, "applied"), (200, None, True, "replayed"), (409, "version-conflict", False, "conflict"),
+    (409, "illegal-transition", False, "illegal"), (403, "forbidden", False, "forbidden"),
+    (422, "validation-error", False, "invalid"), (400, "malformed-request", False, "invalid"),
+])
+def test_command_answers_are_counted_by_outcome(status, slug, replayed, outcome):
+    assert command_outcome(status, slug, replayed) == outcome
+
+
+def test_metrics_count_commands_and_time_requests(client, alice):
+    before = client.get("/metrics").get_data(as_text=True)
+    alice.post("/purchase-orders", po_body(), key="m1")
+    alice.post("/purchase-orders", po_body(), key="m1")
+    after = client.get("/metrics").get_data(as_text=True)
+    for outcome in ("applied", "replayed"):
+        assert sample(after, "procura_command_outcomes_total", command="create", outcome=outcome) == \
+            sample(before, "procura_command_outcomes_total", command="create", outcome=outcome) + 1
+    assert re.search(r'procura_http_request_duration_seconds_count\{method="POST",route="/purchase-orders",'
+                     r'status="201"\} \d', after)
+
+
+@pytest.mark.postgres
+def test_metrics_under_gunicorn_add_up_every_workers_samples(pg_database_url):
+    import requests
+
+    with running_server({"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}, workers=2) as base:
+        headers = {"Authorization": f"Bearer {token()}"}
+        for i in range(8):
+            requests.post(f"{base}/purchase-orders", json=po_body(), timeout=10,
+                          headers={**headers, "Idempotency-Key": f"gm-{i}"})
+        text = requests.get(f"{base}/metrics", timeout=10).text
+    assert sample(text, "procura_command_outcomes_total", command="create", outcome="applied") == 8
+    assert 'procura_projection_lag_events{projection="po_summary"}' in text
+
