@@ -23,6 +23,8 @@ from aggregates.transitions import TRANSITIONS, Status
 TITLE_MAX = 200
 MAX_LINES = 100
 MAX_QUANTITY = 10_000
+#: Keeps every total within what read models store as integer cents.
+MAX_UNIT_PRICE = Decimal("9999999999.99")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 
 
@@ -100,10 +102,9 @@ def _line_violations(pointer: str, line: Line) -> list[Violation]:
     found = []
     if not 1 <= line.quantity <= MAX_QUANTITY:
         found.append(Violation(f"{pointer}/quantity", f"must be 1-{MAX_QUANTITY}", "range"))
-    if parse_amount(str(line.unit_price)) is None or line.unit_price <= 0:
-        found.append(
-            Violation(f"{pointer}/unit_price", "must be a positive amount with at most 2 decimals", "range")
-        )
+    if parse_amount(str(line.unit_price)) is None or not 0 < line.unit_price <= MAX_UNIT_PRICE:
+        found.append(Violation(f"{pointer}/unit_price",
+                               f"must be above 0 and at most {MAX_UNIT_PRICE}, with at most 2 decimals", "range"))
     return found
 
 

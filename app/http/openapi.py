@@ -43,15 +43,16 @@ HEADERS: dict[str, dict[str, Any]] = {
 REQUEST_HEADERS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"required": True, "description": "1-255 printable ASCII characters, new per intent; "
                         "a retry of the same request reuses it.",
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}},
+                        "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,255}$"}},
     "If-Match": {"required": True, "description": 'The version you last saw: "3" (quotes optional).',
-                 "schema": {"type": "string"}},
+                 "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,18}"?$'}},
     "If-None-Match": {"required": False, "description": "An ETag you hold; 304 if still current.",
                       "schema": {"type": "string"}},
-    "X-Request-Id": {"required": False, "description": "Your id for this request (1-128 of A-Za-z0-9._:-).",
-                     "schema": {"type": "string"}},
+    "X-Request-Id": {"required": False, "description": "Your id for this request (1-128 of A-Za-z0-9._:-); "
+                     "another value is replaced by a generated id.", "schema": {"type": "string"}},
     "X-Correlation-Id": {"required": False, "description": "Groups requests of one workflow; stored as "
-                         "correlation_id on the events.", "schema": {"type": "string"}},
+                         "correlation_id on the events (same syntax as X-Request-Id).",
+                         "schema": {"type": "string"}},
 }
 
 #: Problems any authenticated route may answer.

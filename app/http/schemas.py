@@ -8,28 +8,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, fields, validate
 
 from aggregates.money import parse_amount
-from aggregates.purchase_order import DEFAULT_UNIT, MAX_LINES, MAX_QUANTITY, TITLE_MAX, Draft, Line
+from aggregates.purchase_order import (
+    DEFAULT_UNIT,
+    MAX_LINES,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    TITLE_MAX,
+    Draft,
+    Line,
+)
+
+#: What the OpenAPI document promises for money: exactly the strings Money accepts
+#: in canonical form (no leading zeros, 0.01 up to MAX_UNIT_PRICE).
+MONEY_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
 
 
-class Money(fields.Field):
-    """A decimal string with at most two places, greater than zero."""
+class Money(fields.String):
+    """A decimal string with at most two places, above 0, at most MAX_UNIT_PRICE."""
 
-    default_error_messages = {"invalid": "must be a decimal string with at most 2 decimals, above 0"}
+    default_error_messages = {
+        "invalid": f"must be a decimal string with at most 2 decimals, above 0 and at most {MAX_UNIT_PRICE}",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"pattern": MONEY_PATTERN, "example": "1249.50"}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         amount = parse_amount(value) if isinstance(value, str) else None
-        if amount is None or amount <= 0:
+        if amount is None or not 0 < amount <= MAX_UNIT_PRICE:
             raise self.make_error("invalid")
         return amount
 
 
 class WholeNumber(fields.Integer):
-    """An integer that is really an integer in the JSON (not 3.0, not true)."""
+    """A JSON integer as JSON Schema defines one: 3 or 3.0, never 3.5, "3" or true."""
 
     def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.make_error("invalid")
         return super()._validated(value)
@@ -59,12 +78,9 @@ class DraftSchema(StrictSchema):
 
     def __init__(self, *, suppliers: tuple[str, ...], **kwargs):
         super().__init__(**kwargs)
-        self.suppliers = suppliers
-
-    @validates("supplier_id")
-    def _known_supplier(self, value: str, **_: Any) -> None:
-        if value not in self.suppliers:
-            raise ValidationError(f"unknown supplier; configured: {', '.join(self.suppliers)}")
+        # Configured at run time; a OneOf also puts the enum in the OpenAPI document.
+        self.fields["supplier_id"].validators.append(
+            validate.OneOf(suppliers, error="unknown supplier; configured: {choices}"))
 
 
 class ReasonSchema(StrictSchema):
