@@ -10,12 +10,14 @@ a whole UTC day) or an RFC 3339 date-time; both ends are inclusive.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from aggregates.money import parse_amount
 from aggregates.transitions import Status
+from app.http.schemas import no_nul
 from projections.po_summary import SORTS
 from projections.spend import GROUPS
 from projections.store import utc_text
@@ -45,7 +47,10 @@ class Bound(fields.Field):
         if moment is None:
             raise self.make_error("invalid")
         if self.upper:
-            moment += timedelta(days=1) if whole_day else timedelta(microseconds=1)
+            try:
+                moment += timedelta(days=1) if whole_day else timedelta(microseconds=1)
+            except OverflowError:  # 9999-12-31: there is no "just after" it
+                raise self.make_error("invalid") from None
         return utc_text(moment)
 
 
@@ -62,20 +67,26 @@ def _moment(text: str) -> tuple[datetime | None, bool]:
     return moment.astimezone(UTC), False
 
 
+#: Far above any PO total (100 lines x 10,000 x MAX_UNIT_PRICE), and its cents fit a signed 64-bit integer.
+MAX_AMOUNT = Decimal("1000000000000000.00")
+
+
 class Amount(fields.Field):
     """A money bound: a decimal string, at least 0, at most 2 decimals; loads as cents."""
 
-    default_error_messages = {"invalid": "must be a decimal amount (at least 0, at most 2 decimals)"}
+    default_error_messages = {"invalid": f"must be a decimal amount (at least 0, at most {MAX_AMOUNT}, "
+                                         f"at most 2 decimals)"}
 
     def _deserialize(self, value, attr, data, **kwargs) -> int:
         amount = parse_amount(value) if isinstance(value, str) and len(value) <= 20 else None
-        if amount is None or amount < 0:
+        # The bound must fit the read models' 64-bit integer cents column.
+        if amount is None or not 0 <= amount <= MAX_AMOUNT:
             raise self.make_error("invalid")
         return int(amount.scaleb(2))
 
 
 def _text(maximum: int = 200, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(1, maximum), **kwargs)
+    return fields.String(validate=[validate.Length(1, maximum), no_nul], **kwargs)
 
 
 class ReadQuery(Schema):
@@ -148,7 +159,9 @@ _MONEY = {"description": "money: decimal string, 2 places"}
 _TIME = {"format": "date-time"}
 
 
-class OrderSummaryOut(Schema):
+class OrderFactsOut(Schema):
+    """What every read-model item says about a PO."""
+
     id = fields.String(required=True)
     org = fields.String(required=True)
     title = fields.String(required=True)
@@ -161,6 +174,9 @@ class OrderSummaryOut(Schema):
     needed_by = fields.String(required=True, metadata={"format": "date"})
     version = fields.Integer(required=True)
     created_at = fields.String(required=True, metadata=_TIME)
+
+
+class OrderSummaryOut(OrderFactsOut):
     updated_at = fields.String(required=True, metadata=_TIME)
     rejection_reason = fields.String(allow_none=True, required=True)
     cancellation_reason = fields.String(allow_none=True, required=True)
@@ -175,19 +191,7 @@ class OrderPageOut(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
-class QueueItemOut(Schema):
-    id = fields.String(required=True)
-    org = fields.String(required=True)
-    title = fields.String(required=True)
-    status = fields.String(required=True)
-    total = fields.String(required=True, metadata=_MONEY)
-    currency = fields.String(required=True)
-    supplier_id = fields.String(required=True)
-    department = fields.String(allow_none=True, required=True)
-    requester = fields.String(required=True)
-    needed_by = fields.String(required=True, metadata={"format": "date"})
-    version = fields.Integer(required=True)
-    created_at = fields.String(required=True, metadata=_TIME)
+class QueueItemOut(OrderFactsOut):
     submitted_at = fields.String(required=True, metadata=_TIME)
 
 
