@@ -23,12 +23,12 @@ def server(pg_database_url):
 
 
 def race(count: int, send):
-    """Run `send()` in `count` threads released at the same instant."""
+    """Run `send(i)` in `count` threads (i = 0..count-1) released at the same instant."""
     barrier = threading.Barrier(count)
 
-    def go(_):
+    def go(index):
         barrier.wait()
-        return send()
+        return send(index)
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(go, range(count)))
@@ -44,7 +44,7 @@ def stored_event_topics(url: str) -> list[str]:
 
 
 def test_twelve_simultaneous_creates_with_one_key_create_exactly_one_po(server, pg_database_url):
-    responses = race(12, lambda: requests.post(f"{server}/purchase-orders", json=po_body(),
+    responses = race(12, lambda _: requests.post(f"{server}/purchase-orders", json=po_body(),
                                                headers=headers("one-key"), timeout=30))
     statuses = sorted(r.status_code for r in responses)
     assert set(statuses) <= {201, 409}, statuses
@@ -58,12 +58,8 @@ def test_twelve_simultaneous_creates_with_one_key_create_exactly_one_po(server, 
 def test_two_commands_racing_on_one_version_give_one_success_and_one_conflict(server, pg_database_url):
     po = requests.post(f"{server}/purchase-orders", json=po_body(), headers=headers("create"), timeout=30).json()
     url = f"{server}/purchase-orders/{po['id']}"
-    keys = iter(["submit-a", "submit-b"])
-    lock = threading.Lock()
-
-    def submit():
-        with lock:
-            key = next(keys)
+    def submit(index):
+        key = f"submit-{index}"
         return requests.post(f"{url}/submit", headers=headers(key, **{"If-Match": '"1"'}), timeout=30)
 
     responses = race(2, submit)
@@ -77,12 +73,8 @@ def test_two_commands_racing_on_one_version_give_one_success_and_one_conflict(se
 def test_a_retry_after_a_race_gets_the_answer_the_loser_was_given(server):
     po = requests.post(f"{server}/purchase-orders", json=po_body(), headers=headers("c2"), timeout=30).json()
     url = f"{server}/purchase-orders/{po['id']}"
-    keys = iter(["r-a", "r-b"])
-    lock = threading.Lock()
-
-    def cancel():
-        with lock:
-            key = next(keys)
+    def cancel(index):
+        key = f"cancel-{index}"
         return key, requests.post(f"{url}/cancel", json={"reason": "dup"},
                                   headers=headers(key, **{"If-Match": '"1"'}), timeout=30)
 
