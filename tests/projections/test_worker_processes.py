@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from app import build_services
-from app.bench_projections import write_events
+from benchmarks.projections import write_events
 from projections.maintenance import verify
 from projections.spend import spend_report
 from projections.tables import ReadModel
