@@ -12,9 +12,11 @@ def parse_amount(text: str) -> Decimal | None:
     most two decimal places (floats never reach the domain)."""
     try:
         amount = Decimal(text)
+        # quantize raises InvalidOperation when the result needs more digits
+        # than the context holds ("1e400"): such an amount is not money either.
+        if not amount.is_finite() or amount != amount.quantize(CENT):
+            return None
     except (InvalidOperation, TypeError, ValueError):
-        return None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
         return None
     return amount
 

@@ -46,7 +46,19 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
         raise Problem("malformed-request", "The body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise Problem("malformed-request", "The body must be a JSON object.")
+    if b"\\u" in data and _has_lone_surrogate(document):
+        raise Problem("malformed-request", "The body is not valid JSON: a \\u escape names a lone surrogate.")
     return document
+
+
+def _has_lone_surrogate(document: Any) -> bool:
+    """True when a string escapes half a surrogate pair (e.g. "\\ud800"): it
+    decodes, but is no Unicode text and cannot be stored or encoded as UTF-8."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def json_body(*, required: bool) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from aggregates.money import parse_amount
 from aggregates.purchase_order import (
@@ -24,6 +24,17 @@ from aggregates.purchase_order import (
 #: What the OpenAPI document promises for money: exactly the strings Money accepts
 #: in canonical form (no leading zeros, 0.01 up to MAX_UNIT_PRICE).
 MONEY_PATTERN = r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,2})?|0\.(?:0[1-9]|[1-9][0-9]?))$"
+
+
+def no_nul(value: str) -> None:
+    """PostgreSQL text cannot hold U+0000: refuse it at the edge (422), before
+    an event carrying it could reach (and stop) the read models."""
+    if "\x00" in value:
+        raise ValidationError("must not contain the NUL character (U+0000)")
+
+
+def _text(minimum: int, maximum: int, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(minimum, maximum), no_nul], **kwargs)
 
 
 class Money(fields.String):
@@ -60,17 +71,17 @@ class StrictSchema(Schema):
 
 
 class LineSchema(StrictSchema):
-    sku = fields.String(required=True, validate=validate.Length(1, 64))
-    description = fields.String(required=True, validate=validate.Length(0, 500))
+    sku = _text(1, 64, required=True)
+    description = _text(0, 500, required=True)
     quantity = WholeNumber(required=True, validate=validate.Range(1, MAX_QUANTITY))
-    unit = fields.String(load_default=DEFAULT_UNIT, validate=validate.Length(1, 20))
+    unit = _text(1, 20, load_default=DEFAULT_UNIT)
     unit_price = Money(required=True)
 
 
 class DraftSchema(StrictSchema):
     """The body of `create` and `revise`."""
 
-    title = fields.String(required=True, validate=validate.Length(1, TITLE_MAX))
+    title = _text(1, TITLE_MAX, required=True)
     supplier_id = fields.String(required=True)
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}\Z"))
     needed_by = fields.Date(required=True)
@@ -86,7 +97,7 @@ class DraftSchema(StrictSchema):
 class ReasonSchema(StrictSchema):
     """The body of `reject` and `cancel`."""
 
-    reason = fields.String(required=True, validate=validate.Length(1, 1000))
+    reason = _text(1, 1000, required=True)
 
 
 class EmptySchema(StrictSchema):

@@ -1,0 +1,35 @@
+"""Errors gunicorn answers itself, before Procura sees the request (a bad
+header byte, an oversized header or request line): as problem+json with an
+X-Request-Id like every other error (CONTRACT section 3), not gunicorn's
+text/html page. All are the client's request being malformed: 400."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from app.http.problems import PROBLEM_TYPES
+
+
+def problem_bytes(status: int, detail: str) -> bytes:
+    slug = "internal-error" if status >= 500 and status != 501 else "malformed-request"
+    kind = PROBLEM_TYPES[slug]
+    request_id = str(uuid.uuid4())
+    body = json.dumps({"type": f"/problems/{slug}", "title": kind.title, "status": kind.status,
+                       "detail": detail if slug == "malformed-request" else "An unexpected error occurred.",
+                       "instance": request_id, "next_action": kind.next_action}).encode()
+    head = (f"HTTP/1.1 {kind.status} {kind.title}\r\nConnection: close\r\n"
+            f"Content-Type: application/problem+json\r\nX-Request-Id: {request_id}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+def install() -> None:
+    """Make gunicorn write its own refusals as problem+json (call before workers fork)."""
+    from gunicorn import util
+
+    def write_error(sock, status_int, reason, mesg):
+        detail = f"The HTTP request is malformed ({reason}); fix it and send it again."
+        util.write_nonblock(sock, problem_bytes(int(status_int), detail))
+
+    util.write_error = write_error

@@ -1,0 +1,76 @@
+"""A real Procura stack for the harness: a temporary PostgreSQL database,
+gunicorn (`procura serve`), `procura worker` and the fake Acme supplier."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from app import Services, build_services
+from app.config import Settings
+from partners.acme_fake import AcmeFake
+from tests.pg import temporary_database
+from tests.server import ROOT, running_server
+
+SECRET = "harness-secret-that-is-long-enough-for-hs256-0123456789abcdef"
+API_KEY = "harness-acme-key"
+WEBHOOK_SECRET = "whsec_aGFybmVzcy1hY21lLXdlYmhvb2stc2VjcmV0LTAxMjM="
+#: Placement retries fast, so a run settles in seconds.
+PLACEMENT_ENV = {"PROCURA_PLACEMENT_BACKOFF_MS": "50", "PROCURA_PLACEMENT_BACKOFF_CAP_MS": "300",
+                 "PROCURA_SUPPLIER_TIMEOUT_MS": "2000", "PROCURA_CIRCUIT_COOLDOWN_MS": "500"}
+
+
+@dataclass
+class Stack:
+    base: str
+    database_url: str
+    services: Services
+    supplier: AcmeFake
+    worker: subprocess.Popen
+
+    def head(self) -> int:
+        """The event store's head (highest notification id), read directly."""
+        with psycopg.connect(self.database_url) as conn:
+            return conn.execute("SELECT coalesce(max(notification_id), 0) FROM procura_events").fetchone()[0]
+
+
+@contextmanager
+def _worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--batch-size", "200"],
+                               cwd=ROOT, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def live_stack(*, workers: int = 2, threads: int = 16) -> Iterator[Stack]:
+    supplier = AcmeFake(api_key=API_KEY, callback_url="http://127.0.0.1:9/unset", webhook_secret=WEBHOOK_SECRET,
+                        port=0).start()
+    try:
+        with temporary_database() as url:
+            env = {"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET, "PROCURA_SUPPLIER_URL": supplier.url,
+                   "PROCURA_SUPPLIER_API_KEY": API_KEY, "PROCURA_WEBHOOK_SECRETS": f"acme={WEBHOOK_SECRET}",
+                   **PLACEMENT_ENV}
+            with running_server(env, workers=workers, threads=threads) as base, _worker(env) as worker:
+                supplier.callback_url = f"{base}/callbacks/suppliers/acme"
+                services = build_services(Settings(database_url=url, jwt_secret=SECRET))
+                try:
+                    yield Stack(base, url, services, supplier, worker)
+                finally:
+                    services.close()
+    finally:
+        supplier.stop()
