@@ -39,13 +39,21 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 
 @main.command()
 @click.option("--batch-size", default=None, type=click.IntRange(1, 100_000), help="events per transaction [500]")
-def worker(batch_size: int | None) -> None:
+@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535),
+              help="serve Prometheus metrics (placement outcomes, circuit state) on this port")
+def worker(batch_size: int | None, metrics_port: int | None) -> None:
     """Run the projections (and other event processors) until interrupted."""
     import signal
 
     from app import build_services
+    from app.observability import configure_logging
 
+    configure_logging()  # JSON lines, each carrying the operation or projection it concerns
     services = build_services(_settings())
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="127.0.0.1")
     supervisor = services.supervisor()
     for follower in supervisor.followers if batch_size else ():
         follower.batch_size = batch_size

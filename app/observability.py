@@ -29,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from app.http.access import open_route
 from app.http.openapi import documented
+from projections.logcontext import current_log_fields
 
 REQUEST_SECONDS = Histogram(
     "procura_http_request_duration_seconds", "HTTP request latency", ["route", "method", "status"],
@@ -57,6 +58,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            # The ids a worker acts under (operation, correlation, projection).
+            **current_log_fields(),
             **getattr(record, "fields", {}),
         }
         if record.exc_info:

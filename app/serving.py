@@ -14,6 +14,13 @@ from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
 
+#: Seconds a worker that stops answering its master lives before it is killed.
+WORKER_TIMEOUT = 30
+#: After SIGTERM, workers stop accepting and finish the requests they hold for
+#: at most this long (then they are killed). Longer than the database's
+#: timeouts, so a request waiting on PostgreSQL ends on its own first.
+GRACEFUL_TIMEOUT = 20
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, settings: Settings, options: dict):
@@ -60,8 +67,8 @@ def _child_exit(server, worker) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
+    _metrics_directory()  # before anything imports prometheus-client (app.metrics)
     prepare_storage(settings)
-    _metrics_directory()
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
     options = {
@@ -69,12 +76,15 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
         "workers": worker_count,
         "threads": threads,
         "worker_class": "gthread",
-        "timeout": 30,
-        "graceful_timeout": 20,
+        "timeout": WORKER_TIMEOUT,
+        "graceful_timeout": GRACEFUL_TIMEOUT,
         "keepalive": 5,
         "child_exit": _child_exit,
     }
     print(f"Procura listening on http://{host}:{port} "
           f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'})",
           flush=True)
+    from app.http import protocol_errors
+
+    protocol_errors.install()  # gunicorn's own 400s as problem+json, inherited by the workers
     _Gunicorn(settings, options).run()

@@ -20,6 +20,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification, PersistenceError
 
+from projections.logcontext import log_fields
 from projections.store import Cursor, ReadStore, TrackingConflict
 
 log = logging.getLogger("procura.projections")
@@ -65,6 +66,8 @@ class Follower:
         self.processor = processor
         self.batch_size = batch_size
         self.stop = stop
+        #: The positions of the batch last read (for log lines about it).
+        self.batch: dict[str, int] = {}
 
     def _read(self, after: int) -> list[Notification]:
         return list(self.app.recorder.select_notifications(start=after, limit=self.batch_size, stop=self.stop,
@@ -76,13 +79,16 @@ class Follower:
         notifications = self._read(position)
         if not notifications:
             return 0
-        batch = [Positioned(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
-        try:
-            with self.store.transaction() as cur:
-                self.store.advance(cur, self.processor.name, position, notifications[-1].id)
-                self.processor.apply(cur, batch)
-        except TrackingConflict:
-            log.info("%s: another worker applied the batch after %s", self.processor.name, position)
+        # Log lines about this batch say which events it covers.
+        self.batch = {"after_position": position, "to_position": notifications[-1].id}
+        with log_fields(**self.batch):
+            batch = [Positioned(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+            try:
+                with self.store.transaction() as cur:
+                    self.store.advance(cur, self.processor.name, position, notifications[-1].id)
+                    self.processor.apply(cur, batch)
+            except TrackingConflict:
+                log.info("%s: another worker applied the batch after %s", self.processor.name, position)
         return len(batch)
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
@@ -109,9 +115,24 @@ class Supervisor:
         self.error_wait = error_wait
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._current: Follower | None = None  # the one being stepped, for error logs
 
     def run_once(self) -> int:
-        return sum(f.step() for f in self.followers)
+        """One step of every follower; log lines name the projection they concern."""
+        busy = 0
+        for follower in self.followers:
+            self._current = follower
+            follower.batch = {}
+            with log_fields(projection=follower.processor.name):
+                busy += follower.step()
+        self._current = None
+        return busy
+
+    def _failing(self) -> dict[str, Any]:
+        """Log fields naming the projection and batch a pass failed on."""
+        if self._current is None:
+            return {}
+        return {"projection": self._current.processor.name, **self._current.batch}
 
     def run(self) -> None:
         """Poll until stopped. It never relies on LISTEN/NOTIFY (whose lost
@@ -123,14 +144,16 @@ class Supervisor:
                 busy = self.run_once()
             except (PersistenceError, OSError) as error:
                 failures += 1
-                log.warning("projection worker: %s; retrying in %ss", error, self._backoff(failures))
+                log.warning("projection worker: %s; retrying in %ss", error, self._backoff(failures),
+                            extra={"fields": self._failing()})
                 self._stop.wait(self._backoff(failures))
                 continue
             except Exception:
                 # A bug or a poison event: keep the thread alive and retry
                 # (from the same tracking row) rather than stop all read models.
                 failures += 1
-                log.exception("projection worker failed; retrying in %ss", self._backoff(failures))
+                log.exception("projection worker failed; retrying in %ss", self._backoff(failures),
+                              extra={"fields": self._failing()})
                 self._stop.wait(self._backoff(failures))
                 continue
             failures = 0

@@ -37,6 +37,13 @@ def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "c
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
     """Yield the base URL of a server started with `env`; stop it afterwards."""
+    with serving_process(env, workers=workers, threads=threads) as (base, _process):
+        yield base
+
+
+@contextmanager
+def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8):
+    """Yield (base URL, gunicorn master Popen) of a ready server; stop it afterwards."""
     port = free_port()
     # A file, not a pipe: nobody drains a pipe while the server runs, and a
     # full one (64 KiB of request logs) would block the server mid-request.
@@ -60,7 +67,7 @@ def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
 
         try:
             wait_until(ready, timeout=30, what="server readiness")
-            yield base
+            yield base, process
         finally:
             process.terminate()
             try:

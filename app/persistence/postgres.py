@@ -4,10 +4,14 @@ Use with ``PERSISTENCE_MODULE="app.persistence.postgres:ProcuraPostgresFactory"`
 
 Contracts (see ``app.persistence.commands`` for the command-record contract):
 
-* A save with events inserts the command record after the events, inside the
-  library's insert transaction, with ``event_position = max(notification ids)``.
-  A save without events inserts it in the same kind of transaction with
-  ``event_position = None``.
+* A save with events inserts the command record after the events, in the same
+  transaction, with ``event_position = max(notification ids)``. A save without
+  events inserts it alone with ``event_position = None``. The whole
+  transaction (BEGIN, table lock, NOTIFY, events, command record, COMMIT) goes
+  to the server as ONE pipeline with one sync: the events table's EXCLUSIVE
+  lock is held only while the server runs it, never across a client round
+  trip (nor while the client thread waits for the GIL). Saves without a
+  command take the library's path unchanged.
 * A duplicate (org, principal, key) raises ``CommandAlreadyRecorded`` and the
   whole transaction (events too) is rolled back.
 * ``insert_events``, ``select_events``, ``select_notifications`` and
@@ -22,14 +26,19 @@ Contracts (see ``app.persistence.commands`` for the command-record contract):
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+import psycopg.errors
 from eventsourcing import persistence as es
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
 
 from app.persistence.commands import (
     CommandAlreadyRecorded,
@@ -62,6 +71,10 @@ _select_notifications_once = inspect.unwrap(
 )
 _max_notification_id_once = inspect.unwrap(PostgresApplicationRecorder.max_notification_id)
 
+# Sent as statements (not conn.transaction()) so that COMMIT joins the pipeline:
+# psycopg's transaction block syncs before COMMIT, a round trip under the lock.
+_BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")
+
 # Same mapping, in the same order, as PostgresDatastore.get_connection().
 _ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = (
     (psycopg.InterfaceError, es.InterfaceError),
@@ -74,23 +87,6 @@ _ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = 
     (psycopg.DatabaseError, es.DatabaseError),
     (psycopg.Error, es.PersistenceError),
 )
-
-
-class _AbortTransaction(BaseException):
-    """Carries an error out of the library's post-insert step.
-
-    PostgresApplicationRecorder.insert_events() runs the events INSERT and
-    _fetch_ids_after_insert_events() inside ``try: ... except Exception as e:
-    exc = e`` *within* ``conn.transaction()``, and re-raises only after the
-    transaction block has exited normally, i.e. after COMMIT. An ordinary
-    exception raised there would therefore commit the events without the
-    command record. A BaseException passes that ``except Exception``, so the
-    transaction block sees it and rolls back; insert_events() below unwraps it.
-    """
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(error)
-        self.error = error
 
 
 def _translated(error: Exception) -> Exception:
@@ -143,13 +139,17 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
                 index=Identifier(index_name + suffix), schema=schema, table=table
             )
         )
-        # RETURNING + fetch: a conflict shows up as "no row", inside the transaction.
+        # No ON CONFLICT: a duplicate key fails the pipelined transaction
+        # (the events roll back with it) and is recognised by its table name.
+        # The position is this session's last notification id (currval of the
+        # events' sequence), read in the transaction right after the insert.
         self.insert_command_statement = SQL(
             "INSERT INTO {schema}.{table} (org, principal, key, fingerprint, status, "
             "headers, body, created_at, event_position) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (org, principal, key) DO NOTHING RETURNING org"
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
+            "CASE WHEN %s THEN currval(pg_get_serial_sequence(%s, 'notification_id')) END)"
         ).format(schema=schema, table=table)
+        self.events_table_text = f'"{self.datastore.schema}"."{self.events_table_name}"'
         self.select_command_statement = SQL(
             "SELECT * FROM {schema}.{table} WHERE org = %s AND principal = %s AND key = %s"
         ).format(schema=schema, table=table)
@@ -171,55 +171,69 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
     ) -> Sequence[int] | None:
         """Insert events (and the optional command record) in one transaction.
 
-        Raises CommandAlreadyRecorded on a duplicate key; no retries.
+        Raises CommandAlreadyRecorded on a duplicate key (nothing is kept);
+        no retries.
         """
         command = command_from_kwargs(kwargs)
-        if command is not None and self.datastore.enable_db_functions:
+        if command is None:
+            return _insert_events_once(self, stored_events, **kwargs)
+        if self.datastore.enable_db_functions:
             msg = "Command records need POSTGRES_ENABLE_DB_FUNCTIONS to be off"
             raise es.NotSupportedError(msg)
         try:
-            return _insert_events_once(self, stored_events, **kwargs)
-        except _AbortTransaction as abort:
-            error = abort.error
-        # Raised outside the except block so the carrier isn't chained in.
-        raise _translated(error)
+            return self._insert_with_command(stored_events, command)
+        except psycopg.Error as error:
+            # Raised outside the except block so the driver error is the cause.
+            translated = _translated(error)
+        raise translated
 
-    def _insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> None:
-        # Called inside the transaction before any event is inserted, and
-        # outside the library's exception-swallowing block, so raising here
-        # rolls back. Only saves WITHOUT events record their command here.
-        super()._insert_events(curs, stored_events, **kwargs)
-        command = command_from_kwargs(kwargs)
-        if command is not None and not stored_events:
-            self._insert_command(curs, command.with_position(None))
-
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
+    def _insert_with_command(
+        self, stored_events: Sequence[StoredEvent], command: CommandRecord
     ) -> Sequence[int] | None:
-        command = command_from_kwargs(kwargs)
-        if command is None:
-            return super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        # Everything from here on must roll back on failure (see _AbortTransaction).
-        try:
-            notification_ids = super()._fetch_ids_after_insert_events(
-                curs, stored_events, **kwargs
-            )
-            position = max(notification_ids) if notification_ids else None
-            self._insert_command(curs, command.with_position(position))
-        except Exception as e:
-            raise _AbortTransaction(e) from e
-        return notification_ids
+        """BEGIN ... COMMIT as one pipeline, one sync (see the module doc).
 
-    def _insert_command(self, curs: Cursor[DictRow], command: CommandRecord) -> None:
-        """Insert one record; raise CommandAlreadyRecorded if the key exists."""
+        On any error the server has skipped the rest of the pipeline (COMMIT
+        included); the transaction is rolled back before the connection goes
+        back to the pool, and a duplicate command key becomes
+        CommandAlreadyRecorded.
+        """
+        with self.datastore.get_connection() as conn:
+            events_cursor = conn.cursor()
+            try:
+                with conn.pipeline() as pipeline:
+                    curs = conn.cursor()
+                    curs.execute(_BEGIN)
+                    if stored_events:
+                        # The library's lock, NOTIFY and INSERT ... RETURNING.
+                        PostgresApplicationRecorder._insert_stored_events(
+                            self, events_cursor, stored_events
+                        )
+                    self._insert_command(curs, command, after_events=bool(stored_events))
+                    curs.execute(_COMMIT)
+                    pipeline.sync()
+            except BaseException as error:
+                with contextlib.suppress(psycopg.Error):
+                    conn.rollback()  # no-op when the server already ended it
+                if self._is_duplicate_command(error):
+                    raise CommandAlreadyRecorded(
+                        command.org, command.principal, command.key
+                    ) from None
+                raise
+            if not stored_events:
+                return None
+            return [row["notification_id"] for row in events_cursor.fetchall()]
+
+    def _is_duplicate_command(self, error: BaseException) -> bool:
+        return (
+            isinstance(error, psycopg.errors.UniqueViolation)
+            and error.diag.table_name == self.commands_table_name
+        )
+
+    def _insert_command(
+        self, curs: Cursor[DictRow], command: CommandRecord, *, after_events: bool
+    ) -> None:
+        """Queue the record's INSERT; with `after_events` its event_position is
+        the last notification id this transaction was issued."""
         curs.execute(
             self.insert_command_statement,
             (
@@ -231,12 +245,10 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
                 Jsonb(command.headers),
                 command.body,
                 command.created_at,
-                command.event_position,
+                after_events,
+                self.events_table_text,
             ),
         )
-        # In pipeline mode fetching forces a sync, so the outcome is known now.
-        if curs.fetchone() is None:
-            raise CommandAlreadyRecorded(command.org, command.principal, command.key)
 
     # --- reading (no retries) ----------------------------------------------
 
@@ -324,12 +336,38 @@ class ProcuraSnapshotRecorder(PostgresAggregateRecorder):
 
 STATEMENT_TIMEOUT = "PROCURA_STATEMENT_TIMEOUT_MS"
 
+#: A pooled connection unused for longer than this is pinged before use.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+class _PingWhenIdle:
+    """The pool's checkout check: ping (one round trip) only connections that
+    sat unused for PING_AFTER_IDLE_SECONDS.
+
+    Pinging on every checkout (POSTGRES_PRE_PING) cost a round trip per
+    checkout under load, where connections are seconds fresh. A connection
+    that broke while busy fails its own request (a 503) and is discarded by
+    the pool when returned in a BAD state; one that broke while idle (a
+    restart, a failover at night) is caught here before any request uses it.
+    """
+
+    def __init__(self) -> None:
+        self._last_used: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    def __call__(self, conn: Any) -> None:
+        now = time.monotonic()
+        last = self._last_used.get(conn)
+        if last is None or now - last > PING_AFTER_IDLE_SECONDS:
+            ConnectionPool.check_connection(conn)  # raises on a dead connection: the pool replaces it
+        self._last_used[conn] = now
+
 
 class ProcuraPostgresFactory(PostgresFactory):
     """PostgresFactory whose application recorder is ProcuraPostgresRecorder.
 
     ``APPLICATION_RECORDER_TOPIC`` still takes precedence (library behaviour).
-    With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
+    With ``POSTGRES_PRE_PING`` a connection is pinged on checkout only after
+    it sat idle (``_PingWhenIdle``). With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
     ``statement_timeout``, so a query stuck behind a lock fails instead of
     holding its request (and its pooled connection) forever.
     """
@@ -339,6 +377,10 @@ class ProcuraPostgresFactory(PostgresFactory):
 
     def __init__(self, env: Any):
         super().__init__(env)
+        if self.datastore.pre_ping:
+            # psycopg-pool has no public setter for its checkout check.
+            assert hasattr(self.datastore.pool, "_check"), "psycopg-pool changed: revisit _PingWhenIdle"
+            self.datastore.pool._check = _PingWhenIdle()
         timeout_ms = self.env.get(STATEMENT_TIMEOUT)
         if timeout_ms:
             # The pool is not open yet: its connections will carry the option.

@@ -146,7 +146,7 @@ class AcmeSupplier(Supplier):
                                       maybe_created=sends_order and not refused) from error
         except requests.Timeout as error:
             raise SupplierUnavailable(f"Acme did not answer within {self.timeout:g}s",
-                                      maybe_created=sends_order) from error
+                                      maybe_created=sends_order, timed_out=True) from error
 
     @staticmethod
     def _trouble(response: requests.Response, *, maybe_created: bool) -> SupplierUnavailable:

@@ -29,23 +29,28 @@ from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
 from app.config import PlacementTuning
 from app.metadata import EventMetadata, recording_as
+from app.metrics import count_placement, report_circuit
 from app.suppliers import outcomes
 from app.suppliers.breaker import CircuitBreaker
 from app.suppliers.outbox import QUEUED, Outbox, Placement, record_request
 from app.suppliers.port import (
     OrderPlaced,
     OrderQueued,
+    OrderRefused,
     PlacementAnswer,
     Supplier,
     SupplierUnavailable,
     order_for,
 )
 from app.suppliers.retry import RetryPolicy
+from projections.logcontext import log_fields
 from projections.runner import Positioned, Processor
 from projections.store import ReadStore
 
 log = logging.getLogger("procura.placement")
 WORKER = "placement-worker"
+#: How a supplier's answer is counted in procura_placement_outcomes_total.
+_ANSWER_OUTCOMES = {OrderPlaced: "placed", OrderQueued: "queued", OrderRefused: "refused"}
 
 
 class PlacementRequests(Processor):
@@ -90,6 +95,7 @@ class PlacementExecutor:
     # --- running ------------------------------------------------------------
 
     def start(self) -> PlacementExecutor:
+        self.report_circuits()
         for n in range(self.tuning.threads):
             thread = threading.Thread(target=self.run, name=f"procura-placement-{n}", daemon=True)
             thread.start()
@@ -113,16 +119,36 @@ class PlacementExecutor:
                 self._stop.wait(self.idle_wait)
 
     def run_once(self) -> bool:
-        """Process one due placement; False when none was due."""
+        """Process one due placement; False when none was due.
+
+        Every log line written while processing carries the operation id (the
+        correlation id of the events the placement writes) and the PO id."""
+        self.report_circuits()  # each poll: an open breaker turns half-open by the clock alone
         placement = self.outbox.claim(self.tuning.lease)
         if placement is None:
             return False
-        try:
-            self.process(placement)
-        except Exception:
-            # Leave the lease to expire: the next claim treats the row as uncertain.
-            log.exception("placement %s failed unexpectedly", placement.operation_id)
+        with log_fields(operation_id=str(placement.operation_id), correlation_id=str(placement.operation_id),
+                        po_id=str(placement.po_id)):
+            try:
+                self.process(placement)
+            except Exception:
+                # Leave the lease to expire: the next claim treats the row as uncertain.
+                log.exception("placement %s failed unexpectedly", placement.operation_id)
+            finally:
+                self.report_circuits()
         return True
+
+    def report_circuits(self) -> None:
+        """Publish every supplier's breaker state (procura_supplier_circuit_state)."""
+        for supplier_id, breaker in self.breakers.items():
+            report_circuit(supplier_id, breaker.state)
+
+    @staticmethod
+    def _outcome(supplier_id: str, outcome: str, detail: str = "") -> None:
+        """Count one placement outcome and log it (with the context's ids)."""
+        count_placement(supplier_id, outcome)
+        log.info("placement %s%s", outcome, f": {detail}" if detail else "",
+                 extra={"fields": {"supplier": supplier_id, "outcome": outcome}})
 
     # --- one placement ----------------------------------------------------------
 
@@ -134,7 +160,7 @@ class PlacementExecutor:
             return
         supplier = self.suppliers.get(po.supplier_id)
         if supplier is None:
-            self._fail(placement, outcomes.UNAVAILABLE,
+            self._fail(placement, po.supplier_id, outcomes.UNAVAILABLE,
                        f"Procura has no connection to supplier {po.supplier_id!r}; ask an administrator.")
             return
         if placement.state != QUEUED and self._past_deadline(placement):
@@ -142,6 +168,7 @@ class PlacementExecutor:
             return
         breaker = self.breakers[po.supplier_id]
         if not breaker.allow():
+            self._outcome(po.supplier_id, "circuit_open")
             self.outbox.defer(placement, max(breaker.retry_in(), self.policy.base))
             return
         if placement.state != QUEUED and not self._start_attempt(placement):
@@ -151,10 +178,12 @@ class PlacementExecutor:
             answer = self._ask(supplier, po, placement)
         except SupplierUnavailable as trouble:
             breaker.failed() if trouble.counts_as_failure else breaker.released()
+            if trouble.timed_out:
+                self._outcome(supplier.supplier_id, "timed_out", trouble.detail)
             self._after_trouble(placement, supplier, trouble)
             return
         breaker.succeeded()
-        self._settle(placement, answer, actor=f"supplier:{supplier.supplier_id}")
+        self._settle(placement, answer, supplier.supplier_id)
 
     def _ask(self, supplier: Supplier, po, placement: Placement) -> PlacementAnswer:
         if placement.state == QUEUED:
@@ -188,7 +217,7 @@ class PlacementExecutor:
             self._give_up(placement, supplier, f"{attempts} attempts failed (last: {trouble.detail})",
                           uncertain=uncertain)
             return
-        log.info("placement %s: %s; retrying", placement.operation_id, trouble.detail)
+        self._outcome(supplier.supplier_id, "retried", trouble.detail)
         self.outbox.retry(placement, attempts=attempts, delay=self.policy.delay(attempts, trouble.retry_after),
                           uncertain=uncertain, error=trouble.detail)
 
@@ -200,19 +229,21 @@ class PlacementExecutor:
             except SupplierUnavailable:
                 found = None
             if isinstance(found, OrderPlaced | OrderQueued):
-                self._settle(placement, found, actor=f"supplier:{supplier.supplier_id}")
+                self._settle(placement, found, supplier.supplier_id)
                 return
-        self._fail(placement, outcomes.UNAVAILABLE,
+        self._fail(placement, supplier.supplier_id, outcomes.UNAVAILABLE,
                    f"The supplier could not take the order: {why}. Place it again later, or cancel it.")
 
-    def _fail(self, placement: Placement, slug: str, reason: str) -> None:
+    def _fail(self, placement: Placement, supplier_id: str, slug: str, reason: str) -> None:
         with self._recording(placement, WORKER):
             outcomes.settle(self.app, placement.po_id, lambda po, op: outcomes.failed(po, op, slug, reason))
+        self._outcome(supplier_id, "failed", reason)
         self.outbox.finish(placement)
 
-    def _settle(self, placement: Placement, answer: PlacementAnswer, actor: str) -> None:
-        with self._recording(placement, actor):
+    def _settle(self, placement: Placement, answer: PlacementAnswer, supplier_id: str) -> None:
+        with self._recording(placement, f"supplier:{supplier_id}"):
             outcomes.settle(self.app, placement.po_id, lambda po, op: outcomes.decide_answer(po, op, answer))
+        self._outcome(supplier_id, _ANSWER_OUTCOMES[type(answer)])
         if isinstance(answer, OrderQueued):
             self.outbox.await_decision(placement, self.tuning.queued_recheck)
         else:

@@ -83,13 +83,15 @@ class SupplierUnavailable(Exception):
 
     `retry_after` (seconds) is the supplier's own hint, if it gave one;
     `maybe_created` is True when the order may exist despite the failure (a
-    timeout, or a 5xx after the request was sent).
+    timeout, or a 5xx after the request was sent); `timed_out` is True when
+    the call got no answer in time.
     """
 
     def __init__(self, detail: str, *, retry_after: float | None = None, maybe_created: bool = False,
-                 counts_as_failure: bool = True):
+                 counts_as_failure: bool = True, timed_out: bool = False):
         super().__init__(detail)
         self.detail = detail
+        self.timed_out = timed_out
         self.retry_after = retry_after
         self.maybe_created = maybe_created
         #: Throttling is the supplier working as designed: it does not open the circuit.

@@ -48,7 +48,8 @@ def test_a_database_outage_gives_503s_and_the_service_recovers_without_restart()
         retried = wait_until(lambda: _unless_503(post(base, "/purchase-orders", "during-outage", po_body())),
                              timeout=30, what="the retried command to go through")
         assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
-        replayed = post(base, "/purchase-orders", "before-outage", po_body())
+        replayed = wait_until(lambda: _unless_503(post(base, "/purchase-orders", "before-outage", po_body())),
+                              timeout=30, what="the replay to go through")
         assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.json()["id"] == before.json()["id"]
 
 

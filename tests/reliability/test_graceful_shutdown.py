@@ -1,0 +1,51 @@
+"""SIGTERM (a deploy, a scale-down) lets requests already running finish.
+
+The in-flight request is made slow by the database, not by a test hook: the
+test holds the events table's lock, so the command's insert waits on it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import psycopg
+import pytest
+import requests
+
+from app.serving import GRACEFUL_TIMEOUT
+from tests.conftest import SECRET, po_body, token
+from tests.server import serving_process, wait_until
+
+pytestmark = pytest.mark.postgres
+
+
+def waiting_on_a_lock(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'").fetchone()
+    return row[0] > 0
+
+
+def test_sigterm_lets_the_in_flight_command_finish_and_the_server_exits_within_the_graceful_timeout(
+        pg_database_url):
+    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}
+    headers = {"Authorization": f"Bearer {token()}", "Idempotency-Key": "in-flight-at-sigterm"}
+    answers: list[requests.Response] = []
+    with serving_process(env, workers=2, threads=4) as (base, server), \
+            psycopg.connect(pg_database_url) as blocker, psycopg.connect(pg_database_url, autocommit=True) as probe:
+        blocker.execute("LOCK TABLE procura_events IN EXCLUSIVE MODE")
+        client = threading.Thread(target=lambda: answers.append(
+            requests.post(f"{base}/purchase-orders", json=po_body(), headers=headers, timeout=30)))
+        client.start()
+        wait_until(lambda: waiting_on_a_lock(probe), 10, what="the command to wait on the lock")
+        server.send_signal(signal.SIGTERM)
+        stopped_at = time.monotonic()
+        time.sleep(0.5)  # the request is still held while the server shuts down
+        blocker.rollback()  # release the lock: the command can finish now
+        client.join(30)
+        exit_code = server.wait(GRACEFUL_TIMEOUT + 5)
+        took = time.monotonic() - stopped_at
+    [answer] = answers
+    assert answer.status_code == 201, answer.text
+    assert exit_code == 0 and took < GRACEFUL_TIMEOUT
