@@ -75,15 +75,21 @@ def _etag(exchange: Exchange) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def _by_key(exchanges: list[Exchange]) -> dict[str, list[Exchange]]:
+    """The exchanges that carried an Idempotency-Key, grouped by key, in order."""
+    commands: dict[str, list[Exchange]] = defaultdict(list)
+    for e in exchanges:
+        if e.key is not None:
+            commands[e.key].append(e)
+    return commands
+
+
 def check_store(exchanges: list[Exchange], events: list[StoredEvent]) -> list[Result]:
     by_key: dict[str, list[StoredEvent]] = defaultdict(list)
     for event in events:
         if event.meta.get("command_id"):
             by_key[event.meta["command_id"]].append(event)
-    commands: dict[str, list[Exchange]] = defaultdict(list)
-    for e in exchanges:
-        if e.key is not None:
-            commands[e.key].append(e)
+    commands = _by_key(exchanges)
 
     acked = Result("acknowledged commands are stored exactly once")
     refused = Result("refused commands appended nothing")
@@ -107,10 +113,7 @@ def check_store(exchanges: list[Exchange], events: list[StoredEvent]) -> list[Re
 
 
 def check_replays(exchanges: list[Exchange]) -> list[Result]:
-    commands: dict[str, list[Exchange]] = defaultdict(list)
-    for e in exchanges:
-        if e.key is not None:
-            commands[e.key].append(e)
+    commands = _by_key(exchanges)
     same = Result("resends got the first answer byte for byte")
     in_flight = Result("409 in-flight only while the first request ran")
     for key, sent in commands.items():

@@ -326,15 +326,15 @@ def test_racing_saves_with_the_same_key_have_one_winner(
 # --- PostgreSQL specifics -------------------------------------------------------------
 
 
+def datastore_for(env: dict[str, str], **options: Any) -> PostgresDatastore:
+    """A datastore on the test database described by POSTGRES_* `env`."""
+    return PostgresDatastore(env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"],
+                             env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], **options)
+
+
 @pytest.fixture
 def pg_datastore(postgres_env: dict[str, str]) -> Iterator[PostgresDatastore]:
-    datastore = PostgresDatastore(
-        postgres_env["POSTGRES_DBNAME"],
-        postgres_env["POSTGRES_HOST"],
-        postgres_env["POSTGRES_PORT"],
-        postgres_env["POSTGRES_USER"],
-        postgres_env["POSTGRES_PASSWORD"],
-    )
+    datastore = datastore_for(postgres_env)
     yield datastore
     datastore.close()
 
@@ -418,14 +418,7 @@ def test_postgres_server_gone_fails_within_the_connect_timeout(
 ) -> None:
     # Nothing listens on port 1: connecting is refused, the pool gives up after
     # connect_timeout (1 s). With the library's retries this takes over 10 s.
-    dead = PostgresDatastore(
-        postgres_env["POSTGRES_DBNAME"],
-        postgres_env["POSTGRES_HOST"],
-        "1",
-        postgres_env["POSTGRES_USER"],
-        postgres_env["POSTGRES_PASSWORD"],
-        connect_timeout=1,
-    )
+    dead = datastore_for({**postgres_env, "POSTGRES_PORT": "1"}, connect_timeout=1)
     # Reuse the composite type learned from the live server.
     dead.psycopg_python_types = pg_recorder.datastore.psycopg_python_types
     pg_recorder.datastore = dead
@@ -465,16 +458,7 @@ def test_postgres_connections_closed_by_the_server(
     connections. The library's retries used to paper over that; here
     pre-ping replaces them on checkout, and without it the first call fails.
     """
-    datastore = PostgresDatastore(
-        postgres_env["POSTGRES_DBNAME"],
-        postgres_env["POSTGRES_HOST"],
-        postgres_env["POSTGRES_PORT"],
-        postgres_env["POSTGRES_USER"],
-        postgres_env["POSTGRES_PASSWORD"],
-        pool_size=1,
-        max_overflow=0,
-        pre_ping=pre_ping,
-    )
+    datastore = datastore_for(postgres_env, pool_size=1, max_overflow=0, pre_ping=pre_ping)
     try:
         recorder = ProcuraPostgresRecorder(
             datastore, events_table_name=f"p{uuid.uuid4().hex[:12]}_events"
@@ -510,14 +494,7 @@ def test_postgres_connections_closed_by_the_server(
 def test_postgres_db_functions_cannot_record_commands(
     postgres_env: dict[str, str],
 ) -> None:
-    datastore = PostgresDatastore(
-        postgres_env["POSTGRES_DBNAME"],
-        postgres_env["POSTGRES_HOST"],
-        postgres_env["POSTGRES_PORT"],
-        postgres_env["POSTGRES_USER"],
-        postgres_env["POSTGRES_PASSWORD"],
-        enable_db_functions=True,
-    )
+    datastore = datastore_for(postgres_env, enable_db_functions=True)
     try:
         recorder = ProcuraPostgresRecorder(
             datastore, events_table_name=f"f{uuid.uuid4().hex[:12]}_events"
