@@ -108,12 +108,25 @@ class CommandService:
 
     # --- writes ------------------------------------------------------------
 
-    def execute(self, command: Command, render: Renderer) -> Reply:
-        """Run `command` at most once per (org, user, key); see module doc."""
+    def replay(self, who: Principal, key: str, fingerprint: str) -> Reply | None:
+        """The recorded reply to this request, or None when the key is new.
+
+        Raises IdempotencyKeyReused when the key answered another request. The
+        edge calls it before validating the body, so a retry costs one lookup.
+        """
+        with _dependency("database"):
+            return self._recorded(who, key, fingerprint)
+
+    def execute(self, command: Command, render: Renderer, *, replay_checked: bool = False) -> Reply:
+        """Run `command` at most once per (org, user, key); see module doc.
+
+        With `replay_checked` the caller has just called `replay` and found
+        nothing; a duplicate recorded since is still caught at save time.
+        """
         who = command.principal
         scope = (who.org, who.sub, command.key)
         with _dependency("database"):
-            stored = self._recorded_reply(command)
+            stored = None if replay_checked else self._recorded_reply(command)
             if stored is not None:
                 return stored
             if not self.in_flight.claim(scope):
@@ -183,11 +196,13 @@ class CommandService:
         return self._conflict(command.principal, po, command.if_match)
 
     def _recorded_reply(self, command: Command) -> Reply | None:
-        who = command.principal
-        record = self.app.recorder.select_command(who.org, who.sub, command.key)
+        return self._recorded(command.principal, command.key, command.fingerprint)
+
+    def _recorded(self, who: Principal, key: str, fingerprint: str) -> Reply | None:
+        record = self.app.recorder.select_command(who.org, who.sub, key)
         if record is None:
             return None
-        if record.fingerprint != command.fingerprint:
+        if record.fingerprint != fingerprint:
             raise IdempotencyKeyReused()
         return Reply(record.status, dict(record.headers), record.body, record.event_position, replayed=True)
 

@@ -47,6 +47,28 @@ end
 """
 
 
+#: Submits each draft once: thread t of n takes drafts t, t+n, t+2n, ... (1-based).
+SUBMIT_LUA = """
+local ids = {}
+for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
+local counter = 0
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+request = function()
+  local index = counter * %(threads)d + tid
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = "%(run)s-" .. index
+  wrk.headers["If-Match"] = '"1"'
+  return wrk.format("POST", "/purchase-orders/" .. (ids[index] or ids[1]) .. "/submit")
+end
+"""
+#: Drafts prepared per submit run: more than a run can submit, so none repeats.
+DRAFTS_PER_SECOND = 700
+
+
 @contextmanager
 def scratch_database(name: str):
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
@@ -90,18 +112,52 @@ FRESH_KEYS = '"{run}-" .. tid .. "-" .. counter'
 
 def wrk(base: str, path: str, clients: int, key_expr: str, token: str | None) -> dict[str, float]:
     key_expr = key_expr.replace("{run}", uuid.uuid4().hex[:8])
+    return run_wrk(base, clients, min(clients, 4), LUA % (key_expr, path, BODY), token)
+
+
+def run_wrk(base: str, clients: int, threads: int, lua: str, token: str | None) -> dict[str, float]:
+    """Run wrk with the Lua script `lua`; req/s, p50, p99 (ms) and non-2xx count."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % (key_expr, path, BODY))
+        script.write(lua)
     headers = ["-H", "Content-Type: application/json"]
     if token:
         headers += ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run(["wrk", "-t", str(min(clients, 4)), "-c", str(clients), "-d", f"{SECONDS}s", "--latency",
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{SECONDS}s", "--latency",
                           "-s", script.name, *headers, base], capture_output=True, text=True, check=True).stdout
     os.unlink(script.name)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
             "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
             "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0.0}
+
+
+def drafts(base: str, token: str, count: int) -> Path:
+    """Create `count` drafts (16 threads) and write their ids to a file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    session_headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def create(n: int) -> str:
+        headers = {**session_headers, "Idempotency-Key": f"draft-{uuid.uuid4()}"}
+        return requests.post(base + "/purchase-orders", data=BODY, headers=headers, timeout=30).json()["id"]
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(create, range(count)))
+    path = Path(tempfile.mkstemp(suffix=".ids")[1])
+    path.write_text("\n".join(ids) + "\n")
+    return path
+
+
+def wrk_submit(base: str, clients: int, token: str) -> dict[str, float]:
+    ids = drafts(base, token, DRAFTS_PER_SECOND * SECONDS)
+    threads = min(clients, 4)
+    script = SUBMIT_LUA % {"ids": ids, "threads": threads, "run": uuid.uuid4().hex[:8]}
+    try:
+        return run_wrk(base, clients, threads, script, token)
+    finally:
+        ids.unlink()
 
 
 def _ms(text: str) -> float:
@@ -131,6 +187,8 @@ def main() -> None:
                     wrk(full, "/purchase-orders", clients, fresh, token))
                 results.setdefault(("baseline insert", clients), []).append(
                     wrk(baseline, "/items", clients, fresh, None))
+        for clients in CONCURRENCY:
+            results.setdefault(("procura submit", clients), []).append(wrk_submit(full, clients, token))
         wrk(full, "/purchase-orders", 4, '"replay-" .. (counter % 64)', token)  # record the keys once
         for clients in CONCURRENCY:
             results.setdefault(("procura replay", clients), []).append(
@@ -153,8 +211,11 @@ def report(results) -> None:
         rps = median("procura create", clients, "rps") / median("baseline insert", clients, "rps")
         p99 = median("procura create", clients, "p99") / median("baseline insert", clients, "p99")
         replay = median("procura replay", clients, "rps") / median("procura create", clients, "rps")
+        submit = median("procura submit", clients, "rps") / median("baseline insert", clients, "rps")
+        submit_p99 = median("procura submit", clients, "p99") / median("baseline insert", clients, "p99")
         print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
-              f"p99 {p99:.2f} (target <= 2), replay/create req/s {replay:.2f} (target >= 1.5)")
+              f"p99 {p99:.2f} (target <= 2); submit/baseline req/s {submit:.2f}, p99 {submit_p99:.2f}; "
+              f"replay/create req/s {replay:.2f} (target >= 1.5)")
 
 
 if __name__ == "__main__":

@@ -55,19 +55,29 @@ def _body_schema(action: str, services):
 
 
 def _command(action: str, po_id: UUID | None) -> Response:
+    """Parse, answer a retry from its record, else validate and execute.
+
+    A retry is recognised before the body is validated: the fingerprint
+    covers the body as sent, and a request whose body failed validation was
+    never recorded, so the answers are the same in either order, and retries
+    skip the validation's cost.
+    """
     services = _services()
     key = idempotency_key()
     _, required = BODIES.get(action, EMPTY)
     body = json_body(required=required)
-    data = validated(_body_schema(action, services), body)
     version = if_match() if po_id is not None else None
+    sent = fingerprint(method=request.method, route=action, path_params={"id": str(po_id) if po_id else None},
+                       body=body, if_match=version)
+    recorded = services.commands.replay(caller(), key, sent)
+    if recorded is not None:
+        return reply_response(recorded)
+    data = validated(_body_schema(action, services), body)
     command = Command(
         principal=caller(),
         action=action,
         key=key,
-        fingerprint=fingerprint(method=request.method, route=action,
-                                path_params={"id": str(po_id) if po_id else None},
-                                body=body, if_match=version),
+        fingerprint=sent,
         request_id=g.request_id,
         correlation_id=g.correlation_id,
         po_id=po_id,
@@ -75,7 +85,7 @@ def _command(action: str, po_id: UUID | None) -> Response:
         content=to_draft(data) if "lines" in data else None,
         reason=data.get("reason"),
     )
-    return reply_response(services.commands.execute(command, renderer))
+    return reply_response(services.commands.execute(command, renderer, replay_checked=True))
 
 
 def _draft_schema() -> DraftSchema:
