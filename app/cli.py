@@ -165,7 +165,6 @@ def purge_commands(older_than_hours: int | None) -> None:
     click.echo(f"purged {removed} command records older than {hours} h")
 
 
-
 def _register_command_modules() -> None:
     from app import cli_devtools
 
