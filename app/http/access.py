@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import current_app, g, request
 
 from aggregates.policy import Principal
-from app.http.auth import principal_from_header
+from app.http.auth import VerifiedTokens, bearer_token
 
 ACCESS_ATTRIBUTE = "procura_access"
 OPEN, BEARER = "open", "bearer"
@@ -41,8 +41,15 @@ def authenticate_request() -> None:
         return
     if declared_access(current_app.view_functions[request.endpoint]) == OPEN:
         return
-    secret = current_app.extensions["procura"].settings.jwt_secret
-    g.principal = principal_from_header(request.headers.get("Authorization"), secret)
+    g.principal = _verified_tokens().principal(bearer_token(request.headers.get("Authorization")))
+
+
+def _verified_tokens() -> VerifiedTokens:
+    tokens = current_app.extensions.get("procura.tokens")
+    if tokens is None:  # first request of this app; a race only builds two
+        tokens = VerifiedTokens(current_app.extensions["procura"].settings.jwt_secret)
+        current_app.extensions["procura.tokens"] = tokens
+    return tokens
 
 
 def caller() -> Principal:

@@ -6,6 +6,8 @@ part of the token was unacceptable, never anything about the server.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -48,30 +50,72 @@ def _approval_limit(claims: dict) -> Decimal | None:
     return limit
 
 
-def principal_from_token(token: str, secret: str) -> Principal:
-    """The verified caller, or Problem('unauthenticated')."""
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
+    """The caller a token names and when the token expires (epoch seconds)."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
     except jwt.ExpiredSignatureError:
         raise unauthenticated("The token has expired.") from None
     except jwt.PyJWTError:
         raise unauthenticated("The token is not valid.") from None
-    return Principal(
+    principal = Principal(
         sub=_claim_text(claims, "sub", required=True),
         org=_claim_text(claims, "org", required=True),
         roles=_roles(claims),
         department=_claim_text(claims, "department", required=False),
         approval_limit=_approval_limit(claims),
     )
+    return principal, float(claims["exp"])
 
 
-def principal_from_header(header: str | None, secret: str) -> Principal:
+class VerifiedTokens:
+    """Tokens already verified with this secret, until they expire.
+
+    Clients send the same token with every request; verifying its signature
+    and claims again each time cost about 6% of a create. Only tokens that
+    passed verification are kept, with their expiry re-checked on every use;
+    the cache is bounded and simply emptied when full.
+    """
+
+    def __init__(self, secret: str, capacity: int = 4096):
+        self.secret = secret
+        self.capacity = capacity
+        self._known: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def principal(self, token: str) -> Principal:
+        """The verified caller, or Problem('unauthenticated')."""
+        known = self._known.get(token)
+        if known is None:
+            known = _verify(token, self.secret)
+            with self._lock:
+                if len(self._known) >= self.capacity:
+                    self._known.clear()
+                self._known[token] = known
+        principal, expires = known
+        if time.time() >= expires:
+            self._known.pop(token, None)
+            raise unauthenticated("The token has expired.")
+        return principal
+
+
+def principal_from_token(token: str, secret: str) -> Principal:
+    """The verified caller, or Problem('unauthenticated') (no caching)."""
+    return _verify(token, secret)[0]
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header, or Problem."""
     if not header:
         raise unauthenticated("Send Authorization: Bearer <token>.")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("Send Authorization: Bearer <token>.")
-    return principal_from_token(token.strip(), secret)
+    return token.strip()
+
+
+def principal_from_header(header: str | None, secret: str) -> Principal:
+    return principal_from_token(bearer_token(header), secret)
 
 
 def mint_token(
@@ -88,4 +132,5 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-__all__ = ["Problem", "mint_token", "principal_from_header", "principal_from_token"]
+__all__ = ["Problem", "VerifiedTokens", "bearer_token", "mint_token", "principal_from_header",
+           "principal_from_token"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -202,3 +203,13 @@ def test_a_problem_page_links_to_the_catalogue_rows_that_produce_it(client):
     assert "/docs/behaviour.md#submitted-approve" in page and "approver who requested it" in page
     catalogue = client.get("/docs/behaviour.md")
     assert catalogue.status_code == 200 and '<a id="submitted-approve"></a>' in catalogue.get_data(as_text=True)
+
+
+def test_a_token_that_expires_between_requests_is_refused_on_the_next(client, monkeypatch):
+    short = token(ttl=timedelta(seconds=30))
+    headers = {"Authorization": f"Bearer {short}"}
+    assert client.get("/purchase-orders/00000000-0000-4000-8000-000000000000", headers=headers).status_code == 404
+    later = time.time() + 31
+    monkeypatch.setattr("app.http.auth.time.time", lambda: later)
+    response = client.get("/purchase-orders/00000000-0000-4000-8000-000000000000", headers=headers)
+    assert problem(response, "unauthenticated", 401)["detail"] == "The token has expired."
