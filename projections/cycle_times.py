@@ -43,6 +43,7 @@ def micros(moment: datetime) -> int:
 class CycleTimes(ReadModel):
     name = "cycle_times"
     tables = (ORDERS, DECISIONS)
+    kinds = frozenset({"Created", "Submitted", *_OUTCOMES})
 
     def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:
         items = [i for i in po_events(batch) if kind(i) in ("Created", "Submitted", *_OUTCOMES)]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from projections.runner import Follower, Positioned
+from projections.runner import Follower, decoded
 from projections.store import Cursor, ReadStore
 from projections.tables import ReadModel, Table
 
@@ -73,20 +73,16 @@ def rebuild(app: Any, store: ReadStore, model: ReadModel, *, batch_size: int = R
     with store.transaction() as cur:
         store.lock(cur, model.name)
         position = store.lock(cur, scratch.name)
-        while batch := _notifications(app, position, batch_size):
-            scratch.apply(cur, batch)
-            position = batch[-1].position
+        while found := app.recorder.select_notifications(start=position, limit=batch_size,
+                                                         inclusive_of_start=False):
+            scratch.apply(cur, decoded(app, scratch, found))
+            position = found[-1].id
             if on_batch:
-                on_batch(len(batch))
+                on_batch(len(found))
         _promote(cur, store.dialect, live=model, scratch=scratch)
         store.set_position(cur, model.name, position)
         store.forget(cur, scratch.name)
     return position
-
-
-def _notifications(app: Any, after: int, limit: int) -> list[Positioned]:
-    found = app.recorder.select_notifications(start=after, limit=limit, inclusive_of_start=False)
-    return [Positioned(app.mapper.to_domain_event(n), n.id) for n in found]
 
 
 def _promote(cur: Cursor, dialect: str, *, live: ReadModel, scratch: ReadModel) -> None:

@@ -53,6 +53,17 @@ class Processor(ABC):
     def clear(self, cur: Cursor) -> None:  # noqa: B027 - optional hook
         """Delete everything the processor wrote (for a rebuild)."""
 
+    def wants(self, topic: str) -> bool:
+        """Whether events of `topic` reach `apply`. The others are skipped
+        without being decoded (decoding is most of a rebuild's cost); their
+        positions still count, so the processor's lag still reaches zero."""
+        return True
+
+
+def decoded(app: Any, processor: Processor, notifications: Sequence[Notification]) -> list[Positioned]:
+    """The notifications `processor` wants, as domain events with positions."""
+    return [Positioned(app.mapper.to_domain_event(n), n.id) for n in notifications if processor.wants(n.topic)]
+
 
 class Follower:
     """Feeds one processor from the application's notification log."""
@@ -82,14 +93,14 @@ class Follower:
         # Log lines about this batch say which events it covers.
         self.batch = {"after_position": position, "to_position": notifications[-1].id}
         with log_fields(**self.batch):
-            batch = [Positioned(self.app.mapper.to_domain_event(n), n.id) for n in notifications]
+            batch = decoded(self.app, self.processor, notifications)
             try:
                 with self.store.transaction() as cur:
                     self.store.advance(cur, self.processor.name, position, notifications[-1].id)
                     self.processor.apply(cur, batch)
             except TrackingConflict:
                 log.info("%s: another worker applied the batch after %s", self.processor.name, position)
-        return len(batch)
+        return len(notifications)
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
         """Apply batches until the processor has seen the store's head."""

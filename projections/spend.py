@@ -37,6 +37,7 @@ APPROVED, PLACED = "approved", "placed"
 class Spend(ReadModel):
     name = "spend"
     tables = (ORDERS, FACTS)
+    kinds = frozenset({"Created", "Revised", "Approved", "Placed", "Shipped"})
 
     def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:
         items = [i for i in po_events(batch) if kind(i) in ("Created", "Revised", "Approved", "Placed", "Shipped")]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
 from aggregates.purchase_order import PurchaseOrder
 from projections.runner import Positioned, Processor
 from projections.store import Cursor
@@ -29,10 +31,19 @@ class Table:
     indexes: tuple[tuple[str, str], ...] = ()  # (index suffix, column list)
 
 
+PO_TOPIC = get_topic(PurchaseOrder) + "."
+
+
 class ReadModel(Processor):
     """A Processor owning `tables`, addressable under a name suffix."""
 
     tables: tuple[Table, ...] = ()
+    #: The PurchaseOrder event types `apply` uses (by class name); None: all.
+    #: Other events (operations' among them) are never decoded for this model.
+    kinds: frozenset[str] | None = None
+
+    def wants(self, topic: str) -> bool:
+        return topic.startswith(PO_TOPIC) and (self.kinds is None or topic[len(PO_TOPIC):] in self.kinds)
 
     def __init__(self, suffix: str = ""):
         self.suffix = suffix

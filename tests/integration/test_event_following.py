@@ -108,3 +108,19 @@ def test_two_workers_racing_on_postgres_apply_each_event_once(pg_database_url):
     assert counts(services.read_store) == {"Created": 40, "Submitted": 40}
     for s in [services, *others]:
         s.close()
+
+
+class CountsSubmissionsOnly(CountsEvents):
+    name = "test_counts"
+
+    def wants(self, topic):
+        return topic.endswith(".Submitted")
+
+
+def test_events_a_processor_does_not_want_are_skipped_but_still_tracked(world):
+    services, _ = world
+    make_events(services, 3)
+    follower = Follower(services.app, services.read_store, CountsSubmissionsOnly(), batch_size=4)
+    assert follower.catch_up() == 6
+    assert counts(services.read_store) == {"Submitted": 3}
+    assert services.read_store.position("test_counts") == services.app.head_position()
