@@ -31,13 +31,17 @@ WORKERS, THREADS = 2, 8
 BODY = ('{"title":"Bench","supplier_id":"acme","currency":"EUR","needed_by":"2031-01-01",'
         '"lines":[{"sku":"A","description":"a","quantity":1,"unit_price":"9.99"}]}')
 
-LUA = """
+#: Every script numbers wrk's threads (`tid`, 1-based) and counts its requests.
+THREAD_IDS = """
 local counter = 0
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
 end
+"""
+
+LUA = THREAD_IDS + """
 request = function()
   counter = counter + 1
   local key = %s
@@ -48,15 +52,9 @@ end
 
 
 #: Submits each draft once: thread t of n takes drafts t, t+n, t+2n, ... (1-based).
-SUBMIT_LUA = """
+SUBMIT_LUA = THREAD_IDS + """
 local ids = {}
 for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
-local counter = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
 request = function()
   local index = counter * %(threads)d + tid
   counter = counter + 1
