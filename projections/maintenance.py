@@ -50,13 +50,16 @@ def status(app: Any, store: ReadStore, models: Sequence[ReadModel]) -> list[Mode
 
 def build_scratch(app: Any, store: ReadStore, model: ReadModel, suffix: str, *, stop: int | None = None,
                   batch_size: int = REBUILD_BATCH, on_batch: Callable[[int], None] | None = None) -> ReadModel:
-    """A fresh copy of `model` under `suffix`, built from position 0 (to `stop`)."""
+    """A fresh copy of `model` under `suffix`, built from position 0 (to `stop`),
+    with its indexes built once at the end rather than maintained per row."""
     scratch = model.variant(suffix)
     with store.transaction() as cur:
         scratch.drop_tables(cur)
-        scratch.create_tables(cur)
+        scratch.create_tables(cur, indexes=False)
         store.set_position(cur, scratch.name, 0)
     Follower(app, store, scratch, batch_size, stop=stop).catch_up(on_batch)
+    with store.transaction() as cur:
+        scratch.create_indexes(cur)
     return scratch
 
 

@@ -57,10 +57,19 @@ class ReadModel(Processor):
         """The actual name of the table whose base name is `base`."""
         return base + self.suffix
 
-    def create_tables(self, cur: Cursor) -> None:
+    def create_tables(self, cur: Cursor, *, indexes: bool = True) -> None:
+        """Create the tables (idempotent). Without `indexes` only the keys are
+        built: a bulk build then creates the rest once (`create_indexes`),
+        which is cheaper than maintaining them row by row."""
         for table in self.tables:
             name = self.t(table.name)
             cur.execute(f"CREATE TABLE IF NOT EXISTS {name} ({table.columns}, PRIMARY KEY ({', '.join(table.key)}))")
+        if indexes:
+            self.create_indexes(cur)
+
+    def create_indexes(self, cur: Cursor) -> None:
+        for table in self.tables:
+            name = self.t(table.name)
             for suffix, columns in table.indexes:
                 cur.execute(f"CREATE INDEX IF NOT EXISTS {name}__{suffix} ON {name} ({columns})")
 
