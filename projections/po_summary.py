@@ -89,7 +89,7 @@ class PurchaseOrderSummary(ReadModel):
         table = self.t(SUMMARY.name)
         keyed = [(po_id(i), i) for i in items]
         rows = {r["id"]: r for r in select_by_ids(cur, table, "id", {key for key, _ in keyed})}
-        touched = set()
+        touched: dict[str, Any] = {}  # key -> time of its latest event (formatted once, below)
         for key, item in keyed:
             row = rows.get(key)
             if kind(item) == "Created":
@@ -103,9 +103,10 @@ class PurchaseOrderSummary(ReadModel):
                 continue  # already applied (defence in depth; tracking prevents it)
             else:
                 _evolve(row, item)
-            row.update(version=item.event.originator_version, updated_at=utc_text(item.event.timestamp),
-                       position=item.position)
-            touched.add(key)
+            row.update(version=item.event.originator_version, position=item.position)
+            touched[key] = item.event.timestamp
+        for key, moment in touched.items():
+            rows[key]["updated_at"] = utc_text(moment)
         upsert(cur, table, SUMMARY.key, [rows[i] for i in sorted(touched)])
 
 
