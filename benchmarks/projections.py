@@ -9,7 +9,11 @@ run and over the same events:
 - each read model's `rebuild` (decode events, fold, upsert, switch).
 
 and prints events/s for each and the ratio rebuild/raw (target >= 0.5).
-Run: `scripts/bench_projections [--events N] [--admin-url postgresql://...]`.
+The machine's speed drifts (other processes, PostgreSQL's own housekeeping),
+so the measurements are interleaved in rounds (raw, then every model, again)
+and each round's ratios use that round's raw figure; the summary gives the
+median per model.
+Run: `scripts/bench_projections [--events N] [--rounds R] [--admin-url postgresql://...]`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import time
 import uuid
 from datetime import date
@@ -87,6 +92,7 @@ def write_events(app, total: int, seed: int = 7, *, placements: bool = True) -> 
 def raw_loop(url: str, batch: int = BATCH) -> tuple[int, float]:
     """The baseline: batched SELECT + INSERT with a tracking row; (events, seconds)."""
     with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw, bench_tracking")
         conn.execute("CREATE TABLE bench_raw (position BIGINT PRIMARY KEY, originator_id TEXT, "
                      "version INTEGER, topic TEXT, size INTEGER)")
         conn.execute("CREATE TABLE bench_tracking (name TEXT PRIMARY KEY, position BIGINT)")
@@ -111,6 +117,7 @@ def raw_loop(url: str, batch: int = BATCH) -> tuple[int, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--admin-url", default=os.environ.get("PROCURA_TEST_PG_URL",
                                                               "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args(argv)
@@ -119,28 +126,43 @@ def main(argv: list[str] | None = None) -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = _database(args.admin_url, name)
     try:
-        _run(url, args.events)
+        _run(url, args.events, args.rounds)
     finally:
         with psycopg.connect(args.admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _run(url: str, events: int) -> None:
+def _line(label: str, events: int, seconds: float, ratio: float | None = None) -> str:
+    text = f"{label:<24} {events:>8,} events {seconds:7.2f} s {events / seconds:>10,.0f} events/s"
+    return text if ratio is None else f"{text}   ratio {ratio:.2f}"
+
+
+def _run(url: str, events: int, rounds: int) -> None:
     services = build_services(Settings(database_url=url, jwt_secret="x" * 40, db_pool_size=2))
     try:
         started = time.perf_counter()
         written = write_events(services.app, events)
         print(f"wrote {written:,} events in {time.perf_counter() - started:.1f} s")
-        count, seconds = raw_loop(url)
-        raw_rate = count / seconds
-        print(f"{'raw SELECT+INSERT loop':<24} {count:>8,} events {seconds:7.2f} s {raw_rate:>10,.0f} events/s")
-        for model in (p for p in services.processors if isinstance(p, ReadModel)):
-            started = time.perf_counter()
-            rebuild(services.app, services.read_store, model, batch_size=BATCH)
-            seconds = time.perf_counter() - started
-            rate = written / seconds
-            print(f"{'rebuild ' + model.name:<24} {written:>8,} events {seconds:7.2f} s {rate:>10,.0f} events/s"
-                  f"   ratio {rate / raw_rate:.2f}")
+        models = [p for p in services.processors if isinstance(p, ReadModel)]
+        rates: dict[str, list[float]] = {"raw": []}
+        ratios: dict[str, list[float]] = {m.name: [] for m in models}
+        for number in range(1, rounds + 1):
+            print(f"round {number}")
+            count, seconds = raw_loop(url)
+            rates["raw"].append(count / seconds)
+            print(_line("raw SELECT+INSERT loop", count, seconds))
+            for model in models:
+                started = time.perf_counter()
+                rebuild(services.app, services.read_store, model, batch_size=BATCH)
+                seconds = time.perf_counter() - started
+                rates.setdefault(model.name, []).append(written / seconds)
+                ratios[model.name].append(written / seconds / rates["raw"][-1])
+                print(_line("rebuild " + model.name, written, seconds, ratios[model.name][-1]))
+        print(f"medians of {rounds} rounds (target: ratio >= 0.5)")
+        print(f"{'raw SELECT+INSERT loop':<24} {statistics.median(rates['raw']):>10,.0f} events/s")
+        for model in models:
+            print(f"{'rebuild ' + model.name:<24} {statistics.median(rates[model.name]):>10,.0f} events/s"
+                  f"   ratio {statistics.median(ratios[model.name]):.2f}")
     finally:
         services.close()
 

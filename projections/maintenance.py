@@ -76,8 +76,7 @@ def rebuild(app: Any, store: ReadStore, model: ReadModel, *, batch_size: int = R
     with store.transaction() as cur:
         store.lock(cur, model.name)
         position = store.lock(cur, scratch.name)
-        while found := app.recorder.select_notifications(start=position, limit=batch_size,
-                                                         inclusive_of_start=False):
+        while found := app.recorder.select_after(position, batch_size):
             scratch.apply(cur, decoded(app, scratch, found))
             position = found[-1].id
             if on_batch:

@@ -80,8 +80,7 @@ class Follower:
         self.batch: dict[str, int] = {}
 
     def _read(self, after: int) -> list[Notification]:
-        return list(self.app.recorder.select_notifications(start=after, limit=self.batch_size, stop=self.stop,
-                                                           inclusive_of_start=False))
+        return list(self.app.recorder.select_after(after, self.batch_size, self.stop))
 
     def step(self) -> int:
         """Apply the next batch, if any; returns how many events it covered."""

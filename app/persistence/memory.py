@@ -20,6 +20,7 @@ from app.persistence.commands import (
     command_from_kwargs,
     require_aware,
 )
+from app.persistence.positions import PositionReader
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
 
-class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder):
+class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder, PositionReader):
     """Application recorder keeping command records in a dict."""
 
     def __init__(self) -> None:

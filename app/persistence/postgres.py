@@ -36,6 +36,7 @@ import psycopg
 import psycopg.errors
 from eventsourcing import persistence as es
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
+from psycopg.rows import args_row
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -48,6 +49,7 @@ from app.persistence.commands import (
     commands_table_name_for,
     require_aware,
 )
+from app.persistence.positions import EventRow, PositionReader
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -99,7 +101,7 @@ def _translated(error: Exception) -> Exception:
     return error
 
 
-class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
+class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, PositionReader):
     """Application recorder with an atomic command-record table."""
 
     def __init__(
@@ -150,6 +152,11 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
             "CASE WHEN %s THEN currval(pg_get_serial_sequence(%s, 'notification_id')) END)"
         ).format(schema=schema, table=table)
         self.events_table_text = f'"{self.datastore.schema}"."{self.events_table_name}"'
+        self._select_after_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{events} "
+            "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
+            "ORDER BY notification_id LIMIT %s::bigint"
+        ).format(schema=schema, events=events)
         self.select_command_statement = SQL(
             "SELECT * FROM {schema}.{table} WHERE org = %s AND principal = %s AND key = %s"
         ).format(schema=schema, table=table)
@@ -280,6 +287,14 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder):
 
     def max_notification_id(self) -> int | None:
         return _max_notification_id_once(self)
+
+    def select_after(self, after: int, limit: int, stop: int | None = None) -> list[EventRow]:
+        # The library's select_notifications makes a dict per row, then a
+        # frozen dataclass: a sixth of a read-model rebuild. Tuples instead.
+        statement, params = self._select_after_statement, [after, stop, stop, limit]
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(EventRow)) as curs:
+            curs.execute(statement, params, prepare=True)
+            return curs.fetchall()
 
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -27,6 +27,7 @@ from app.persistence.commands import (
     commands_table_name_for,
     require_aware,
 )
+from app.persistence.positions import PositionReader
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,7 +41,7 @@ def _utc_text(moment: datetime) -> str:
     return require_aware(moment).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
-class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder):
+class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, PositionReader):
     """Application recorder with an atomic command-record table."""
 
     def __init__(

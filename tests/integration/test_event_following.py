@@ -124,3 +124,20 @@ def test_events_a_processor_does_not_want_are_skipped_but_still_tracked(world):
     assert follower.catch_up() == 6
     assert counts(services.read_store) == {"Submitted": 3}
     assert services.read_store.position("test_counts") == services.app.head_position()
+
+
+def test_reading_after_a_position_gives_the_stored_events_in_order_up_to_the_stop(world):
+    services, _ = world
+    make_events(services, 3)
+    recorder = services.app.recorder
+    every = recorder.select_notifications(start=None, limit=100)
+    fields = ("id", "originator_id", "originator_version", "topic", "state")
+
+    def read(after, limit, stop=None):
+        return [tuple(getattr(row, f) for f in fields) for row in recorder.select_after(after, limit, stop)]
+
+    expected = [tuple(getattr(n, f) for f in fields) for n in every]
+    assert read(0, 100) == expected
+    assert read(every[1].id, 2) == expected[2:4]
+    assert read(every[1].id, 100, stop=every[3].id) == expected[2:4]
+    assert read(every[-1].id, 100) == []
