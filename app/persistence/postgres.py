@@ -75,7 +75,9 @@ _max_notification_id_once = inspect.unwrap(PostgresApplicationRecorder.max_notif
 
 # Sent as statements (not conn.transaction()) so that COMMIT joins the pipeline:
 # psycopg's transaction block syncs before COMMIT, a round trip under the lock.
-_BEGIN, _COMMIT = SQL("BEGIN"), SQL("COMMIT")
+# Statements on the command path are bytes, rendered once: psycopg renders a
+# Composed statement again on every execute (a tenth of a create's CPU).
+_BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
 # Same mapping, in the same order, as PostgresDatastore.get_connection().
 _ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = (
@@ -89,6 +91,12 @@ _ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = 
     (psycopg.DatabaseError, es.DatabaseError),
     (psycopg.Error, es.PersistenceError),
 )
+
+
+def _command_values(command: CommandRecord) -> tuple[Any, ...]:
+    """The record's columns before event_position, in table order."""
+    return (command.org, command.principal, command.key, command.fingerprint, command.status,
+            Jsonb(command.headers), command.body, command.created_at)
 
 
 def _translated(error: Exception) -> Exception:
@@ -143,15 +151,12 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         )
         # No ON CONFLICT: a duplicate key fails the pipelined transaction
         # (the events roll back with it) and is recognised by its table name.
-        # The position is this session's last notification id (currval of the
-        # events' sequence), read in the transaction right after the insert.
+        # With events, the record goes in with them (_render_command_path).
         self.insert_command_statement = SQL(
             "INSERT INTO {schema}.{table} (org, principal, key, fingerprint, status, "
             "headers, body, created_at, event_position) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
-            "CASE WHEN %s THEN currval(pg_get_serial_sequence(%s, 'notification_id')) END)"
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL)"
         ).format(schema=schema, table=table)
-        self.events_table_text = f'"{self.datastore.schema}"."{self.events_table_name}"'
         self._select_after_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{events} "
             "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
@@ -170,6 +175,36 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             "SELECT notification_id FROM {schema}.{events} "
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema=schema, events=events)
+        self._render_command_path(schema, events)
+
+    def _render_command_path(self, schema: Identifier, events: Identifier) -> None:
+        """The command transaction's statements, as bytes.
+
+        The lock statements are the library's (see
+        PostgresApplicationRecorder._insert_stored_events). Events, command
+        record and NOTIFY then go in ONE statement: each statement in a
+        pipeline costs the client as much as a small query, and a create
+        would otherwise send seven. Events go in as one array per column
+        rather than as an array of the library's composite type, which
+        psycopg dumps value by value in Python; ids come back in input order
+        (as the library's do), and the record's position is their maximum.
+        `pg_notify(channel, '')` is the library's `NOTIFY channel`; repeats
+        within a transaction are delivered once.
+        """
+        self._lock_statements = [s.as_bytes() for s in self.lock_table_statements]
+        self._insert_events_and_command_statement = SQL(
+            "WITH ev AS ("
+            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
+            "RETURNING notification_id), "
+            "cmd AS (INSERT INTO {schema}.{commands} (org, principal, key, fingerprint, status, "
+            "headers, body, created_at, event_position) "
+            "SELECT %s, %s, %s, %s, %s, %s, %s, %s, max(notification_id) FROM ev) "
+            "SELECT notification_id, pg_notify(%s, '') FROM ev ORDER BY notification_id"
+        ).format(schema=schema, events=events, commands=Identifier(self.commands_table_name),
+                 id_type=Identifier(self.datastore.originator_id_type)).as_bytes()
+        self.insert_command_statement = self.insert_command_statement.as_bytes()
+        self.select_command_statement = self.select_command_statement.as_bytes()
 
     # --- writing -----------------------------------------------------------
 
@@ -211,11 +246,11 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
                     curs = conn.cursor()
                     curs.execute(_BEGIN)
                     if stored_events:
-                        # The library's lock, NOTIFY and INSERT ... RETURNING.
-                        PostgresApplicationRecorder._insert_stored_events(
-                            self, events_cursor, stored_events
-                        )
-                    self._insert_command(curs, command, after_events=bool(stored_events))
+                        for statement in self._lock_statements:
+                            curs.execute(statement, prepare=True)
+                        self._insert_events_and_command(events_cursor, stored_events, command)
+                    else:
+                        self._insert_command(curs, command)
                     curs.execute(_COMMIT)
                     pipeline.sync()
             except BaseException as error:
@@ -230,32 +265,32 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
                 return None
             return [row["notification_id"] for row in events_cursor.fetchall()]
 
+    def _insert_events_and_command(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], command: CommandRecord
+    ) -> None:
+        """Queue the one statement inserting events and record, and notifying."""
+        curs.execute(
+            self._insert_events_and_command_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+                *_command_values(command),
+                self.channel_name,
+            ),
+            prepare=True,
+        )
+
     def _is_duplicate_command(self, error: BaseException) -> bool:
         return (
             isinstance(error, psycopg.errors.UniqueViolation)
             and error.diag.table_name == self.commands_table_name
         )
 
-    def _insert_command(
-        self, curs: Cursor[DictRow], command: CommandRecord, *, after_events: bool
-    ) -> None:
-        """Queue the record's INSERT; with `after_events` its event_position is
-        the last notification id this transaction was issued."""
-        curs.execute(
-            self.insert_command_statement,
-            (
-                command.org,
-                command.principal,
-                command.key,
-                command.fingerprint,
-                command.status,
-                Jsonb(command.headers),
-                command.body,
-                command.created_at,
-                after_events,
-                self.events_table_text,
-            ),
-        )
+    def _insert_command(self, curs: Cursor[DictRow], command: CommandRecord) -> None:
+        """Queue the INSERT of a record without events (event_position NULL)."""
+        curs.execute(self.insert_command_statement, _command_values(command), prepare=True)
 
     # --- reading (no retries) ----------------------------------------------
 

@@ -210,7 +210,10 @@ def test_failing_command_insert_leaves_nothing(
         msg = "command insert failed"
         raise RuntimeError(msg)
 
-    monkeypatch.setattr(recorder, "_insert_command", boom)
+    # PostgreSQL writes events and record in one statement (a failure there
+    # is the server's: see the next test); elsewhere the record is inserted last.
+    one_statement = isinstance(recorder, ProcuraPostgresRecorder) and with_events
+    monkeypatch.setattr(recorder, "_insert_events_and_command" if one_statement else "_insert_command", boom)
     widget = Widget("a")
     with pytest.raises(RuntimeError, match="command insert failed"):
         app.save(*([widget] if with_events else []), command=record())
@@ -442,7 +445,7 @@ def test_postgres_driver_errors_after_the_events_are_translated(
         msg = "server closed the connection unexpectedly"
         raise psycopg.OperationalError(msg)
 
-    monkeypatch.setattr(pg_recorder, "_insert_command", lost_connection)
+    monkeypatch.setattr(pg_recorder, "_insert_events_and_command", lost_connection)
     with pytest.raises(es.OperationalError, match="server closed") as raised:
         pg_recorder.insert_events([stored_event()], command=record())
     assert isinstance(raised.value.__cause__, psycopg.OperationalError)
@@ -532,3 +535,26 @@ def test_command_already_recorded_pickles() -> None:
     error = pickle.loads(pickle.dumps(CommandAlreadyRecorded("o", "p", "k")))
     assert (error.org, error.principal, error.key) == ("o", "p", "k")
     assert "'k'" in str(error)
+
+
+def test_postgres_saving_events_with_a_command_notifies_the_events_channel(
+    pg_recorder: ProcuraPostgresRecorder, postgres_env: dict[str, str]
+) -> None:
+    env = postgres_env
+    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+                         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], autocommit=True) as listener:
+        listener.execute(f'LISTEN "{pg_recorder.channel_name}"')
+        pg_recorder.insert_events([stored_event(), stored_event()], command=record())
+        heard = list(listener.notifies(timeout=5, stop_after=1))
+    assert [n.channel for n in heard] == [pg_recorder.channel_name]
+
+
+def test_postgres_events_saved_with_a_command_get_increasing_positions_in_input_order(
+    pg_recorder: ProcuraPostgresRecorder,
+) -> None:
+    events = [stored_event() for _ in range(5)]
+    positions = pg_recorder.insert_events(events, command=record())
+    stored = pg_recorder.select_notifications(start=None, limit=10)
+    assert positions == sorted(positions) == [n.id for n in stored]
+    assert [n.originator_id for n in stored] == [e.originator_id for e in events]
+    assert pg_recorder.select_command("org-1", "alice", "key-1").event_position == positions[-1]
