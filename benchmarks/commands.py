@@ -27,7 +27,8 @@ SECRET = "bench-secret-" + "x" * 40
 CONCURRENCY = (1, 8, 16)
 ROUNDS = 2
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-WORKERS, THREADS = 2, 8
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 BODY = ('{"title":"Bench","supplier_id":"acme","currency":"EUR","needed_by":"2031-01-01",'
         '"lines":[{"sku":"A","description":"a","quantity":1,"unit_price":"9.99"}]}')
 

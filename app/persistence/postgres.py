@@ -184,25 +184,27 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         PostgresApplicationRecorder._insert_stored_events). Events, command
         record and NOTIFY then go in ONE statement: each statement in a
         pipeline costs the client as much as a small query, and a create
-        would otherwise send seven. Events go in as one array per column
-        rather than as an array of the library's composite type, which
-        psycopg dumps value by value in Python; ids come back in input order
-        (as the library's do), and the record's position is their maximum.
+        would otherwise send seven. Events go in as rows of scalar parameters (arrays, as the library sends them, cost
+        psycopg five times as much to dump), one statement text per number of
+        events; ids come back in input order (as the library's do), and the
+        record's position is their maximum.
         `pg_notify(channel, '')` is the library's `NOTIFY channel`; repeats
         within a transaction are delivered once.
         """
         self._lock_statements = [s.as_bytes() for s in self.lock_table_statements]
-        self._insert_events_and_command_statement = SQL(
-            "WITH ev AS ("
-            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[]) "
-            "RETURNING notification_id), "
-            "cmd AS (INSERT INTO {schema}.{commands} (org, principal, key, fingerprint, status, "
-            "headers, body, created_at, event_position) "
-            "SELECT %s, %s, %s, %s, %s, %s, %s, %s, max(notification_id) FROM ev) "
-            "SELECT notification_id, pg_notify(%s, '') FROM ev ORDER BY notification_id"
-        ).format(schema=schema, events=events, commands=Identifier(self.commands_table_name),
-                 id_type=Identifier(self.datastore.originator_id_type)).as_bytes()
+        self._events_and_command_parts = (
+            SQL("WITH ev AS (INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
+                "VALUES ").format(schema=schema, events=events).as_bytes(),
+            SQL("(%s::{id_type}, %s::bigint, %s, %s::bytea)").format(
+                id_type=Identifier(self.datastore.originator_id_type)).as_bytes(),
+            SQL(" RETURNING notification_id), "
+                "cmd AS (INSERT INTO {schema}.{commands} (org, principal, key, fingerprint, status, "
+                "headers, body, created_at, event_position) "
+                "SELECT %s, %s, %s, %s, %s, %s, %s, %s, max(notification_id) FROM ev) "
+                "SELECT notification_id, pg_notify(%s, '') FROM ev ORDER BY notification_id").format(
+                schema=schema, commands=Identifier(self.commands_table_name)).as_bytes(),
+        )
+        self._events_and_command_statements: dict[int, bytes] = {}
         self.insert_command_statement = self.insert_command_statement.as_bytes()
         self.select_command_statement = self.select_command_statement.as_bytes()
 
@@ -269,18 +271,19 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], command: CommandRecord
     ) -> None:
         """Queue the one statement inserting events and record, and notifying."""
+        events = [v for e in stored_events for v in (e.originator_id, e.originator_version, e.topic, e.state)]
         curs.execute(
-            self._insert_events_and_command_statement,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-                *_command_values(command),
-                self.channel_name,
-            ),
+            self._events_and_command_statement(len(stored_events)),
+            (*events, *_command_values(command), self.channel_name),
             prepare=True,
         )
+
+    def _events_and_command_statement(self, count: int) -> bytes:
+        statement = self._events_and_command_statements.get(count)
+        if statement is None:
+            head, row, tail = self._events_and_command_parts
+            statement = self._events_and_command_statements[count] = head + b", ".join([row] * count) + tail
+        return statement
 
     def _is_duplicate_command(self, error: BaseException) -> bool:
         return (
