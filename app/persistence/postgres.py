@@ -37,7 +37,7 @@ import psycopg.errors
 from eventsourcing import persistence as es
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 from psycopg.rows import args_row
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -176,6 +176,44 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema=schema, events=events)
         self._render_command_path(schema, events)
+        self._define_save_one(schema, events)
+
+    def _define_save_one(self, schema: Identifier, events: Identifier) -> None:
+        """A function saving ONE event and its command record: a create, or
+        any command on one PO. Called as one statement on an autocommit
+        connection, it is one transaction and one round trip, without the
+        client-side cost of a pipeline (a third of a create's CPU). It takes
+        the same lock and notifies the same channel as the library's path."""
+        self.save_one_function_name = f"{self.events_table_name}_save_one"
+        self.check_identifier_length(self.save_one_function_name)
+        function = Identifier(self.datastore.schema, self.save_one_function_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {function}("
+                "e_originator_id {id_type}, e_originator_version bigint, e_topic text, e_state bytea, "
+                "c_org text, c_principal text, c_key text, c_fingerprint text, c_status integer, "
+                "c_headers jsonb, c_body bytea, c_created_at timestamptz) "
+                "RETURNS bigint LANGUAGE plpgsql AS $BODY$ "
+                "DECLARE position bigint; "
+                "BEGIN "
+                "PERFORM set_config('lock_timeout', {lock_timeout}, true); "
+                "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
+                "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
+                "VALUES (e_originator_id, e_originator_version, e_topic, e_state) "
+                "RETURNING notification_id INTO position; "
+                "INSERT INTO {schema}.{commands} (org, principal, key, fingerprint, status, headers, body, "
+                "created_at, event_position) VALUES (c_org, c_principal, c_key, c_fingerprint, c_status, "
+                "c_headers, c_body, c_created_at, position); "
+                "NOTIFY {channel}; "
+                "RETURN position; "
+                "END $BODY$"
+            ).format(function=function, id_type=Identifier(self.datastore.originator_id_type),
+                     lock_timeout=Literal(f"{self.datastore.lock_timeout}s"), schema=schema, events=events,
+                     commands=Identifier(self.commands_table_name), channel=Identifier(self.channel_name))
+        )
+        self._save_one_statement = SQL(
+            "SELECT {function}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) AS notification_id"
+        ).format(function=function).as_bytes()
 
     def _render_command_path(self, schema: Identifier, events: Identifier) -> None:
         """The command transaction's statements, as bytes.
@@ -241,6 +279,8 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         back to the pool, and a duplicate command key becomes
         CommandAlreadyRecorded.
         """
+        if len(stored_events) == 1:
+            return [self._save_one(stored_events[0], command)]
         with self.datastore.get_connection() as conn:
             events_cursor = conn.cursor()
             try:
@@ -266,6 +306,21 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             if not stored_events:
                 return None
             return [row["notification_id"] for row in events_cursor.fetchall()]
+
+    def _save_one(self, event: StoredEvent, command: CommandRecord) -> int:
+        """Save one event with its record through the save-one function."""
+        params = (event.originator_id, event.originator_version, event.topic, event.state,
+                  *_command_values(command))
+        with self.datastore.get_connection() as conn:
+            # The library's pooled connections are autocommit: one statement
+            # is one transaction, without BEGIN and COMMIT round trips.
+            try:
+                row = conn.execute(self._save_one_statement, params, prepare=True).fetchone()
+            except psycopg.Error as error:
+                if self._is_duplicate_command(error):
+                    raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
+                raise
+        return row["notification_id"]
 
     def _insert_events_and_command(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], command: CommandRecord

@@ -210,17 +210,18 @@ def test_failing_command_insert_leaves_nothing(
         msg = "command insert failed"
         raise RuntimeError(msg)
 
-    # PostgreSQL writes events and record in one statement (a failure there
-    # is the server's: see the next test); elsewhere the record is inserted last.
+    # PostgreSQL writes events and record in one statement (one event: in a
+    # function; several: in the pipeline patched here); a failure inside it
+    # is the server's (see the next test). Elsewhere the record goes in last.
     one_statement = isinstance(recorder, ProcuraPostgresRecorder) and with_events
     monkeypatch.setattr(recorder, "_insert_events_and_command" if one_statement else "_insert_command", boom)
-    widget = Widget("a")
+    widget, other = Widget("a"), Widget("b")
     with pytest.raises(RuntimeError, match="command insert failed"):
-        app.save(*([widget] if with_events else []), command=record())
+        app.save(*([widget, other] if with_events else []), command=record())
 
     monkeypatch.undo()
     assert all_notification_ids(app) == [1]
-    assert recorder.select_events(widget.id) == []
+    assert recorder.select_events(widget.id) == recorder.select_events(other.id) == []
     assert recorder.select_command("org-1", "alice", "key-1") is None
     # The recorder is still usable, and the key is still free. (A new
     # aggregate: the failed save already collected the first one's events.
@@ -438,19 +439,43 @@ def test_postgres_server_gone_fails_within_the_connect_timeout(
         dead.close()
 
 
+@pytest.mark.parametrize(("step", "events"), [("_save_one", 1), ("_insert_events_and_command", 2)])
 def test_postgres_driver_errors_after_the_events_are_translated(
-    pg_recorder: ProcuraPostgresRecorder, monkeypatch: pytest.MonkeyPatch
+    pg_recorder: ProcuraPostgresRecorder, monkeypatch: pytest.MonkeyPatch, step: str, events: int
 ) -> None:
     def lost_connection(*_: Any, **__: Any) -> None:
         msg = "server closed the connection unexpectedly"
         raise psycopg.OperationalError(msg)
 
-    monkeypatch.setattr(pg_recorder, "_insert_events_and_command", lost_connection)
+    monkeypatch.setattr(pg_recorder, step, lost_connection)
     with pytest.raises(es.OperationalError, match="server closed") as raised:
-        pg_recorder.insert_events([stored_event()], command=record())
+        pg_recorder.insert_events([stored_event() for _ in range(events)], command=record())
     assert isinstance(raised.value.__cause__, psycopg.OperationalError)
     monkeypatch.undo()
     assert pg_recorder.max_notification_id() is None
+
+
+def _connect(env: dict[str, str]) -> psycopg.Connection[Any]:
+    """An autocommit connection of its own to the database in `env`."""
+    return psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
+                           user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], autocommit=True)
+
+
+def test_postgres_a_refused_one_event_save_gives_its_connection_back_idle(
+    postgres_env: dict[str, str],
+) -> None:
+    datastore = datastore_for(postgres_env, pool_size=1, max_overflow=0)
+    try:
+        recorder = ProcuraPostgresRecorder(datastore, events_table_name=f"a{uuid.uuid4().hex[:12]}_events")
+        recorder.create_table()
+        recorder.insert_events([stored_event()], command=record())
+        with pytest.raises(CommandAlreadyRecorded):
+            recorder.insert_events([stored_event()], command=record())
+        with datastore.get_connection() as conn:
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.autocommit  # as the library's pool hands them out
+    finally:
+        datastore.close()
 
 
 @pytest.mark.parametrize("pre_ping", [True, False])
@@ -470,14 +495,7 @@ def test_postgres_connections_closed_by_the_server(
         )
         recorder.create_table()
         assert recorder.max_notification_id() is None
-        with psycopg.connect(
-            dbname=postgres_env["POSTGRES_DBNAME"],
-            host=postgres_env["POSTGRES_HOST"],
-            port=postgres_env["POSTGRES_PORT"],
-            user=postgres_env["POSTGRES_USER"],
-            password=postgres_env["POSTGRES_PASSWORD"],
-            autocommit=True,
-        ) as admin:
+        with _connect(postgres_env) as admin:
             others = "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             admin.execute(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity {others}")
             # Termination is asynchronous: wait until the backends are gone.
@@ -540,9 +558,7 @@ def test_command_already_recorded_pickles() -> None:
 def test_postgres_saving_events_with_a_command_notifies_the_events_channel(
     pg_recorder: ProcuraPostgresRecorder, postgres_env: dict[str, str]
 ) -> None:
-    env = postgres_env
-    with psycopg.connect(dbname=env["POSTGRES_DBNAME"], host=env["POSTGRES_HOST"], port=env["POSTGRES_PORT"],
-                         user=env["POSTGRES_USER"], password=env["POSTGRES_PASSWORD"], autocommit=True) as listener:
+    with _connect(postgres_env) as listener:
         listener.execute(f'LISTEN "{pg_recorder.channel_name}"')
         pg_recorder.insert_events([stored_event(), stored_event()], command=record())
         heard = list(listener.notifies(timeout=5, stop_after=1))
