@@ -4,14 +4,16 @@ Use with ``PERSISTENCE_MODULE="app.persistence.postgres:ProcuraPostgresFactory"`
 
 Contracts (see ``app.persistence.commands`` for the command-record contract):
 
-* A save with events inserts the command record after the events, in the same
+* A save with events inserts the command record with the events, in the same
   transaction, with ``event_position = max(notification ids)``. A save without
-  events inserts it alone with ``event_position = None``. The whole
-  transaction (BEGIN, table lock, NOTIFY, events, command record, COMMIT) goes
-  to the server as ONE pipeline with one sync: the events table's EXCLUSIVE
-  lock is held only while the server runs it, never across a client round
-  trip (nor while the client thread waits for the GIL). Saves without a
-  command take the library's path unchanged.
+  events inserts it alone with ``event_position = None``. Either way the whole
+  transaction goes to the server in ONE round trip, so the events table's
+  EXCLUSIVE lock is held only while the server runs it, never across a client
+  round trip (nor while the client thread waits for the GIL): one event (a
+  create, a command on one PO) is one call of a PL/pgSQL function taking the
+  lock, inserting both and notifying; several events are one pipeline (BEGIN,
+  lock, one statement inserting events and record and notifying, COMMIT) with
+  one sync. Saves without a command take the library's path unchanged.
 * A duplicate (org, principal, key) raises ``CommandAlreadyRecorded`` and the
   whole transaction (events too) is rolled back.
 * ``insert_events``, ``select_events``, ``select_notifications`` and
