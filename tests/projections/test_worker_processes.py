@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
@@ -35,10 +36,11 @@ def world(pg_database_url):
 
 
 @contextmanager
-def worker(url: str, batch_size: int = 20):
+def worker(url: str, batch_size: int = 20, *, stderr: Any = subprocess.DEVNULL):
+    """`procura worker` on `url`; SIGTERM (then SIGKILL) when the block ends."""
     env = {**os.environ, "DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--batch-size", str(batch_size)],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         yield process
     finally:

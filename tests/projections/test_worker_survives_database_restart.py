@@ -6,9 +6,6 @@ would make them."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,11 +14,11 @@ import pytest
 
 from app import build_services
 from benchmarks.projections import write_events
-from tests.conftest import SECRET, postgres_settings
+from tests.conftest import postgres_settings
 from tests.pg import with_database
 from tests.pg_cluster import private_cluster
-from tests.projections.test_worker_processes import assert_equal_to_a_fresh_rebuild, caught_up
-from tests.server import ROOT, wait_until
+from tests.projections.test_worker_processes import assert_equal_to_a_fresh_rebuild, caught_up, worker
+from tests.server import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -29,21 +26,9 @@ pytestmark = pytest.mark.postgres
 @contextmanager
 def worker_logging_to(url: str, log: Path):
     """`procura worker` with its (JSON line) stderr in a file, not a pipe
-    nobody drains; SIGTERM, then wait, afterwards."""
-    env = {**os.environ, "DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}
-    with log.open("w") as errors:
-        process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--batch-size", "100"],
-                                   cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+    nobody drains."""
+    with log.open("w") as errors, worker(url, 100, stderr=errors) as process:
+        yield process
 
 
 def projection_failures(log: Path) -> list[dict]:
