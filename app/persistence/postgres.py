@@ -184,7 +184,8 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         """A function saving ONE event and its command record: a create, or
         any command on one PO. Called as one statement on an autocommit
         connection, it is one transaction and one round trip, without the
-        client-side cost of a pipeline (a third of a create's CPU). It takes
+        client-side cost of a pipeline (about 400 us of client CPU per save
+        against 130 us for this call, measured one thread at a time). It takes
         the same lock and notifies the same channel as the library's path."""
         self.save_one_function_name = f"{self.events_table_name}_save_one"
         self.check_identifier_length(self.save_one_function_name)
@@ -223,11 +224,12 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         The lock statements are the library's (see
         PostgresApplicationRecorder._insert_stored_events). Events, command
         record and NOTIFY then go in ONE statement: each statement in a
-        pipeline costs the client as much as a small query, and a create
-        would otherwise send seven. Events go in as rows of scalar parameters (arrays, as the library sends them, cost
-        psycopg five times as much to dump), one statement text per number of
-        events; ids come back in input order (as the library's do), and the
-        record's position is their maximum.
+        pipeline costs the client as much as a small query, and the library's
+        way would send seven. Events go in as rows of scalar parameters
+        (arrays, as the library sends them, cost psycopg five times as much to
+        dump), one statement text per number of events; ids come back in input
+        order (as the library's do), and the record's position is their
+        maximum.
         `pg_notify(channel, '')` is the library's `NOTIFY channel`; repeats
         within a transaction are delivered once.
         """
