@@ -78,7 +78,7 @@ class Cursor:
 
     def fetchone(self) -> dict[str, Any] | None:
         row = self.raw.fetchone()
-        return None if row is None else dict(row)
+        return None if row is None else _as_dict(row)
 
     @property
     def rowcount(self) -> int:

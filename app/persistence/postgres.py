@@ -13,7 +13,8 @@ Contracts (see ``app.persistence.commands`` for the command-record contract):
   create, a command on one PO) is one call of a PL/pgSQL function taking the
   lock, inserting both and notifying; several events are one pipeline (BEGIN,
   lock, one statement inserting events and record and notifying, COMMIT) with
-  one sync. Saves without a command take the library's path unchanged.
+  one sync; a record without events is one INSERT. Saves without a command
+  take the library's path unchanged.
 * A duplicate (org, principal, key) raises ``CommandAlreadyRecorded`` and the
   whole transaction (events too) is rolled back.
 * ``insert_events``, ``select_events``, ``select_notifications`` and
@@ -54,13 +55,13 @@ from app.persistence.commands import (
 from app.persistence.positions import EventRow, PositionReader
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from datetime import datetime
     from uuid import UUID
 
     from eventsourcing.persistence import Notification, StoredEvent
     from eventsourcing.postgres import PostgresDatastore
-    from psycopg import Cursor
+    from psycopg import Connection, Cursor
     from psycopg.rows import DictRow
 
 # The library wraps these in @retry((InterfaceError, OperationalError), 10, 0.2).
@@ -276,55 +277,69 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
     def _insert_with_command(
         self, stored_events: Sequence[StoredEvent], command: CommandRecord
     ) -> Sequence[int] | None:
-        """BEGIN ... COMMIT as one pipeline, one sync (see the module doc).
-
-        On any error the server has skipped the rest of the pipeline (COMMIT
-        included); the transaction is rolled back before the connection goes
-        back to the pool, and a duplicate command key becomes
-        CommandAlreadyRecorded.
-        """
+        """One round trip (see the module doc); nothing of the save is kept
+        on any error."""
+        if not stored_events:
+            self._insert_command(command)
+            return None
         if len(stored_events) == 1:
             return [self._save_one(stored_events[0], command)]
+        return self._save_in_pipeline(stored_events, command)
+
+    @contextlib.contextmanager
+    def _saving(self, command: CommandRecord) -> Iterator[Connection[DictRow]]:
+        """A pooled connection for saving `command`: a duplicate key raised
+        while it is in use becomes CommandAlreadyRecorded (checked here,
+        before the datastore turns driver errors into the library's)."""
         with self.datastore.get_connection() as conn:
-            events_cursor = conn.cursor()
             try:
-                with conn.pipeline() as pipeline:
-                    curs = conn.cursor()
-                    curs.execute(_BEGIN)
-                    if stored_events:
-                        for statement in self._lock_statements:
-                            curs.execute(statement, prepare=True)
-                        self._insert_events_and_command(events_cursor, stored_events, command)
-                    else:
-                        self._insert_command(curs, command)
-                    curs.execute(_COMMIT)
-                    pipeline.sync()
-            except BaseException as error:
-                with contextlib.suppress(psycopg.Error):
-                    conn.rollback()  # no-op when the server already ended it
+                yield conn
+            except psycopg.Error as error:
                 if self._is_duplicate_command(error):
-                    raise CommandAlreadyRecorded(
-                        command.org, command.principal, command.key
-                    ) from None
+                    raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
                 raise
-            if not stored_events:
-                return None
-            return [row["notification_id"] for row in events_cursor.fetchall()]
+
+    def _alone(self, command: CommandRecord, statement: bytes, params: Sequence[Any]) -> Any:
+        """Run one statement saving `command`; the first row it returns, if
+        any. The library's pooled connections are autocommit, so one
+        statement is one transaction, without BEGIN and COMMIT round trips."""
+        with self._saving(command) as conn:
+            cursor = conn.execute(statement, params, prepare=True)
+            return cursor.fetchone() if cursor.description else None
+
+    def _insert_command(self, command: CommandRecord) -> None:
+        """Insert a record without events (event_position NULL)."""
+        self._alone(command, self.insert_command_statement, _command_values(command))
 
     def _save_one(self, event: StoredEvent, command: CommandRecord) -> int:
         """Save one event with its record through the save-one function."""
         params = (event.originator_id, event.originator_version, event.topic, event.state,
                   *_command_values(command))
-        with self.datastore.get_connection() as conn:
-            # The library's pooled connections are autocommit: one statement
-            # is one transaction, without BEGIN and COMMIT round trips.
+        return self._alone(command, self._save_one_statement, params)["notification_id"]
+
+    def _save_in_pipeline(self, stored_events: Sequence[StoredEvent], command: CommandRecord) -> list[int]:
+        """BEGIN, lock, events and record, COMMIT as one pipeline, one sync.
+
+        On any error the server has skipped the rest of the pipeline (COMMIT
+        included); the transaction is rolled back before the connection goes
+        back to the pool.
+        """
+        with self._saving(command) as conn:
+            events_cursor = conn.cursor()
             try:
-                row = conn.execute(self._save_one_statement, params, prepare=True).fetchone()
-            except psycopg.Error as error:
-                if self._is_duplicate_command(error):
-                    raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
+                with conn.pipeline() as pipeline:
+                    curs = conn.cursor()
+                    curs.execute(_BEGIN)
+                    for statement in self._lock_statements:
+                        curs.execute(statement, prepare=True)
+                    self._insert_events_and_command(events_cursor, stored_events, command)
+                    curs.execute(_COMMIT)
+                    pipeline.sync()
+            except BaseException:
+                with contextlib.suppress(psycopg.Error):
+                    conn.rollback()  # no-op when the server already ended it
                 raise
-        return row["notification_id"]
+            return [row["notification_id"] for row in events_cursor.fetchall()]
 
     def _insert_events_and_command(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], command: CommandRecord
@@ -349,10 +364,6 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             isinstance(error, psycopg.errors.UniqueViolation)
             and error.diag.table_name == self.commands_table_name
         )
-
-    def _insert_command(self, curs: Cursor[DictRow], command: CommandRecord) -> None:
-        """Queue the INSERT of a record without events (event_position NULL)."""
-        curs.execute(self.insert_command_statement, _command_values(command), prepare=True)
 
     # --- reading (no retries) ----------------------------------------------
 
