@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import Mapper, StoredEvent
@@ -23,6 +23,12 @@ class EventMetadata:
     command_id: str | None
     correlation_id: str
     causation_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        # Written out: dataclasses.asdict recurses and deep-copies, a cost paid
+        # on every event stored.
+        return {"actor": self.actor, "command_id": self.command_id,
+                "correlation_id": self.correlation_id, "causation_id": self.causation_id}
 
 
 _current: ContextVar[EventMetadata | None] = ContextVar("procura_event_metadata", default=None)
@@ -54,7 +60,7 @@ class MetadataMapper(Mapper):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         current = _current.get()
         if current is not None and "meta" not in vars(domain_event):
-            meta = asdict(current)
+            meta = current.as_dict()
             meta["occurred_at"] = rfc3339(domain_event.timestamp)
             object.__setattr__(domain_event, "meta", meta)
         return super().to_stored_event(domain_event)

@@ -405,9 +405,10 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             return curs.fetchall()
 
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.select_command_statement, (org, principal, key))
-            row = curs.fetchone()
+        # Prepared: every command looks its key up first (parsing and planning
+        # it each time cost the server more than running it).
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(self.select_command_statement, (org, principal, key), prepare=True).fetchone()
         return None if row is None else self._record(row)
 
     def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
