@@ -112,6 +112,42 @@ def _translated(error: Exception) -> Exception:
     return error
 
 
+class _Checkout:
+    """`with _Checkout(datastore) as conn`: a pooled connection, driver errors
+    raised as the library's (as `PostgresDatastore.get_connection`).
+
+    For the two statements of every command (key lookup, save). The library's
+    `get_connection` also waits on the pool's fill state and nests two
+    generator-based context managers on every call: a few percent of a
+    create's CPU. A pool not yet open is opened the library's way first.
+    """
+
+    __slots__ = ("datastore", "pool", "conn")
+
+    def __init__(self, datastore: PostgresDatastore):
+        self.datastore = datastore
+        self.pool = datastore.pool
+
+    def __enter__(self) -> Connection[DictRow]:
+        if self.pool.closed:
+            with self.datastore.get_connection():
+                pass
+        try:
+            self.conn = self.pool.getconn()
+        except psycopg.Error as error:
+            translated = _translated(error)
+        else:
+            return self.conn
+        raise translated
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # The pool rolls back a connection returned inside a transaction and
+        # replaces a broken one.
+        self.pool.putconn(self.conn)
+        if exc is not None and isinstance(exc, psycopg.Error):
+            raise _translated(exc) from exc
+
+
 class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, PositionReader):
     """Application recorder with an atomic command-record table."""
 
@@ -288,24 +324,32 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
 
     @contextlib.contextmanager
     def _saving(self, command: CommandRecord) -> Iterator[Connection[DictRow]]:
-        """A pooled connection for saving `command`: a duplicate key raised
-        while it is in use becomes CommandAlreadyRecorded (checked here,
-        before the datastore turns driver errors into the library's)."""
-        with self.datastore.get_connection() as conn:
+        """A pooled connection for saving `command` (see `_raise_if_duplicate`)."""
+        with _Checkout(self.datastore) as conn:
             try:
                 yield conn
             except psycopg.Error as error:
-                if self._is_duplicate_command(error):
-                    raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
+                self._raise_if_duplicate(error, command)
                 raise
 
     def _alone(self, command: CommandRecord, statement: bytes, params: Sequence[Any]) -> Any:
         """Run one statement saving `command`; the first row it returns, if
         any. The library's pooled connections are autocommit, so one
-        statement is one transaction, without BEGIN and COMMIT round trips."""
-        with self._saving(command) as conn:
-            cursor = conn.execute(statement, params, prepare=True)
+        statement is one transaction, without BEGIN and COMMIT round trips.
+        (As `_saving`, written out: this is every command's save.)"""
+        with _Checkout(self.datastore) as conn:
+            try:
+                cursor = conn.execute(statement, params, prepare=True)
+            except psycopg.Error as error:
+                self._raise_if_duplicate(error, command)
+                raise
             return cursor.fetchone() if cursor.description else None
+
+    def _raise_if_duplicate(self, error: psycopg.Error, command: CommandRecord) -> None:
+        """A duplicate key becomes CommandAlreadyRecorded, checked before the
+        driver error is turned into the library's."""
+        if self._is_duplicate_command(error):
+            raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
 
     def _insert_command(self, command: CommandRecord) -> None:
         """Insert a record without events (event_position NULL)."""
@@ -407,7 +451,7 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
         # Prepared: every command looks its key up first (parsing and planning
         # it each time cost the server more than running it).
-        with self.datastore.get_connection() as conn:
+        with _Checkout(self.datastore) as conn:
             row = conn.execute(self.select_command_statement, (org, principal, key), prepare=True).fetchone()
         return None if row is None else self._record(row)
 

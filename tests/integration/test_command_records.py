@@ -408,9 +408,11 @@ def test_postgres_failures_surface_at_once(
     def unreachable(*_: Any, **__: Any) -> Any:
         attempts.append(1)
         msg = "connection refused"
-        raise es.OperationalError(msg)
+        raise psycopg.OperationalError(msg)
 
-    monkeypatch.setattr(pg_recorder.datastore, "get_connection", unreachable)
+    # The pool is where every path gets its connection (the command path
+    # checks one out directly, the library's paths through get_connection).
+    monkeypatch.setattr(pg_recorder.datastore.pool, "getconn", unreachable)
     started = time.monotonic()
     with pytest.raises(es.OperationalError):
         call(pg_recorder)
