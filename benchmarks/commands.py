@@ -1,6 +1,7 @@
 """scripts/bench_commands: Procura's write path under load next to a bare
-baseline (Flask + psycopg-pool, one INSERT per POST), same gunicorn settings,
-same machine, same run, interleaved A/B rounds. Needs `wrk` and PostgreSQL
+baseline (Flask + psycopg-pool, one INSERT per POST) and a floor (the
+baseline plus the database work of a create: benchmarks/floor_app.py), same
+gunicorn settings, same machine, same run, interleaved rounds. Needs `wrk` and PostgreSQL
 (PROCURA_BENCH_PG_URL, default the local server)."""
 
 from __future__ import annotations
@@ -181,6 +182,9 @@ def main() -> None:
         baseline = stack.enter_context(server(
             [python, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
              "benchmarks.baseline_app:app"], {"DATABASE_URL": base_db}, "/items"))
+        floor = stack.enter_context(server(
+            [python, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
+             "benchmarks.floor_app:app"], {"DATABASE_URL": full_db}, "/items"))
         fresh, repeated = FRESH_KEYS, '"replay-" .. (counter % 64)'
         wrk(full, "/purchase-orders", 4, repeated, token)  # record the repeated keys once
         for _ in range(ROUNDS):
@@ -192,6 +196,8 @@ def main() -> None:
                     wrk(baseline, "/items", clients, fresh, None))
                 results.setdefault(("procura replay", clients), []).append(
                     wrk(full, "/purchase-orders", clients, repeated, token))
+                results.setdefault(("floor (db work)", clients), []).append(
+                    wrk(floor, "/items", clients, fresh, None))
         for clients in CONCURRENCY:
             results.setdefault(("procura submit", clients), []).append(wrk_submit(full, clients, token))
     report(results)
@@ -214,9 +220,10 @@ def report(results) -> None:
         replay = median("procura replay", clients, "rps") / median("procura create", clients, "rps")
         submit = median("procura submit", clients, "rps") / median("baseline insert", clients, "rps")
         submit_p99 = median("procura submit", clients, "p99") / median("baseline insert", clients, "p99")
+        floor = median("floor (db work)", clients, "rps") / median("baseline insert", clients, "rps")
         print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
               f"p99 {p99:.2f} (target <= 2); submit/baseline req/s {submit:.2f}, p99 {submit_p99:.2f}; "
-              f"replay/create req/s {replay:.2f} (target >= 1.5)")
+              f"replay/create req/s {replay:.2f} (target >= 1.5); floor/baseline req/s {floor:.2f}")
 
 
 if __name__ == "__main__":
