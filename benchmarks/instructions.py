@@ -109,7 +109,7 @@ def main() -> None:
     if not shutil.which("valgrind"):
         sys.exit("bench_instructions needs valgrind (apt-get install valgrind)")
     with ThreadPoolExecutor(2) as pool:  # one valgrind per core
-        counts = dict(zip(TARGETS, pool.map(lambda t: per_request(t, args.short, args.long), TARGETS)))
+        counts = dict(zip(TARGETS, pool.map(lambda t: per_request(t, args.short, args.long), TARGETS), strict=True))
     print(f"client-side instructions per request (callgrind; runs of {args.long} minus {args.short} requests)")
     for target, count in counts.items():
         print(f"{target:18} {count / 1000:9,.0f}k")
