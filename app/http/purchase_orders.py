@@ -33,13 +33,14 @@ def _services():
 
 
 def reply_response(reply: Reply) -> Response:
-    response = Response(reply.body, status=reply.status)
-    response.headers.update(reply.headers)
+    # Headers handed over in one list: setting them one by one on a built
+    # Response re-validates and re-searches the list each time.
+    headers = list(reply.headers.items())
     if reply.event_position is not None:
-        response.headers["Event-Position"] = str(reply.event_position)
+        headers.append(("Event-Position", str(reply.event_position)))
     if reply.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
+        headers.append(("Idempotent-Replayed", "true"))
+    return Response(reply.body, status=reply.status, headers=headers)
 
 
 def _body_schema(action: str, services):
@@ -69,12 +70,13 @@ def _command(action: str, po_id: UUID | None) -> Response:
     version = if_match() if po_id is not None else None
     sent = fingerprint(method=request.method, route=action, path_params={"id": str(po_id) if po_id else None},
                        body=body, if_match=version)
-    recorded = services.commands.replay(caller(), key, sent)
+    who = caller()
+    recorded = services.commands.replay(who, key, sent)
     if recorded is not None:
         return reply_response(recorded)
     data = validated(_body_schema(action, services), body)
     command = Command(
-        principal=caller(),
+        principal=who,
         action=action,
         key=key,
         fingerprint=sent,

@@ -30,6 +30,7 @@ Contracts (see ``app.persistence.commands`` for the command-record contract):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 import time
 import weakref
@@ -39,7 +40,7 @@ import psycopg
 import psycopg.errors
 from eventsourcing import persistence as es
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
-from psycopg.rows import args_row
+from psycopg.rows import args_row, tuple_row
 from psycopg.sql import SQL, Identifier, Literal
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
@@ -201,12 +202,14 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
             "ORDER BY notification_id LIMIT %s::bigint"
         ).format(schema=schema, events=events)
+        # Columns in CommandRecord's field order: rows come back as tuples.
+        record_columns = SQL(", ").join(Identifier(f.name) for f in dataclasses.fields(CommandRecord))
         self.select_command_statement = SQL(
-            "SELECT * FROM {schema}.{table} WHERE org = %s AND principal = %s AND key = %s"
-        ).format(schema=schema, table=table)
+            "SELECT {columns} FROM {schema}.{table} WHERE org = %s AND principal = %s AND key = %s"
+        ).format(columns=record_columns, schema=schema, table=table)
         self.select_commands_statement = SQL(
-            "SELECT * FROM {schema}.{table} WHERE org = %s AND principal = %s ORDER BY created_at"
-        ).format(schema=schema, table=table)
+            "SELECT {columns} FROM {schema}.{table} WHERE org = %s AND principal = %s ORDER BY created_at"
+        ).format(columns=record_columns, schema=schema, table=table)
         self.purge_commands_statement = SQL(
             "DELETE FROM {schema}.{table} WHERE created_at < %s"
         ).format(schema=schema, table=table)
@@ -450,30 +453,23 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
 
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
         # Prepared: every command looks its key up first (parsing and planning
-        # it each time cost the server more than running it).
-        with _Checkout(self.datastore) as conn:
-            row = conn.execute(self.select_command_statement, (org, principal, key), prepare=True).fetchone()
+        # it each time cost the server more than running it). Tuple rows: a
+        # dict row describes every column of every result, found or not.
+        with _Checkout(self.datastore) as conn, conn.cursor(row_factory=tuple_row) as curs:
+            row = curs.execute(self.select_command_statement, (org, principal, key), prepare=True).fetchone()
         return None if row is None else self._record(row)
 
     def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.select_commands_statement, (org, principal))
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
     @staticmethod
-    def _record(row: DictRow) -> CommandRecord:
-        return CommandRecord(
-            org=row["org"],
-            principal=row["principal"],
-            key=row["key"],
-            fingerprint=row["fingerprint"],
-            status=row["status"],
-            headers=row["headers"],
-            body=bytes(row["body"]),
-            created_at=row["created_at"],
-            event_position=row["event_position"],
-        )
+    def _record(row: tuple[Any, ...]) -> CommandRecord:
+        """A record from a row of its columns in field order."""
+        *leading, body, created_at, event_position = row
+        return CommandRecord(*leading, bytes(body), created_at, event_position)
 
     def purge_commands(self, older_than: datetime) -> int:
         with self.datastore.transaction(commit=True) as curs:
