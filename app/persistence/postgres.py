@@ -32,10 +32,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
+import json
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import psycopg
 import psycopg.errors
 from eventsourcing import persistence as es
@@ -100,7 +102,16 @@ _ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = 
 def _command_values(command: CommandRecord) -> tuple[Any, ...]:
     """The record's columns before event_position, in table order."""
     return (command.org, command.principal, command.key, command.fingerprint, command.status,
-            Jsonb(command.headers), command.body, command.created_at)
+            Jsonb(command.headers, dumps=_json_bytes), command.body, command.created_at)
+
+
+def _json_bytes(value: Any) -> bytes | str:
+    """JSON for a jsonb parameter: orjson (psycopg's default, json.dumps, was
+    a visible part of every save); what orjson refuses, the json module writes."""
+    try:
+        return orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value)
 
 
 def _translated(error: Exception) -> Exception:
