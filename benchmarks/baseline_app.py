@@ -4,26 +4,23 @@ per POST, no domain, no idempotency. What the machine can do at best."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 from flask import Flask, Response, request
-from psycopg_pool import ConnectionPool
+
+from benchmarks.pools import worker_pool
 
 app = Flask("baseline")
-pool = None
+_table_ready = False
 
 
-def _pool() -> ConnectionPool:
-    # Built lazily in each gunicorn worker (after the fork), like Procura's.
-    global pool
-    if pool is None:
-        # Autocommit: one INSERT is one round trip (psycopg's default would
-        # add BEGIN and COMMIT round trips, flattering every ratio to it).
-        pool = ConnectionPool(os.environ["DATABASE_URL"], min_size=5, max_size=15, open=True,
-                              kwargs={"autocommit": True})
+def _pool():
+    global _table_ready
+    pool = worker_pool()
+    if not _table_ready:
         with pool.connection() as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS items (id uuid PRIMARY KEY, key text, body jsonb)")
+        _table_ready = True
     return pool
 
 

@@ -13,15 +13,14 @@ the floor's is what its Python layers cost. Run against a database that
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import UTC, datetime
 
 from flask import Flask, Response, request
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
 
 from app.persistence.commands import commands_table_name_for
+from benchmarks.pools import worker_pool
 
 #: The library names the events table after the application ("Procura").
 EVENTS = "procura_events"
@@ -31,31 +30,20 @@ SAVE = f"SELECT {EVENTS}_save_one(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
 TOPIC = "benchmarks.floor_app:Item.Created"  # never loaded: no class behind it
 
 app = Flask("floor")
-pool = None
-
-
-def _pool() -> ConnectionPool:
-    # Built lazily in each gunicorn worker (after the fork), like Procura's;
-    # autocommit, as the library's connections are.
-    global pool
-    if pool is None:
-        pool = ConnectionPool(os.environ["DATABASE_URL"], min_size=5, max_size=15, open=True,
-                              kwargs={"autocommit": True})
-    return pool
 
 
 @app.post("/items")
 def create() -> Response:
     body = request.get_json()
     key = request.headers.get("Idempotency-Key") or str(uuid.uuid4())
-    with _pool().connection() as conn:
+    with worker_pool().connection() as conn:
         found = conn.execute(LOOKUP, ("floor", "floor", key), prepare=True).fetchone()
     if found is not None:
         return Response(bytes(found[1]), status=found[0], mimetype="application/json")
     item_id = uuid.uuid4()
     document = json.dumps({"id": str(item_id), **body}).encode()
     state = json.dumps({"org": "floor", "requester": "floor", **body}).encode()
-    with _pool().connection() as conn:
+    with worker_pool().connection() as conn:
         conn.execute(SAVE, (item_id, 1, TOPIC, state, "floor", "floor", key, "-", 201,
                             Jsonb({"Location": f"/items/{item_id}"}), document, datetime.now(UTC)), prepare=True)
     return Response(document, status=201, mimetype="application/json")
