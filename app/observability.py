@@ -9,14 +9,12 @@ fork, and `/metrics` aggregates every worker's samples.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import sys
 import time
 from typing import Any
 
-import orjson
 from eventsourcing.persistence import PersistenceError
 from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import (
@@ -31,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from app.http.access import open_route
 from app.http.openapi import documented
+from app.jsonbytes import json_bytes
 from projections.logcontext import current_log_fields
 
 REQUEST_SECONDS = Histogram(
@@ -66,17 +65,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return _json_line(entry)
-
-
-def _json_line(entry: dict[str, Any]) -> str:
-    # One line per request: orjson is several times faster than json.dumps.
-    # What it refuses (lone surrogates, huge integers, non-string keys) the
-    # json module writes; both write anything else with str().
-    try:
-        return orjson.dumps(entry, default=str).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(entry, default=str)
+        return json_bytes(entry, default=str).decode()
 
 
 @functools.lru_cache(maxsize=4)

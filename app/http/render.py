@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
-
 from aggregates.money import format_amount
 from aggregates.operation import DONE, Operation
 from aggregates.policy import Principal, allowed_actions
@@ -15,6 +13,7 @@ from aggregates.purchase_order import PurchaseOrder
 from app.commands import Command, Reply
 from app.http.output_schemas import HistoryEventOut, OperationOut
 from app.http.problems import problem_document, problem_for
+from app.jsonbytes import json_bytes
 from app.metadata import metadata_of, rfc3339
 
 JSON = "application/json"
@@ -83,14 +82,7 @@ def history_entry(domain_event: Any) -> dict[str, Any]:
     })
 
 
-def encode(document: Any) -> bytes:
-    """Compact JSON (UTF-8). orjson is several times faster than the json
-    module; what it refuses (lone surrogates, integers beyond 64 bits) the
-    json module writes."""
-    try:
-        return orjson.dumps(document)
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(document, separators=(",", ":")).encode()
+encode = json_bytes  # response bodies: compact JSON, UTF-8
 
 
 def operation_location(operation: Operation) -> str:

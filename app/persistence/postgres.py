@@ -32,12 +32,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import inspect
-import json
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import psycopg
 import psycopg.errors
 from eventsourcing import persistence as es
@@ -47,6 +45,7 @@ from psycopg.sql import SQL, Identifier, Literal
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from app.jsonbytes import json_bytes
 from app.persistence.commands import (
     CommandAlreadyRecorded,
     CommandRecord,
@@ -102,16 +101,7 @@ _ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = 
 def _command_values(command: CommandRecord) -> tuple[Any, ...]:
     """The record's columns before event_position, in table order."""
     return (command.org, command.principal, command.key, command.fingerprint, command.status,
-            Jsonb(command.headers, dumps=_json_bytes), command.body, command.created_at)
-
-
-def _json_bytes(value: Any) -> bytes | str:
-    """JSON for a jsonb parameter: orjson (psycopg's default, json.dumps, was
-    a visible part of every save); what orjson refuses, the json module writes."""
-    try:
-        return orjson.dumps(value)
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value)
+            Jsonb(command.headers, dumps=json_bytes), command.body, command.created_at)
 
 
 def _translated(error: Exception) -> Exception:
