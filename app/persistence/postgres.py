@@ -57,7 +57,7 @@ from app.persistence.commands import (
 from app.persistence.positions import EventRow, PositionReader
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
     from datetime import datetime
     from uuid import UUID
 
@@ -148,6 +148,26 @@ class _Checkout:
         self.pool.putconn(self.conn)
         if exc is not None and isinstance(exc, psycopg.Error):
             raise _translated(exc) from exc
+
+
+class _Saving(_Checkout):
+    """A checkout for saving `command`: a duplicate key raised while it is in
+    use becomes CommandAlreadyRecorded (checked before driver errors become
+    the library's, where it would be a bare IntegrityError)."""
+
+    __slots__ = ("recorder", "command")
+
+    def __init__(self, recorder: ProcuraPostgresRecorder, command: CommandRecord):
+        super().__init__(recorder.datastore)
+        self.recorder = recorder
+        self.command = command
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None and self.recorder._is_duplicate_command(exc):
+            self.pool.putconn(self.conn)
+            command = self.command
+            raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
+        super().__exit__(exc_type, exc, tb)
 
 
 class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, PositionReader):
@@ -326,34 +346,17 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             return [self._save_one(stored_events[0], command)]
         return self._save_in_pipeline(stored_events, command)
 
-    @contextlib.contextmanager
-    def _saving(self, command: CommandRecord) -> Iterator[Connection[DictRow]]:
-        """A pooled connection for saving `command` (see `_raise_if_duplicate`)."""
-        with _Checkout(self.datastore) as conn:
-            try:
-                yield conn
-            except psycopg.Error as error:
-                self._raise_if_duplicate(error, command)
-                raise
+    def _saving(self, command: CommandRecord) -> _Saving:
+        """A pooled connection for saving `command` (see `_Saving`)."""
+        return _Saving(self, command)
 
     def _alone(self, command: CommandRecord, statement: bytes, params: Sequence[Any]) -> Any:
         """Run one statement saving `command`; the first row it returns, if
         any. The library's pooled connections are autocommit, so one
-        statement is one transaction, without BEGIN and COMMIT round trips.
-        (As `_saving`, written out: this is every command's save.)"""
-        with _Checkout(self.datastore) as conn:
-            try:
-                cursor = conn.execute(statement, params, prepare=True)
-            except psycopg.Error as error:
-                self._raise_if_duplicate(error, command)
-                raise
+        statement is one transaction, without BEGIN and COMMIT round trips."""
+        with self._saving(command) as conn:
+            cursor = conn.execute(statement, params, prepare=True)
             return cursor.fetchone() if cursor.description else None
-
-    def _raise_if_duplicate(self, error: psycopg.Error, command: CommandRecord) -> None:
-        """A duplicate key becomes CommandAlreadyRecorded, checked before the
-        driver error is turned into the library's."""
-        if self._is_duplicate_command(error):
-            raise CommandAlreadyRecorded(command.org, command.principal, command.key) from None
 
     def _insert_command(self, command: CommandRecord) -> None:
         """Insert a record without events (event_position NULL)."""
