@@ -16,6 +16,7 @@ from flask import Flask, g, request
 from app.application import Procura
 from app.commands import CommandService, _dependency
 from app.config import Settings, load_settings
+from app.schema import SchemaStatus, prepare_schema
 from app.suppliers.wiring import SupplierServices, build_supplier_services
 from projections import read_models
 from projections.runner import Follower, Processor, Supervisor
@@ -33,6 +34,7 @@ class Services:
     commands: CommandService
     read_store: ReadStore
     processors: list[Processor]
+    schema: SchemaStatus
     suppliers: SupplierServices | None = None
 
     def followers(self) -> list[Follower]:
@@ -52,19 +54,22 @@ class Services:
         self.app.close()
 
 
-def build_services(settings: Settings | None = None) -> Services:
+def build_services(settings: Settings | None = None, *, schema: SchemaStatus | None = None) -> Services:
+    """Everything a process needs. The schema is prepared first (migrated or
+    checked, see `app.schema.prepare_schema`) unless the caller already did
+    and passes its `schema` status (gunicorn's workers, after the master)."""
     settings = settings or load_settings()
+    if schema is None and not settings.in_memory:
+        schema = prepare_schema(settings)
     procura = Procura(settings)
     read_store = ReadStore.for_application(procura)
+    if settings.in_memory:  # the read models live in a private in-memory database
+        schema = prepare_schema(settings, datastore=read_store.datastore)
     suppliers = build_supplier_services(settings, procura, read_store)
     processors = [*read_models(), suppliers.processor]
-    if settings.creates_tables:
-        with read_store.transaction() as cur:
-            for processor in processors:
-                processor.create_tables(cur)
-        read_store.create_tracking([p.name for p in processors])
+    read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
-                    read_store=read_store, processors=processors, suppliers=suppliers)
+                    read_store=read_store, processors=processors, schema=schema, suppliers=suppliers)
 
 
 def _identify_request() -> None:

@@ -20,7 +20,24 @@ def _settings():
         sys.exit(2)
 
 
-@click.group()
+class _ProcuraGroup(click.Group):
+    """A bad setting, or a schema problem (a failed step, pending steps, a
+    database out of reach), ends any command with one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from app.schema import SchemaError
+
+        try:
+            return super().invoke(ctx)
+        except ConfigError as error:
+            click.echo(f"procura: configuration error: {error}", err=True)
+            sys.exit(2)
+        except SchemaError as error:
+            click.echo(f"procura: {error}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_ProcuraGroup)
 def main() -> None:
     """Procura: event-sourced purchase orders."""
 
@@ -47,9 +64,11 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
 
     from app import build_services
     from app.observability import configure_logging
+    from app.schema import schema_ready_or_exit
 
     configure_logging()  # JSON lines, each carrying the operation or projection it concerns
-    services = build_services(_settings())
+    settings = _settings()
+    services = build_services(settings, schema=schema_ready_or_exit(settings))
     if metrics_port:
         from prometheus_client import start_http_server
 
@@ -174,8 +193,10 @@ def _register_command_modules() -> None:
 
 _register_command_modules()
 from app.cli_projections import projections  # noqa: E402 - the group needs `main` defined first
+from app.cli_schema import migrate  # noqa: E402
 
 main.add_command(projections)
+main.add_command(migrate)
 
 @main.command("fake-supplier")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="FAKE_SUPPLIER_HOST")

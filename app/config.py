@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,23 +66,18 @@ class Settings:
     supplier_api_key: str = ""
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     placement: PlacementTuning = field(default_factory=PlacementTuning)
+    auto_migrate: bool = True
+    migrate_wait_seconds: int = 120
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_embedded(self) -> bool:
         return self.database_url is None
 
-    @property
-    def creates_tables(self) -> bool:
-        return self.extra_env.get("CREATE_TABLE", "yes") != "no"
-
-    def without_table_creation(self) -> Settings:
-        """Settings for processes that must not create tables (web workers)."""
-        return dataclasses.replace(self, extra_env={**self.extra_env, "CREATE_TABLE": "no"})
-
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing environment for the selected persistence mode."""
-        env = {"MAPPER_TOPIC": "app.metadata:MetadataMapper"}
+        # Tables come from the schema steps (app.schema), never from the library.
+        env = {"MAPPER_TOPIC": "app.metadata:MetadataMapper", "CREATE_TABLE": "no"}
         if self.in_memory:
             env["PERSISTENCE_MODULE"] = "app.persistence.memory:ProcuraPOPOFactory"
         elif self.database_url:
@@ -200,6 +194,17 @@ def _is_webhook_secret(secret: str) -> bool:
         return False
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    if raw in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError(name, f"expected true or false, got {raw!r}")
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float, minimum_ms: int = 1) -> float:
     return _int(env, name, int(default * 1000), minimum_ms) / 1000
 
@@ -239,4 +244,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),
         webhook_secrets=_webhook_secrets(env, embedded=database_url is None),
         placement=_placement(env),
+        auto_migrate=_flag(env, "PROCURA_AUTO_MIGRATE", True),
+        migrate_wait_seconds=_int(env, "PROCURA_MIGRATE_WAIT_SECONDS", 120, 1),
     )

@@ -1,7 +1,8 @@
 """Running the API under gunicorn.
 
-Tables are created once in the master; each worker builds its own
-Application (and connection pool) after the fork.
+The schema is prepared once in the master (migrated or checked, see
+`app.schema`); each worker builds its own Application (and connection pool)
+after the fork.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import tempfile
 from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
+from app.schema import SchemaStatus, schema_ready_or_exit
 
 #: Seconds a worker that stops answering its master lives before it is killed.
 WORKER_TIMEOUT = 30
@@ -23,8 +25,9 @@ GRACEFUL_TIMEOUT = 20
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings, options: dict):
+    def __init__(self, settings: Settings, schema: SchemaStatus, options: dict):
         self.settings = settings
+        self.schema = schema
         self.options = options
         super().__init__()
 
@@ -35,20 +38,13 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from app import build_services, create_app
 
-        services = build_services(self.settings.without_table_creation())
+        services = build_services(self.settings, schema=self.schema)
         if self.settings.is_embedded:
             # One command gives a working system: the embedded default runs
             # the workers in this (single) server process.
             services.supervisor().start()
             services.suppliers.executor().start()
         return create_app(services=services)
-
-
-def prepare_storage(settings: Settings) -> None:
-    """Create the event store's tables (idempotent), then let go."""
-    from app import build_services
-
-    build_services(settings).close()
 
 
 def _metrics_directory() -> None:
@@ -67,8 +63,12 @@ def _child_exit(server, worker) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Prepare the schema (or exit with one line saying why not), then serve until stopped."""
     _metrics_directory()  # before anything imports prometheus-client (app.metrics)
-    prepare_storage(settings)
+    from app.observability import configure_logging
+
+    configure_logging()
+    schema = schema_ready_or_exit(settings)
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
     options = {
@@ -87,4 +87,4 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     from app.http import protocol_errors
 
     protocol_errors.install()  # gunicorn's own 400s as problem+json, inherited by the workers
-    _Gunicorn(settings, options).run()
+    _Gunicorn(settings, schema, options).run()

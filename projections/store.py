@@ -27,11 +27,6 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 _NAMED = re.compile(r"%\((\w+)\)s")
 
-TRACKING_DDL = (
-    "CREATE TABLE IF NOT EXISTS procura_tracking ("
-    "name TEXT PRIMARY KEY, position BIGINT NOT NULL, updated_at TEXT NOT NULL)"
-)
-
 
 class TrackingConflict(Exception):
     """Another worker advanced this projection first; its batch was not applied."""
@@ -126,8 +121,9 @@ class ReadStore:
             return Cursor(raw, self.dialect).execute(sql, params).fetchall()
 
     def create_tracking(self, names: Sequence[str]) -> None:
+        """A tracking row at position 0 for each new name (the table itself
+        comes from the schema steps)."""
         with self.transaction() as cur:
-            cur.execute(TRACKING_DDL)
             for name in names:
                 cur.execute(
                     "INSERT INTO procura_tracking (name, position, updated_at) "

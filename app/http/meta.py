@@ -10,19 +10,24 @@ from app.behaviour import render_markdown, rows_producing
 from app.errors import NotFound
 from app.http.access import open_route
 from app.http.openapi import documented
-from app.http.output_schemas import StatusOut
+from app.http.output_schemas import HealthOut, StatusOut
 from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
+from app.schema import release
 
 bp = Blueprint("meta", __name__)
 
 
 @bp.get("/healthz")
 @open_route
-@documented(summary="Liveness", tag="service", response=StatusOut, problems=("internal-error",))
+@documented(summary="Liveness, with the release and schema version", tag="service", response=HealthOut,
+            problems=("internal-error",))
 def healthz() -> Response:
-    """The process is up (says nothing about its dependencies)."""
-    return Response(encode({"status": "ok"}), mimetype=JSON)
+    """The process is up (says nothing about its dependencies); its release
+    and the schema version it started on."""
+    schema = current_app.extensions["procura"].schema
+    return Response(encode({"status": "ok", "release": release(), "schema_version": schema.version}),
+                    mimetype=JSON)
 
 
 @bp.get("/readyz")

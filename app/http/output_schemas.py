@@ -98,3 +98,10 @@ class ProblemOut(Schema):
 
 class StatusOut(Schema):
     status = fields.String(required=True)
+
+
+class HealthOut(StatusOut):
+    release = fields.String(required=True, metadata={"description": "this process's release of Procura"})
+    schema_version = fields.Integer(
+        required=True, metadata={"description": "the database's schema version when this process started "
+                                                "(the highest schema step applied)"})

@@ -295,18 +295,21 @@ def _hours(micros: int | None) -> float | None:
 
 @bp.get("/reports/cycle-times")
 @bearer_required
-@documented(summary="Hours from the last submission to approval or rejection: count, p50, p90, max",
+@documented(summary="Hours from the last submission to approval or rejection: count, p50, p90, max, histogram",
             tag="reports", query=CycleTimesQuery, response=CycleTimesOut, problems=(*_READ_PROBLEMS, "forbidden"),
             response_headers=("Projection-Position",))
 def cycle_times_report() -> Response:
     """Nearest-rank percentiles over decisions made in the period."""
     args, who = query_args(CycleTimesQuery()), caller()
     _require_report_reader(who)
-    stats, position = read_fresh([cycle_times.CycleTimes.name], args.get("min_position"),
-                                 lambda cur: cycle_times.cycle_stats(cur, who.org, args.get("department"),
-                                                                     args.get("since"), args.get("before")))
+    selection = (who.org, args.get("department"), args.get("since"), args.get("before"))
+    (stats, counts), position = read_fresh(
+        [cycle_times.CycleTimes.name], args.get("min_position"),
+        lambda cur: (cycle_times.cycle_stats(cur, *selection), cycle_times.cycle_histogram(cur, *selection)))
+    bounds = [*cycle_times.BUCKET_BOUNDS_HOURS, None]
     document = {"count": stats.count, "p50_hours": _hours(stats.p50_us), "p90_hours": _hours(stats.p90_us),
-                "max_hours": _hours(stats.max_us), "percentile_method": "nearest-rank"}
+                "max_hours": _hours(stats.max_us), "percentile_method": "nearest-rank",
+                "histogram": [{"le_hours": le, "count": n} for le, n in zip(bounds, counts, strict=True)]}
     return _answer(document, position, CycleTimesOut())
 
 

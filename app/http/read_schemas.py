@@ -214,12 +214,19 @@ class SpendOut(Schema):
     groups = fields.List(fields.Nested(SpendGroupOut), required=True)
 
 
+class CycleBucketOut(Schema):
+    le_hours = fields.Integer(allow_none=True, required=True,
+                              metadata={"description": "the bucket's inclusive upper bound; null: longer"})
+    count = fields.Integer(required=True)
+
+
 class CycleTimesOut(Schema):
     count = fields.Integer(required=True)
     p50_hours = fields.Float(allow_none=True, required=True)
     p90_hours = fields.Float(allow_none=True, required=True)
     max_hours = fields.Float(allow_none=True, required=True)
     percentile_method = fields.String(required=True)
+    histogram = fields.List(fields.Nested(CycleBucketOut), required=True)
 
 
 class ProjectionOut(Schema):

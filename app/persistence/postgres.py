@@ -549,7 +549,10 @@ class ProcuraPostgresFactory(PostgresFactory):
             # psycopg-pool has no public setter for its checkout check.
             assert hasattr(self.datastore.pool, "_check"), "psycopg-pool changed: revisit _PingWhenIdle"
             self.datastore.pool._check = _PingWhenIdle()
+        # The pool is not open yet: its connections will carry the options.
+        # procura.lock_timeout is read by the save function (schema step 0002).
+        options = [f"-c procura.lock_timeout={self.datastore.lock_timeout}s"]
         timeout_ms = self.env.get(STATEMENT_TIMEOUT)
         if timeout_ms:
-            # The pool is not open yet: its connections will carry the option.
-            self.datastore.pool.kwargs["options"] = f"-c statement_timeout={int(timeout_ms)}"
+            options.append(f"-c statement_timeout={int(timeout_ms)}")
+        self.datastore.pool.kwargs["options"] = " ".join(options)

@@ -19,16 +19,6 @@ from projections.store import ReadStore, utc_text
 
 PENDING, QUEUED, DONE = "pending", "queued", "done"
 
-DDL = (
-    "CREATE TABLE IF NOT EXISTS procura_placements ("
-    "operation_id TEXT PRIMARY KEY, po_id TEXT NOT NULL, requested_version BIGINT NOT NULL, "
-    "state TEXT NOT NULL, attempts INTEGER NOT NULL, uncertain INTEGER NOT NULL, "
-    "next_attempt_at TEXT NOT NULL, lease_until TEXT NULL, last_error TEXT NULL, "
-    "created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS procura_placements_due ON procura_placements (state, next_attempt_at)",
-    "CREATE INDEX IF NOT EXISTS procura_placements_po ON procura_placements (po_id)",
-)
-
 
 @dataclass(frozen=True)
 class Placement:

@@ -58,12 +58,6 @@ class PlacementRequests(Processor):
 
     name = "placement_requests"
 
-    def create_tables(self, cur) -> None:
-        from app.suppliers.outbox import DDL
-
-        for statement in DDL:
-            cur.execute(statement)
-
     def apply(self, cur, batch: Sequence[Positioned]) -> None:
         for item in batch:
             if isinstance(item.event, PurchaseOrder.PlacementRequested):

@@ -1,0 +1,2 @@
+-- Nothing to do on SQLite: it has no stored functions (the step exists so that
+-- a schema version means the same on both databases).
