@@ -1,0 +1,113 @@
+"""A database that release 0.1.0 created and filled (tests/fixtures/schema_0_1_0)
+upgrades to this release's schema, and everything in it still reads."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from app import build_services
+from app.config import Settings
+from tests.conftest import SECRET
+from tests.schema.conftest import procura, procura_env, schema_text
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "schema_0_1_0"
+MANIFEST = json.loads((FIXTURE / "manifest.json").read_text())
+
+
+def load_fixture(database: str | Path) -> dict:
+    """Load the 0.1.0 dump into the empty `database`; its manifest."""
+    if isinstance(database, Path):
+        with contextlib.closing(sqlite3.connect(database)) as conn:
+            conn.executescript((FIXTURE / "sqlite.sql").read_text())
+        return MANIFEST["sqlite"]
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", str(FIXTURE / "postgres.sql")],
+                   check=True, capture_output=True)
+    return MANIFEST["postgres"]
+
+
+def settings_for(database: str | Path) -> Settings:
+    if isinstance(database, Path):
+        return Settings(sqlite_path=database, jwt_secret=SECRET, auto_migrate=False)
+    return Settings(database_url=database, jwt_secret=SECRET, auto_migrate=False)
+
+
+@pytest.fixture
+def upgraded(database):
+    """(database, manifest, services) after `procura migrate` on the 0.1.0 fixture."""
+    manifest = load_fixture(database)
+    result = procura("migrate", env=procura_env(database))
+    assert result.returncode == 0, result.stderr
+    services = build_services(settings_for(database))
+    yield database, manifest, services
+    services.close()
+
+
+def test_an_upgraded_0_1_0_database_has_the_schema_of_a_new_one(new_database):
+    old, new = new_database(), new_database()
+    load_fixture(old)
+
+    for database in (old, new):
+        assert procura("migrate", env=procura_env(database)).returncode == 0
+
+    assert schema_text(old) == schema_text(new)
+
+
+def test_every_stored_event_still_reads_as_its_aggregate(upgraded):
+    database, manifest, services = upgraded
+    recorder = services.app.recorder
+    notifications = recorder.select_notifications(start=None, limit=10_000)
+
+    assert len(notifications) == manifest["events_total"]
+    assert dict(Counter(n.topic for n in notifications)) == manifest["events_by_topic"]
+    ids = {n.originator_id for n in notifications}
+    aggregates = [services.app.repository.get(i) for i in ids]
+    assert sum(type(a).__name__ == "PurchaseOrder" for a in aggregates) == manifest["purchase_orders"]
+    assert services.app.head_position() == manifest["head_position"]
+
+
+def test_every_command_record_still_reads(upgraded):
+    database, manifest, services = upgraded
+    owners = services.read_store.query(f"SELECT DISTINCT org, principal FROM {manifest['commands_table']}")
+
+    records = [r for o in owners for r in services.app.recorder.select_commands(o["org"], o["principal"])]
+
+    assert len(records) == manifest["commands"]
+    assert dict(Counter(str(r.status) for r in records)) == manifest["commands_by_status"]
+    assert all(r.body is not None and r.created_at.tzinfo is not None for r in records)
+
+
+def test_read_models_placements_and_tracking_keep_their_rows(upgraded):
+    database, manifest, services = upgraded
+    store = services.read_store
+
+    for table, count in manifest["read_model_rows"].items():
+        assert store.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == count, table
+    states = store.query("SELECT state, COUNT(*) AS n FROM procura_placements GROUP BY state")
+    assert {r["state"]: r["n"] for r in states} == manifest["placements_by_state"]
+    assert {name: row["position"] for name, row in store.positions().items()} == manifest["tracking"]
+
+
+def test_the_new_cycle_time_column_is_backfilled_for_every_old_decision(upgraded):
+    database, manifest, services = upgraded
+
+    rows = services.read_store.query("SELECT duration_us, duration_bucket FROM rm_cycle_decisions")
+
+    from projections.cycle_times import bucket_of
+
+    assert len(rows) == manifest["read_model_rows"]["rm_cycle_decisions"]
+    assert [r["duration_bucket"] for r in rows] == [bucket_of(r["duration_us"]) for r in rows]
+
+
+def test_projections_verify_passes_on_the_upgraded_database(upgraded):
+    database, _manifest, _services = upgraded
+
+    result = procura("projections", "verify", env=procura_env(database, PROCURA_AUTO_MIGRATE="false"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
