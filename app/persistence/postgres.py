@@ -247,8 +247,14 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         connection, it is one transaction and one round trip, without the
         client-side cost of a pipeline (about 400 us of client CPU per save
         against 130 us for this call, measured one thread at a time). It takes
-        the same lock and notifies the same channel as the library's path."""
-        self.save_one_function_name = f"{self.events_table_name}_save_one"
+        the same lock and notifies the same channel as the library's path.
+
+        Procura's own database gets the function from schema step 0002
+        (`app/schema/steps`); this statement serves `create_table()` for
+        other table names (the library's recorder test cases). Version 2:
+        its lock timeout is the session's `procura.lock_timeout` (set on
+        every pooled connection), else this datastore's."""
+        self.save_one_function_name = f"{self.events_table_name}_save_one_v2"
         self.check_identifier_length(self.save_one_function_name)
         function = Identifier(self.datastore.schema, self.save_one_function_name)
         self.sql_create_statements.append(
@@ -260,7 +266,8 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
                 "RETURNS bigint LANGUAGE plpgsql AS $BODY$ "
                 "DECLARE position bigint; "
                 "BEGIN "
-                "PERFORM set_config('lock_timeout', {lock_timeout}, true); "
+                "PERFORM set_config('lock_timeout', "
+                "coalesce(nullif(current_setting('procura.lock_timeout', true), ''), {lock_timeout}), true); "
                 "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
                 "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
                 "VALUES (e_originator_id, e_originator_version, e_topic, e_state) "

@@ -1,10 +1,12 @@
--- The save function's lock timeout came from the configuration of the process
--- that last created it. It now reads the session's `procura.lock_timeout`
--- (which Procura's connections set from PROCURA_DB_TIMEOUT), or 3 s when the
--- session does not set it (a 0.1.0 process). Same signature, same behaviour:
--- the previous release keeps calling it unchanged.
+-- Expand: a second version of the save function. Release 0.1.0's
+-- procura_events_save_one baked in the lock timeout of whichever process last
+-- created it (and 0.1.0 processes re-create it at every start). Version 2 reads
+-- the session's `procura.lock_timeout`, which this release's connections set
+-- from PROCURA_DB_TIMEOUT (3 s when a session does not set it). 0.1.0 keeps
+-- calling version 1, so both run side by side during a rolling upgrade; a
+-- later release's contract step drops version 1.
 
-CREATE OR REPLACE FUNCTION public.procura_events_save_one(
+CREATE OR REPLACE FUNCTION public.procura_events_save_one_v2(
     e_originator_id uuid, e_originator_version bigint, e_topic text, e_state bytea,
     c_org text, c_principal text, c_key text, c_fingerprint text, c_status integer,
     c_headers jsonb, c_body bytea, c_created_at timestamptz)
