@@ -42,8 +42,9 @@ def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
 
 
 @contextmanager
-def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8):
-    """Yield (base URL, gunicorn master Popen) of a ready server; stop it afterwards."""
+def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, source: Path = ROOT):
+    """Yield (base URL, gunicorn master Popen) of a ready server running the
+    code in `source` (default: this checkout); stop it afterwards."""
     port = free_port()
     # A file, not a pipe: nobody drains a pipe while the server runs, and a
     # full one (64 KiB of request logs) would block the server mid-request.
@@ -51,7 +52,7 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8):
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
              "--workers", str(workers), "--threads", str(threads)],
-            cwd=ROOT, env={**os.environ, **env},
+            cwd=source, env={**os.environ, **env},
             stdout=subprocess.DEVNULL, stderr=errors, text=True,
         )
         base = f"http://127.0.0.1:{port}"
