@@ -26,7 +26,7 @@ from benchmarks.pools import worker_pool
 EVENTS = "procura_events"
 LOOKUP = (f"SELECT status, body FROM {commands_table_name_for(EVENTS)} "
           "WHERE org = %s AND principal = %s AND key = %s").encode()
-SAVE = f"SELECT {EVENTS}_save_one(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)".encode()
+SAVE = f"SELECT {EVENTS}_save_one_v2(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)".encode()
 TOPIC = "benchmarks.floor_app:Item.Created"  # never loaded: no class behind it
 
 app = Flask("floor")

@@ -27,7 +27,7 @@ def test_a_production_secret_shorter_than_32_bytes_is_refused():
 
 @pytest.mark.parametrize(("variable", "value"), [
     ("DATABASE_URL", "mysql://x/y"), ("DATABASE_URL", "postgresql://host:notaport/db"),
-    ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
+    ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_MIGRATE_WAIT_SECONDS", "0"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
@@ -40,3 +40,14 @@ def test_a_database_url_becomes_the_event_store_settings():
                          "PROCURA_JWT_SECRET": "s" * 40}).persistence_env()
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6543", "orders")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("u", "p@ss")
+
+
+def test_processes_migrate_at_start_unless_told_not_to():
+    assert load_settings({}).auto_migrate is True
+    assert load_settings({"PROCURA_AUTO_MIGRATE": "false"}).auto_migrate is False
+    assert load_settings({"PROCURA_AUTO_MIGRATE": "TRUE"}).auto_migrate is True
+
+
+def test_a_migration_flag_that_is_not_true_or_false_is_refused():
+    with pytest.raises(ConfigError, match="PROCURA_AUTO_MIGRATE"):
+        load_settings({"PROCURA_AUTO_MIGRATE": "sometimes"})
