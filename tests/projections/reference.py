@@ -108,10 +108,23 @@ def percentile(values: list[int], p: int) -> int:
     return ordered[max(1, ceil(Fraction(p, 100) * len(ordered))) - 1]
 
 
+def _durations(pos: dict[str, Po], org: str, department, since, before) -> list[int]:
+    return [micros(d) for po in pos.values() if po.org == org and (department is None or po.department == department)
+            for at, d in po.decisions if (since is None or at >= since) and (before is None or at < before)]
+
+
+def cycle_histogram(pos: dict[str, Po], org: str, bounds_hours, department=None, since=None, before=None) -> list:
+    """Decisions per bucket: the first bound (hours, inclusive) a duration does not exceed, else the last bucket."""
+    counts = [0] * (len(bounds_hours) + 1)
+    for value in _durations(pos, org, department, since, before):
+        fits = [i for i, hours in enumerate(bounds_hours) if value <= timedelta(hours=hours) // timedelta(microseconds=1)]
+        counts[fits[0] if fits else len(bounds_hours)] += 1
+    return counts
+
+
 def cycle(pos: dict[str, Po], org: str, department=None, since=None, before=None) -> tuple:
     """(count, p50, p90, max) in microseconds; Nones when empty."""
-    values = [micros(d) for po in pos.values() if po.org == org and (department is None or po.department == department)
-              for at, d in po.decisions if (since is None or at >= since) and (before is None or at < before)]
+    values = _durations(pos, org, department, since, before)
     if not values:
         return 0, None, None, None
     return len(values), percentile(values, 50), percentile(values, 90), max(values)

@@ -158,3 +158,14 @@ def test_reports_are_for_analysts_auditors_and_admins_and_spend_also_comes_as_cs
         "supplier,currency,approved_total,approved_count,placed_total,placed_count", "acme,EUR,3748.50,1,0.00,0"]
     cycle = people["dave"].get("/reports/cycle-times?department=eng").get_json()
     assert cycle["count"] == 1 and cycle["percentile_method"] == "nearest-rank"
+
+
+def test_the_cycle_time_report_counts_decisions_in_eleven_buckets(services, people):
+    po = submitted(people["alice"])
+    people["bob"].command(po, "approve", 2)
+    catch_up(services)
+
+    histogram = people["dave"].get("/reports/cycle-times").get_json()["histogram"]
+
+    assert [b["le_hours"] for b in histogram] == [1, 4, 8, 24, 48, 72, 120, 168, 336, 720, None]
+    assert [b["count"] for b in histogram] == [1] + [0] * 10  # decided within the hour it was submitted

@@ -17,7 +17,7 @@ from aggregates.purchase_order import Draft, Line, PurchaseOrder
 from aggregates.transitions import is_legal
 from app import build_services
 from projections.approval_queue import approval_queue
-from projections.cycle_times import cycle_stats
+from projections.cycle_times import BUCKET_BOUNDS_HOURS, cycle_histogram, cycle_stats
 from projections.po_summary import Filters, list_orders
 from projections.runner import Follower
 from projections.spend import spend_report
@@ -125,6 +125,8 @@ def assert_reports_match(cur, pos, org, cut):
             stats = cycle_stats(cur, org, department, None, utc_text(before) if before else None)
             assert (stats.count, stats.p50_us, stats.p90_us, stats.max_us) == \
                 reference.cycle(pos, org, department, None, before)
+            assert cycle_histogram(cur, org, department, None, utc_text(before) if before else None) == \
+                reference.cycle_histogram(pos, org, BUCKET_BOUNDS_HOURS, department, None, before)
 
 
 @settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])
