@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.conftest import SECRET
@@ -34,6 +35,27 @@ def procura(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess
     """Run `procura ARGS` to completion."""
     return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def query(database: str | Path, sql: str, params: tuple = ()) -> list[tuple]:
+    """The rows of one statement on either database."""
+    if isinstance(database, Path):
+        with contextlib.closing(sqlite3.connect(database)) as conn:
+            return conn.execute(sql, params).fetchall()
+    with psycopg.connect(database) as conn:
+        return conn.execute(sql.replace("?", "%s"), params).fetchall()
+
+
+def execute(database: str | Path, *statements: str) -> None:
+    """Run statements in one committed transaction on either database."""
+    if isinstance(database, Path):
+        with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+            for statement in statements:
+                conn.execute(statement)
+        return
+    with psycopg.connect(database) as conn:
+        for statement in statements:
+            conn.execute(statement)
 
 
 def schema_text(database: str | Path) -> str:

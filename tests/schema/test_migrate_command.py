@@ -17,7 +17,7 @@ import requests
 from app.schema.postgres import LOCK_KEY
 from app.schema.steps import load_steps
 from projections import read_models
-from tests.schema.conftest import procura, procura_env, schema_text
+from tests.schema.conftest import execute, procura, procura_env, query, schema_text
 from tests.server import ROOT, serving_process, wait_until
 
 STEPS = load_steps("sqlite")
@@ -28,25 +28,6 @@ def setup_cfg_version() -> str:
     parser = configparser.ConfigParser()
     parser.read(ROOT / "setup.cfg")
     return parser["metadata"]["version"]
-
-
-def query(database: str | Path, sql: str) -> list[tuple]:
-    if isinstance(database, Path):
-        with contextlib.closing(sqlite3.connect(database)) as conn:
-            return conn.execute(sql).fetchall()
-    with psycopg.connect(database) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def execute(database: str | Path, *statements: str) -> None:
-    if isinstance(database, Path):
-        with contextlib.closing(sqlite3.connect(database)) as conn, conn:
-            for statement in statements:
-                conn.execute(statement)
-        return
-    with psycopg.connect(database, autocommit=True) as conn:
-        for statement in statements:
-            conn.execute(statement)
 
 
 def has_table(database: str | Path, name: str) -> bool:

@@ -1,8 +1,9 @@
-"""A rolling upgrade on PostgreSQL: release 0.1.0 (its real code, from this
-repository's history) serves and follows the store while `procura migrate`
-applies this release's steps, one of which adds and backfills a read-model
-column; then this release's server and worker join and both releases serve
-side by side. Nobody sees a 5xx, and what either release writes the other reads."""
+"""A rolling upgrade: release 0.1.0 (its real code, from this repository's
+history) serves and follows the store while `procura migrate` applies this
+release's steps, one of which adds and backfills a read-model column; then
+this release's server (and, on PostgreSQL, worker) joins and both releases
+serve side by side. Nobody sees a 5xx, and what either release writes the
+other reads. On SQLite each embedded server follows the store itself."""
 
 from __future__ import annotations
 
@@ -17,14 +18,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.conftest import User, po_body
-from tests.schema.conftest import procura, procura_env
+from tests.schema.conftest import execute, procura, procura_env, query
 from tests.server import ROOT, LiveClient, serving_process, wait_until
-
-pytestmark = pytest.mark.postgres
 
 #: The last commit of release 0.1.0, the release before schema steps.
 PREVIOUS_RELEASE = "a3fb0c0a1fa82a05e3e3c7d1d1bfdc46f034a7ae"
@@ -105,7 +103,11 @@ def traffic_on(*targets: Traffic, threads: int = 2):
 
 
 @contextlib.contextmanager
-def worker_process(env: dict[str, str], source: Path):
+def worker_process(database: str | Path, env: dict[str, str], source: Path):
+    """A `procura worker` on PostgreSQL (the embedded server follows the store itself)."""
+    if isinstance(database, Path):
+        yield None
+        return
     with tempfile.TemporaryFile(mode="w+") as output:
         process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=source, env=env,
                                    stdout=output, stderr=subprocess.STDOUT, text=True)
@@ -119,39 +121,44 @@ def worker_process(env: dict[str, str], source: Path):
                 process.kill()
 
 
-def scalar(url: str, sql: str):
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql).fetchone()[0]
+def scalar(database: str | Path, sql: str):
+    return query(database, sql)[0][0]
 
 
-def add_bulk_decisions(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
+def head(database: str | Path) -> int:
+    if isinstance(database, Path):
+        return scalar(database, "SELECT max(rowid) FROM stored_events")
+    return scalar(database, "SELECT max(notification_id) FROM procura_events")
+
+
+def add_bulk_decisions(database: str | Path) -> None:
+    execute(database,
             "INSERT INTO rm_cycle_decisions (po_id, version, org, department, outcome, decided_at, duration_us) "
-            "SELECT 'bulk-' || n, 2, 'org-bulk', NULL, 'approved', '2026-01-01T00:00:00.000000Z', n::bigint * 1000000 "
-            "FROM generate_series(1, %s) AS n", (BULK_DECISIONS,))
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < "
+            f"{BULK_DECISIONS}) SELECT 'bulk-' || x, 2, 'org-bulk', NULL, 'approved', "
+            "'2026-01-01T00:00:00.000000Z', CAST(x AS BIGINT) * 1000000 FROM n")
 
 
 def test_the_previous_release_keeps_serving_through_migration_and_beside_the_new_one(
-        pg_database_url, previous_release):
-    env = procura_env(pg_database_url)
+        database, previous_release):
+    env = procura_env(database)
     old = Traffic("0.1.0", "")
     new = Traffic("0.2.0", "")
     with serving_process(env, workers=2, threads=4, source=previous_release) as (old.base, _), \
-            worker_process(env, previous_release):
-        add_bulk_decisions(pg_database_url)
+            worker_process(database, env, previous_release):
+        add_bulk_decisions(database)
         with traffic_on(old):
             wait_until(lambda: old.count(what="cycle-times") >= 2, timeout=60, what="0.1.0 answering")
             started = time.monotonic()
             migrated = procura("migrate", env=env, timeout=300)
             finished = time.monotonic()
             assert migrated.returncode == 0, migrated.stderr
-            head = scalar(pg_database_url, "SELECT max(notification_id) FROM procura_events")
-            wait_until(lambda: scalar(pg_database_url, "SELECT position FROM procura_tracking "
-                                                       "WHERE name = 'cycle_times'") >= head,
+            head_then = head(database)
+            wait_until(lambda: scalar(database, "SELECT position FROM procura_tracking "
+                                                "WHERE name = 'cycle_times'") >= head_then,
                        timeout=60, what="0.1.0's worker writing to the migrated read model")
 
-            with serving_process(env, workers=2, threads=4) as (new.base, _), worker_process(env, ROOT), \
+            with serving_process(env, workers=2, threads=4) as (new.base, _), worker_process(database, env, ROOT), \
                     traffic_on(new):
                 wait_until(lambda: new.count(what="cycle-times") >= 3
                            and old.count(since=finished, what="cycle-times") >= 3,
