@@ -64,11 +64,8 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
 
     from app import build_services
     from app.observability import configure_logging
-    from app.schema import schema_ready_or_exit
-
     configure_logging()  # JSON lines, each carrying the operation or projection it concerns
-    settings = _settings()
-    services = build_services(settings, schema=schema_ready_or_exit(settings))
+    services = build_services(_settings())  # prepares the schema (or ends with one line saying why not)
     if metrics_port:
         from prometheus_client import start_http_server
 

@@ -14,7 +14,7 @@ import tempfile
 from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
-from app.schema import SchemaStatus, schema_ready_or_exit
+from app.schema import SchemaStatus, prepare_schema
 
 #: Seconds a worker that stops answering its master lives before it is killed.
 WORKER_TIMEOUT = 30
@@ -63,12 +63,12 @@ def _child_exit(server, worker) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
-    """Prepare the schema (or exit with one line saying why not), then serve until stopped."""
+    """Prepare the schema (raising SchemaError when it cannot), then serve until stopped."""
     _metrics_directory()  # before anything imports prometheus-client (app.metrics)
     from app.observability import configure_logging
 
     configure_logging()
-    schema = schema_ready_or_exit(settings)
+    schema = prepare_schema(settings)
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
     options = {

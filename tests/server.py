@@ -34,6 +34,17 @@ def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "c
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Terminate `process` (SIGTERM: a graceful stop), killing it if it outlives `timeout`."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
     """Yield the base URL of a server started with `env`; stop it afterwards."""
@@ -70,11 +81,7 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
             wait_until(ready, timeout=30, what="server readiness")
             yield base, process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 class LiveResponse:

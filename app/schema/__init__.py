@@ -9,7 +9,6 @@ and upgrades" section explains the rules steps are written by.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 from app.config import Settings
@@ -26,8 +25,7 @@ from app.schema.migrator import (
 from app.schema.steps import Step, load_steps
 
 __all__ = ["MigrationFailed", "MigrationLockTimeout", "Migrator", "SchemaError", "SchemaNotReady",
-           "SchemaStatus", "Step", "migrator_for", "prepare_schema", "release", "schema_ready_or_exit",
-           "steps_for"]
+           "SchemaStatus", "Step", "migrator_for", "prepare_schema", "release", "steps_for"]
 
 log = logging.getLogger("procura.schema")
 
@@ -77,12 +75,3 @@ def prepare_schema(settings: Settings, *, datastore: Any = None) -> SchemaStatus
                  "(expand-then-contract keeps this release working)", status.version, len(status.known))
     return status
 
-
-def schema_ready_or_exit(settings: Settings) -> SchemaStatus:
-    """`prepare_schema` for a process's entry point: on failure, print one
-    line naming the step or the reason and exit with status 1."""
-    try:
-        return prepare_schema(settings)
-    except SchemaError as error:
-        print(f"procura: {error}", file=sys.stderr, flush=True)
-        sys.exit(1)

@@ -15,7 +15,7 @@ import requests
 
 from app.schema.steps import load_steps
 from tests.schema.conftest import procura, procura_env, schema_text
-from tests.server import ROOT, free_port, wait_until
+from tests.server import ROOT, free_port, stop, wait_until
 
 STEPS = load_steps("sqlite")
 ROUNDS = 10
@@ -52,12 +52,9 @@ def started_together(commands: dict[str, list[str]], env: dict[str, str]):
         finally:
             for s in started:
                 if s.process.poll() is None:
-                    s.process.terminate()
+                    s.process.terminate()  # all at once, then wait for each
             for s in started:
-                try:
-                    s.process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    s.process.kill()
+                stop(s.process, timeout=20)
 
 
 def ready(base: str, server: Started) -> bool:

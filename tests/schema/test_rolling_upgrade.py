@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import User, po_body
 from tests.schema.conftest import execute, procura, procura_env, query
-from tests.server import ROOT, LiveClient, serving_process, wait_until
+from tests.server import ROOT, LiveClient, serving_process, stop, wait_until
 
 #: The last commit of release 0.1.0, the release before schema steps.
 PREVIOUS_RELEASE = "a3fb0c0a1fa82a05e3e3c7d1d1bfdc46f034a7ae"
@@ -114,11 +114,7 @@ def worker_process(database: str | Path, env: dict[str, str], source: Path):
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 def scalar(database: str | Path, sql: str):
