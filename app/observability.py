@@ -48,6 +48,9 @@ OUTCOME_BY_SLUG = {
 }
 
 log = logging.getLogger("procura.requests")
+#: Methods counted under their own name; any other token a client sends is
+#: "other", so made-up methods cannot grow /metrics without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -111,7 +114,8 @@ def _observe(response: Response) -> Response:
     rule = req.url_rule
     route = rule.rule if rule else "unrouted"
     status = response.status_code
-    _request_seconds(route, req.method, status).observe(elapsed)
+    method = req.method if req.method in KNOWN_METHODS else "other"
+    _request_seconds(route, method, status).observe(elapsed)
     replayed = response.headers.get("Idempotent-Replayed") == "true"
     is_command = req.method == "POST" and rule is not None and route.startswith("/purchase-orders")
     if is_command:
@@ -134,8 +138,8 @@ def _observe(response: Response) -> Response:
 @functools.lru_cache(maxsize=1024)
 def _request_seconds(route: str, method: str, status: int):
     """The histogram's child for these labels, looked up once: `labels()`
-    validates and locks on every call. Routes are rules, not paths, so the
-    set is small; the cache bounds it anyway."""
+    validates and locks on every call. Every label comes from a fixed set
+    (route rules, KNOWN_METHODS, status codes)."""
     return REQUEST_SECONDS.labels(route, method, str(status))
 
 

@@ -71,3 +71,18 @@ def test_metrics_under_gunicorn_add_up_every_workers_samples(pg_database_url):
     assert sample(text, "procura_command_outcomes_total", command="create", outcome="applied") == 8
     assert 'procura_projection_lag_events{projection="po_summary"}' in text
 
+
+
+def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):
+    import requests
+
+    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "DATABASE_URL": ""}
+    with running_server(env, workers=1, threads=4) as base:
+        for i in range(40):
+            requests.request(f"MADEUP{i}", f"{base}/healthz", timeout=10)
+        text = requests.get(f"{base}/metrics", timeout=10).text
+
+    others = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line.startswith("procura_http_request_duration_seconds_count{") and 'method="other"' in line]
+    assert "MADEUP" not in text
+    assert sum(others) == 40
