@@ -55,6 +55,7 @@ class Settings:
     sqlite_path: Path = Path("var/procura.sqlite3")
     in_memory: bool = False
     jwt_secret: str = DEV_JWT_SECRET
+    jwt_max_lifetime_seconds: int = 24 * 3600
     suppliers: tuple[str, ...] = ("acme",)
     idempotency_ttl_hours: int = 24
     db_timeout_seconds: int = 3
@@ -233,6 +234,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         sqlite_path=Path(env.get("PROCURA_SQLITE_PATH") or "var/procura.sqlite3"),
         jwt_secret=_jwt_secret(env, embedded=database_url is None),
+        jwt_max_lifetime_seconds=_int(env, "PROCURA_JWT_MAX_LIFETIME", 24 * 3600, 60),
         suppliers=_suppliers(env),
         idempotency_ttl_hours=_int(env, "PROCURA_IDEMPOTENCY_TTL_HOURS", 24, 24),
         db_timeout_seconds=_int(env, "PROCURA_DB_TIMEOUT", 3, 1),

@@ -47,7 +47,8 @@ def authenticate_request() -> None:
 def _verified_tokens() -> VerifiedTokens:
     tokens = current_app.extensions.get("procura.tokens")
     if tokens is None:  # first request of this app; a race only builds two
-        tokens = VerifiedTokens(current_app.extensions["procura"].settings.jwt_secret)
+        settings = current_app.extensions["procura"].settings
+        tokens = VerifiedTokens(settings.jwt_secret, settings.jwt_max_lifetime_seconds)
         current_app.extensions["procura.tokens"] = tokens
     return tokens
 

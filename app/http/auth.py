@@ -6,6 +6,7 @@ part of the token was unacceptable, never anything about the server.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -19,15 +20,34 @@ from app.http.problems import Problem, unauthenticated
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "sub", "org", "roles"]
+TIME_CLAIMS = ("exp", "nbf", "iat")
+DEFAULT_MAX_LIFETIME = 24 * 3600.0
+#: Control characters and lone surrogates: no identifier holds them, and
+#: PostgreSQL text and log lines cannot.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _claim_text(claims: dict, name: str, *, required: bool) -> str | None:
     value = claims.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or _UNPRINTABLE.search(value):
         raise unauthenticated(f"The token's '{name}' claim is missing or invalid.")
     return value
+
+
+def _times(claims: dict, max_lifetime: float) -> float:
+    """The token's expiry (epoch seconds). Time claims must be JSON numbers
+    (PyJWT also takes numeric strings), and `exp` may lie at most
+    `max_lifetime` seconds after `iat` (or after now, without `iat`)."""
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise unauthenticated(f"The token's '{name}' claim must be a number of seconds since the epoch.")
+    expires = float(claims["exp"])
+    if expires - float(claims.get("iat", time.time())) > max_lifetime:
+        raise unauthenticated(f"The token lives longer than this server accepts ({int(max_lifetime)} s).")
+    return expires
 
 
 def _roles(claims: dict) -> frozenset[str]:
@@ -50,7 +70,7 @@ def _approval_limit(claims: dict) -> Decimal | None:
     return limit
 
 
-def _verify(token: str, secret: str) -> tuple[Principal, float]:
+def _verify(token: str, secret: str, max_lifetime: float) -> tuple[Principal, float]:
     """The caller a token names and when the token expires (epoch seconds)."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
@@ -58,6 +78,7 @@ def _verify(token: str, secret: str) -> tuple[Principal, float]:
         raise unauthenticated("The token has expired.") from None
     except jwt.PyJWTError:
         raise unauthenticated("The token is not valid.") from None
+    expires = _times(claims, max_lifetime)
     principal = Principal(
         sub=_claim_text(claims, "sub", required=True),
         org=_claim_text(claims, "org", required=True),
@@ -65,7 +86,7 @@ def _verify(token: str, secret: str) -> tuple[Principal, float]:
         department=_claim_text(claims, "department", required=False),
         approval_limit=_approval_limit(claims),
     )
-    return principal, float(claims["exp"])
+    return principal, expires
 
 
 class VerifiedTokens:
@@ -77,8 +98,9 @@ class VerifiedTokens:
     the cache is bounded and simply emptied when full.
     """
 
-    def __init__(self, secret: str, capacity: int = 4096):
+    def __init__(self, secret: str, max_lifetime: float = DEFAULT_MAX_LIFETIME, capacity: int = 4096):
         self.secret = secret
+        self.max_lifetime = max_lifetime
         self.capacity = capacity
         self._known: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
@@ -87,7 +109,7 @@ class VerifiedTokens:
         """The verified caller, or Problem('unauthenticated')."""
         known = self._known.get(token)
         if known is None:
-            known = _verify(token, self.secret)
+            known = _verify(token, self.secret, self.max_lifetime)
             with self._lock:
                 if len(self._known) >= self.capacity:
                     self._known.clear()
@@ -99,9 +121,9 @@ class VerifiedTokens:
         return principal
 
 
-def principal_from_token(token: str, secret: str) -> Principal:
+def principal_from_token(token: str, secret: str, max_lifetime: float = DEFAULT_MAX_LIFETIME) -> Principal:
     """The verified caller, or Problem('unauthenticated') (no caching)."""
-    return _verify(token, secret)[0]
+    return _verify(token, secret, max_lifetime)[0]
 
 
 def bearer_token(header: str | None) -> str:
