@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app import observability
     from app.http import access, callbacks, docs, meta, operations, purchase_orders, read_models
     from app.http.problems import problem_response
-    from app.http.requests import MAX_BODY_BYTES
+    from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
 
     flask_app = Flask("procura", static_folder=None)
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     observability.install(flask_app)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)
+    flask_app.before_request(refuse_unknown_query_parameters)
     flask_app.after_request(_stamp_request_id)
     flask_app.register_error_handler(Exception, problem_response)
     for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp):

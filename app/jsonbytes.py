@@ -19,3 +19,25 @@ def json_bytes(value: Any, *, default: Callable[[Any], Any] | None = None) -> by
         return orjson.dumps(value, default=default)
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, separators=(",", ":"), default=default).encode()
+
+
+#: How deeply objects and arrays may nest in a body Procura reads: enough for
+#: any request it accepts, far below what recursion (in parsing, validation,
+#: str()) could fail on.
+MAX_DEPTH = 32
+
+
+def nesting_exceeds(data: bytes, document: Any, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether the parsed `document` (from `data`) nests deeper than `max_depth`.
+    Bodies with fewer brackets than that are answered without walking them."""
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    level, depth = [document], 0
+    while level:
+        depth += 1
+        if depth > max_depth:
+            return True
+        level = [child for node in level if isinstance(node, dict | list)
+                 for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, dict | list)]
+    return False

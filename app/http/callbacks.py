@@ -10,6 +10,7 @@ from app.http.access import open_route
 from app.http.openapi import documented
 from app.http.problems import Problem
 from app.http.render import JSON, encode
+from app.http.requests import body_bytes
 from app.suppliers.port import CallbackMalformed, CallbackRejected
 
 bp = Blueprint("callbacks", __name__)
@@ -25,7 +26,7 @@ bp = Blueprint("callbacks", __name__)
 def receive(supplier_id: str) -> Response:
     service = current_app.extensions["procura"].suppliers.callbacks
     # The signature covers the bytes as sent: read them before anything parses them.
-    raw = request.get_data(cache=True)
+    raw = body_bytes()
     try:
         with _dependency("database"):
             receipt = service.receive(supplier_id, raw, dict(request.headers), g.request_id)

@@ -7,6 +7,7 @@ the route-enumeration test runs it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
                         "a retry of the same request reuses it.",
                         "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,255}$"}},
     "If-Match": {"required": True, "description": 'The version you last saw: "3" (quotes optional).',
-                 "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,18}"?$'}},
+                 "schema": {"type": "string", "pattern": '^"?[0-9]{1,18}"?$'}},
     "If-None-Match": {"required": False, "description": "An ETag you hold; 304 if still current.",
                       "schema": {"type": "string"}},
     "X-Request-Id": {"required": False, "description": "Your id for this request (1-128 of A-Za-z0-9._:-); "
@@ -80,6 +81,16 @@ class RouteDoc:
     response_headers: Sequence[str] = ()
     media_types: Sequence[str] = ("application/json",)
     extra_responses: dict[int, str] = field(default_factory=dict)
+
+
+def query_names(doc: RouteDoc) -> frozenset[str]:
+    """The query parameters `doc`'s route takes (none without a query schema)."""
+    return frozenset() if doc.query is None else _field_names(doc.query)
+
+
+@functools.cache
+def _field_names(schema: type[Schema]) -> frozenset[str]:
+    return frozenset(f.data_key or name for name, f in schema().fields.items())
 
 
 def documented(**kwargs: Any) -> Callable[[Callable], Callable]:
@@ -118,7 +129,8 @@ def _responses(doc: RouteDoc) -> dict[str, Any]:
     for status, description in doc.extra_responses.items():
         responses[str(status)] = {"description": description, "headers": headers}
     by_status: dict[int, list[str]] = {}
-    for slug in doc.problems:
+    # Every route refuses query parameters it does not declare (app.http.requests).
+    for slug in dict.fromkeys((*doc.problems, "validation-error")):
         by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
     for status, slugs in sorted(by_status.items()):
         problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}

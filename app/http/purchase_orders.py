@@ -12,9 +12,9 @@ from app.commands import Command, Reply
 from app.http.access import bearer_required, caller
 from app.http.openapi import AUTHENTICATED, COMMAND, PO_COMMAND, documented
 from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
-from app.http.problems import Problem
+from app.http.read_schemas import VersionQuery
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
-from app.http.requests import idempotency_key, if_match, json_body, validated
+from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
 from app.http.schemas import DraftSchema, EmptySchema, ReasonSchema, to_draft
 from app.idempotency import fingerprint
 
@@ -130,28 +130,15 @@ for _action in CLIENT_COMMANDS:
                     view_func=_make_command_view(_action), methods=["POST"])
 
 
-def _version_arg() -> int | None:
-    given = request.args.getlist("version")
-    if not given:
-        return None
-    if len(given) > 1:  # never a silent first-or-last pick (as on the read-model routes)
-        raise Problem("validation-error", "Some fields are invalid.", {"errors": [
-            {"pointer": "/version", "detail": "given more than once; send it once", "code": "repeated"}]})
-    raw = given[0]
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
-        raise Problem("validation-error", "Some fields are invalid.", {"errors": [
-            {"pointer": "/version", "detail": "must be a positive integer", "code": "invalid"}]})
-    return int(raw)
-
-
 @bp.get("/purchase-orders/<uuid:po_id>")
 @bearer_required
 @documented(summary="Read a purchase order (?version=N for an earlier version)", tag="purchase orders",
-            response=PurchaseOrderOut, problems=(*AUTHENTICATED, "not-found", "validation-error"),
+            query=VersionQuery, response=PurchaseOrderOut, problems=(*AUTHENTICATED, "not-found", "validation-error"),
             request_headers=("If-None-Match",), response_headers=("ETag",),
             extra_responses={304: "Not modified: your If-None-Match is the current ETag."})
 def read(po_id: UUID) -> Response:
-    po = _services().commands.purchase_order(caller(), po_id, _version_arg())
+    version = query_args(VersionQuery()).get("version")
+    po = _services().commands.purchase_order(caller(), po_id, version)
     etag = f'"{po.version}"'
     if _matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers={"ETag": etag})

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema
 
 from aggregates.policy import Principal, allowed_actions
 from app.commands import _dependency
@@ -40,7 +40,8 @@ from app.http.read_schemas import (
     SpendQuery,
 )
 from app.http.render import JSON, encode
-from app.http.schemas import pointer_errors
+from app.http.requests import query_args
+from app.http.schemas import storable_text
 from app.metadata import rfc3339
 from projections import approval_queue as queue_model
 from projections import cycle_times, po_summary, spend
@@ -62,38 +63,6 @@ def _services():
 
 
 # --- query parameters ----------------------------------------------------------
-
-
-def query_args(schema: Schema) -> dict[str, Any]:
-    """The query string loaded through `schema`; every error at once as 422.
-
-    A list field takes repeated and comma-separated values; any other
-    parameter given twice is an error rather than a silent first-or-last pick.
-    """
-    raw: dict[str, Any] = {}
-    errors: list[dict[str, str]] = []
-    for key in request.args:
-        values = request.args.getlist(key)
-        field = schema.fields.get(key)
-        if isinstance(field, fields.List):
-            raw[key] = [part for value in values for part in value.split(",")]
-        elif len(values) > 1 and (field is not None or key in _data_keys(schema)):
-            errors.append({"pointer": f"/{key}", "detail": "given more than once; send it once", "code": "repeated"})
-        else:
-            raw[key] = values[0]
-    try:
-        data = schema.load(raw)
-    except ValidationError as error:
-        errors += pointer_errors(error.messages)
-        data = {}
-    if errors:
-        raise Problem("validation-error", "Some query parameters are invalid.",
-                      {"errors": sorted(errors, key=lambda e: e["pointer"])})
-    return data
-
-
-def _data_keys(schema: Schema) -> set[str]:
-    return {f.data_key for f in schema.fields.values() if f.data_key}
 
 
 # --- freshness -----------------------------------------------------------------
@@ -141,6 +110,14 @@ def encode_cursor(key: tuple[Any, str], scope: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _storable(value: Any) -> bool:
+    """A cursor value the read models' columns can be compared with: a 64-bit
+    integer, or short text PostgreSQL can hold (anyone can build a cursor)."""
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, str) and len(value) <= 1000 and storable_text(value)
+
+
 def decode_cursor(text: str | None, scope: str, value_type: type) -> tuple[Any, str] | None:
     """The key a cursor continues after; 422 on /cursor if it is not one of
     ours or belongs to other filters or another sort."""
@@ -152,7 +129,7 @@ def decode_cursor(text: str | None, scope: str, value_type: type) -> tuple[Any, 
     except (ValueError, TypeError, KeyError):
         key = last_id = cursor_scope = None
     valid = (isinstance(key, value_type) and not isinstance(key, bool) and isinstance(last_id, str)
-             and cursor_scope == scope)
+             and cursor_scope == scope and _storable(key) and _storable(last_id))
     if not valid:
         raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
             {"pointer": "/cursor", "detail": "not a cursor of this list with these filters and sort; "

@@ -64,7 +64,10 @@ def _moment(text: str) -> tuple[datetime | None, bool]:
         return None, False
     if moment.tzinfo is None:
         return None, False
-    return moment.astimezone(UTC), False
+    try:
+        return moment.astimezone(UTC), False
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        return None, False
 
 
 #: Far above any PO total (100 lines x 10,000 x MAX_UNIT_PRICE), and its cents fit a signed 64-bit integer.
@@ -151,6 +154,16 @@ class CycleTimesQuery(PeriodQuery):
 class ProjectionsQuery(Schema):
     class Meta:
         unknown = RAISE
+
+
+class VersionQuery(Schema):
+    """GET /purchase-orders/{id}: time travel (parsed by the view, documented here)."""
+
+    class Meta:
+        unknown = RAISE
+
+    version = fields.Integer(validate=validate.Range(1, 10**18 - 1),
+                             metadata={"description": "the PO as it stood at this version"})
 
 
 # --- what the endpoints send ---------------------------------------------------

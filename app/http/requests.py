@@ -10,15 +10,17 @@ import json
 import re
 from typing import Any
 
-from flask import request
-from marshmallow import Schema, ValidationError
+from flask import current_app, request
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.http import parse_options_header
 
+from app.http.openapi import route_doc
 from app.http.problems import Problem
 from app.idempotency import is_valid_key
+from app.jsonbytes import MAX_DEPTH, nesting_exceeds
 
 MAX_BODY_BYTES = 1024 * 1024
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+_IF_MATCH = re.compile(r'^\s*"?(\d{1,18})"?\s*$')
 
 
 def _refuse_constant(name: str) -> Any:
@@ -45,6 +47,8 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
         )
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise Problem("malformed-request", "The body is not valid JSON.") from None
+    if nesting_exceeds(data, document):
+        raise Problem("malformed-request", f"The body nests deeper than {MAX_DEPTH} levels.")
     if not isinstance(document, dict):
         raise Problem("malformed-request", "The body must be a JSON object.")
     if b"\\u" in data and _has_lone_surrogate(document):
@@ -72,9 +76,19 @@ def _is_json(content_type: str) -> bool:
     return mimetype == "application/json" or mimetype.endswith("+json")
 
 
+def body_bytes() -> bytes:
+    """The request body as sent; Problem('payload-too-large') past MAX_BODY_BYTES.
+    (werkzeug refuses a Content-Length over the limit, but cuts a chunked body
+    at it: such a body is refused here rather than parsed truncated.)"""
+    data = request.get_data(cache=True)
+    if request.content_length is None and len(data) >= MAX_BODY_BYTES:
+        raise Problem("payload-too-large", f"Bodies sent without Content-Length must be under {MAX_BODY_BYTES} bytes.")
+    return data
+
+
 def json_body(*, required: bool) -> dict[str, Any]:
     """The request's JSON object body (an empty one if absent and optional)."""
-    data = request.get_data(cache=True)
+    data = body_bytes()
     if not data:
         if required:
             raise Problem("malformed-request", "This command needs a JSON object body.")
@@ -95,6 +109,57 @@ def validated(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
                       {"errors": pointer_errors(error.messages)}) from None
 
 
+def refuse_unknown_query_parameters() -> None:
+    """before_request hook: on a route without a query schema, any query
+    parameter is 422 `unknown-field`, as `query_args` answers for unknown
+    parameters on the routes with one (a misspelt `?verison=2` on a command
+    must not go unnoticed)."""
+    if not request.args or request.endpoint is None:
+        return
+    doc = route_doc(current_app.view_functions[request.endpoint])
+    if doc is None or doc.query is not None:
+        return
+    unknown = sorted(request.args)
+    if unknown:
+        raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
+            {"pointer": "/" + name.replace("~", "~0").replace("/", "~1"), "detail": "Unknown field.",
+             "code": "unknown-field"} for name in unknown]})
+
+
+def query_args(schema: Schema) -> dict[str, Any]:
+    """The query string loaded through `schema`; every error at once as 422.
+
+    A list field takes repeated and comma-separated values; any other
+    parameter given twice is an error rather than a silent first-or-last pick.
+    """
+    from app.http.schemas import pointer_errors
+
+    raw: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
+    for key in request.args:
+        values = request.args.getlist(key)
+        field = schema.fields.get(key)
+        if isinstance(field, fields.List):
+            raw[key] = [part for value in values for part in value.split(",")]
+        elif len(values) > 1 and (field is not None or key in _data_keys(schema)):
+            errors.append({"pointer": f"/{key}", "detail": "given more than once; send it once", "code": "repeated"})
+        else:
+            raw[key] = values[0]
+    try:
+        data = schema.load(raw)
+    except ValidationError as error:
+        errors += pointer_errors(error.messages)
+        data = {}
+    if errors:
+        raise Problem("validation-error", "Some query parameters are invalid.",
+                      {"errors": sorted(errors, key=lambda e: e["pointer"])})
+    return data
+
+
+def _data_keys(schema: Schema) -> set[str]:
+    return {f.data_key for f in schema.fields.values() if f.data_key}
+
+
 def idempotency_key() -> str:
     key = request.headers.get("Idempotency-Key")
     if not is_valid_key(key):
@@ -109,6 +174,9 @@ def if_match() -> int | None:
     if raw is None:
         return None
     match = _IF_MATCH.match(raw)
+    if not match and raw.strip().startswith("W/"):
+        # RFC 9110 13.1.1: If-Match compares strongly; a weak validator never matches.
+        raise Problem("malformed-request", 'If-Match takes a strong validator: send "3", not W/"3".')
     if not match:
         raise Problem("malformed-request", 'If-Match must be a version such as "3".')
     return int(match.group(1))

@@ -33,6 +33,18 @@ def no_nul(value: str) -> None:
         raise ValidationError("must not contain the NUL character (U+0000)")
 
 
+def storable_text(value: str) -> bool:
+    """Whether PostgreSQL text can hold `value`: no U+0000 and no lone
+    surrogate (which a JSON escape such as "\\ud800" can produce)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(minimum: int, maximum: int, **kwargs) -> fields.String:
     return fields.String(validate=[validate.Length(minimum, maximum), no_nul], **kwargs)
 

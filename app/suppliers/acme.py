@@ -17,6 +17,7 @@ import requests
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app.jsonbytes import nesting_exceeds
 from app.suppliers.port import (
     CallbackMalformed,
     CallbackNotice,
@@ -165,9 +166,11 @@ class AcmeSupplier(Supplier):
             raise CallbackRejected(str(error) or type(error).__name__) from error
         try:
             body = json.loads(raw)
+            if nesting_exceeds(raw, body):
+                raise ValueError("nested too deeply")
             kind = body["type"]
             reference = str(body["clientRef"])
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, RecursionError) as error:
             raise CallbackMalformed("the callback body is not an Acme order event") from error
         delivery_id = {k.lower(): v for k, v in headers.items()}["webhook-id"]
         return CallbackNotice(delivery_id, reference, _moment(body.get("at")), _notice(kind, body))
