@@ -22,6 +22,10 @@ MIN_SECRET_BYTES = 32
 #: with these); deployments with DATABASE_URL must configure their own.
 DEV_SUPPLIER_URL = "http://127.0.0.1:8100"
 DEV_SUPPLIER_API_KEY = "acme-embedded-development-key"
+#: Per caller: far above what a person or a well-behaved client sends, low
+#: enough that one client cannot take a server's whole capacity.
+DEFAULT_COMMANDS_LIMIT = "1200/minute"
+DEFAULT_READS_LIMIT = "6000/minute"
 DEV_WEBHOOK_SECRET = "whsec_cHJvY3VyYS1lbWJlZGRlZC13ZWJob29rLWRldi1rZXk="
 
 
@@ -67,6 +71,9 @@ class Settings:
     supplier_api_key: str = ""
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     placement: PlacementTuning = field(default_factory=PlacementTuning)
+    rate_limit_commands: str | None = None
+    rate_limit_reads: str | None = None
+    rate_limit_storage: str = "memory://"
     auto_migrate: bool = True
     migrate_wait_seconds: int = 120
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -195,6 +202,27 @@ def _is_webhook_secret(secret: str) -> bool:
         return False
 
 
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str | None:
+    """A limit such as "1200/minute" or "20 per second"; "off" for none."""
+    raw = (env.get(name) or default).strip()
+    if raw.lower() == "off":
+        return None
+    from limits import parse
+
+    try:
+        parse(raw)
+    except ValueError:
+        raise ConfigError(name, f'expected a limit such as "1200/minute", or "off"; got {raw!r}') from None
+    return raw
+
+
+def _rate_limit_storage(env: Mapping[str, str]) -> str:
+    raw = (env.get("PROCURA_RATE_LIMIT_STORAGE") or "memory://").strip()
+    if not raw.startswith(("memory://", "redis://", "rediss://")):
+        raise ConfigError("PROCURA_RATE_LIMIT_STORAGE", "expected memory:// or redis://host:port/db")
+    return raw
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = (env.get(name) or "").strip().lower()
     if raw == "":
@@ -246,6 +274,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),
         webhook_secrets=_webhook_secrets(env, embedded=database_url is None),
         placement=_placement(env),
+        rate_limit_commands=_rate_limit(env, "PROCURA_RATE_LIMIT_COMMANDS", DEFAULT_COMMANDS_LIMIT),
+        rate_limit_reads=_rate_limit(env, "PROCURA_RATE_LIMIT_READS", DEFAULT_READS_LIMIT),
+        rate_limit_storage=_rate_limit_storage(env),
         auto_migrate=_flag(env, "PROCURA_AUTO_MIGRATE", True),
         migrate_wait_seconds=_int(env, "PROCURA_MIGRATE_WAIT_SECONDS", 120, 1),
     )

@@ -21,7 +21,7 @@ import psycopg
 
 from app.http.auth import mint_token
 from tests.pg import with_database
-from tests.server import free_port, wait_until
+from tests.server import NO_RATE_LIMITS, free_port, wait_until
 
 ADMIN_URL = os.environ.get("PROCURA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-" + "x" * 40
@@ -178,7 +178,7 @@ def main() -> None:
         base_db = stack.enter_context(scratch_database(f"bench_base_{uuid.uuid4().hex[:6]}"))
         full = stack.enter_context(server(
             [python, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)],
-            {"DATABASE_URL": full_db, "PROCURA_JWT_SECRET": SECRET}, "/purchase-orders"))
+            {"DATABASE_URL": full_db, "PROCURA_JWT_SECRET": SECRET, **NO_RATE_LIMITS}, "/purchase-orders"))
         baseline = stack.enter_context(server(
             [python, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
              "benchmarks.baseline_app:app"], {"DATABASE_URL": base_db}, "/items"))

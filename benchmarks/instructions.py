@@ -48,7 +48,9 @@ def drive(target: str, requests: int) -> None:
     from benchmarks.commands import BODY, SECRET, scratch_database
 
     with scratch_database(f"bench_ir_{uuid.uuid4().hex[:8]}") as url:
-        os.environ.update({"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET})
+        # One caller sends every request: rate limits off, as for scripts/bench_commands.
+        os.environ.update({"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET, "PROCURA_RATE_LIMIT_COMMANDS": "off",
+                           "PROCURA_RATE_LIMIT_READS": "off"})
         token, path = None, "/items"
         if target.startswith("procura"):
             from app import create_app

@@ -17,6 +17,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Servers the tests start are not rate limited unless a test says so: load
+#: and race tests send far more from one caller than a person would.
+NO_RATE_LIMITS = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS": "off"}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,7 +68,7 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
              "--workers", str(workers), "--threads", str(threads)],
-            cwd=source, env={**os.environ, **env},
+            cwd=source, env={**os.environ, **NO_RATE_LIMITS, **env},
             stdout=subprocess.DEVNULL, stderr=errors, text=True,
         )
         base = f"http://127.0.0.1:{port}"

@@ -57,7 +57,7 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
 }
 
 #: Problems any authenticated route may answer.
-AUTHENTICATED = ("unauthenticated", "dependency-unavailable", "internal-error")
+AUTHENTICATED = ("unauthenticated", "rate-limited", "dependency-unavailable", "internal-error")
 #: Problems every command may answer.
 COMMAND = (*AUTHENTICATED, "malformed-request", "idempotency-key-missing", "payload-too-large",
            "unsupported-media-type", "validation-error", "idempotency-key-reused",
@@ -134,7 +134,7 @@ def _responses(doc: RouteDoc) -> dict[str, Any]:
         by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
     for status, slugs in sorted(by_status.items()):
         problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}
-        if {"idempotency-key-in-flight", "dependency-unavailable", "projection-behind"} & set(slugs):
+        if {"idempotency-key-in-flight", "rate-limited", "dependency-unavailable", "projection-behind"} & set(slugs):
             problem_headers["Retry-After"] = HEADERS["Retry-After"]
         if "unauthenticated" in slugs:
             problem_headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]

@@ -61,6 +61,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "This key was already used with a different request (body, path, command or If-Match). Use a new key for a new request."),
     "precondition-required": ProblemType(428, "If-Match required", "refresh_and_retry",
         "Commands on an existing purchase order need If-Match with the version you last saw (`current_version` is the version now). Read the order, then send the command with If-Match."),
+    "rate-limited": ProblemType(429, "Too many requests", "retry_later",
+        "You sent more commands (or reads) than your limit allows in its window; the `RateLimit` and `RateLimit-Policy` headers say how many and how long. Nothing was done: retry after Retry-After seconds, with the same Idempotency-Key for a command."),
     "dependency-unavailable": ProblemType(503, "Dependency unavailable", "retry_later",
         "A dependency (`dependency`) cannot be reached. Nothing was committed; retry after Retry-After seconds with the same Idempotency-Key."),
     "projection-behind": ProblemType(503, "Read model behind", "retry_later",

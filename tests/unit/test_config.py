@@ -27,7 +27,9 @@ def test_a_production_secret_shorter_than_32_bytes_is_refused():
 
 @pytest.mark.parametrize(("variable", "value"), [
     ("DATABASE_URL", "mysql://x/y"), ("DATABASE_URL", "postgresql://host:notaport/db"),
-    ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_MIGRATE_WAIT_SECONDS", "0"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
+    ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_MIGRATE_WAIT_SECONDS", "0"),
+    ("PROCURA_RATE_LIMIT_COMMANDS", "lots"), ("PROCURA_RATE_LIMIT_READS", "5/fortnight"),
+    ("PROCURA_RATE_LIMIT_STORAGE", "memcached://x"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
@@ -51,3 +53,9 @@ def test_processes_migrate_at_start_unless_told_not_to():
 def test_a_migration_flag_that_is_not_true_or_false_is_refused():
     with pytest.raises(ConfigError, match="PROCURA_AUTO_MIGRATE"):
         load_settings({"PROCURA_AUTO_MIGRATE": "sometimes"})
+
+
+def test_rate_limits_are_on_by_default_and_can_be_turned_off():
+    assert load_settings({}).rate_limit_commands == "1200/minute"
+    assert load_settings({"PROCURA_RATE_LIMIT_COMMANDS": "off"}).rate_limit_commands is None
+    assert load_settings({"PROCURA_RATE_LIMIT_READS": "20 per second"}).rate_limit_reads == "20 per second"
