@@ -31,10 +31,11 @@ EDGES = [
 #: Query text is sent raw (already percent-encoded where it holds %).
 QUERY_VALUES = st.one_of(st.sampled_from(EDGES), st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)),
                                                          max_size=40))
-#: Header values: what an HTTP client sends at all (latin-1, no CR/LF, no leading blank).
-HEADER_VALUES = st.one_of(st.sampled_from([e for e in EDGES if "%" not in e and e.isascii() and e[:1] != " "]),
+#: Header values: what an HTTP client sends at all (latin-1, no CR/LF, no
+#: leading whitespace, which requests refuses to send, \x85 and \xa0 included).
+HEADER_VALUES = st.one_of(st.sampled_from([e for e in EDGES if "%" not in e and e.isascii() and not e[:1].isspace()]),
                           st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=40)
-                          .map(lambda text: text.lstrip(" ")))
+                          .map(str.lstrip))
 
 
 @pytest.fixture(scope="module")
