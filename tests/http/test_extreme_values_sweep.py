@@ -7,6 +7,7 @@ the values a careless or hostile client sends."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -18,6 +19,9 @@ from tests.conftest import SECRET, po_body, token
 from tests.server import running_server
 
 pytestmark = pytest.mark.postgres
+#: CI draws the same cases every run (a red CI must be reproducible); elsewhere
+#: every run explores new ones.
+IN_CI = os.environ.get("CI") == "true"
 
 HEADERS = ("If-Match", "If-None-Match", "Idempotency-Key", "X-Request-Id", "X-Correlation-Id", "Accept",
            "Content-Type", "Authorization")
@@ -78,7 +82,8 @@ def test_extreme_query_values_never_answer_5xx(live):
     assert targets, "no query parameters documented"
 
     @given(target=st.sampled_from(targets), value=QUERY_VALUES)
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              derandomize=IN_CI)
     def check(target, value):
         method, path, name = target
         url = f"{_url(base, path, po_id)}?{name}={value}" if "%" in value else _url(base, path, po_id)
@@ -95,7 +100,8 @@ def test_extreme_header_values_never_answer_5xx(live):
     operations = [(m, p) for m, p, _names in _operations(spec)]
 
     @given(target=st.sampled_from(operations), header=st.sampled_from(HEADERS), value=HEADER_VALUES)
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+              derandomize=IN_CI)
     def check(target, header, value):
         method, path = target
         headers = {**auth, "Idempotency-Key": f"sweep-{uuid.uuid4()}", header: value}
