@@ -78,8 +78,8 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
                 errors.seek(0)
                 raise RuntimeError(f"server exited: {errors.read()[-2000:]}")
             try:
-                return requests.get(base + "/readyz", timeout=1).status_code == 200
-            except requests.ConnectionError:
+                return requests.get(base + "/readyz", timeout=2).status_code == 200
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
                 return False
 
         try:
