@@ -26,8 +26,10 @@ from tests.server import ROOT, LiveClient, serving_process, stop, wait_until
 
 #: The last commit of release 0.1.0, the release before schema steps.
 PREVIOUS_RELEASE = "a3fb0c0a1fa82a05e3e3c7d1d1bfdc46f034a7ae"
-#: Cycle-time rows the step backfills, so the migration takes long enough to overlap requests.
-BULK_DECISIONS = 300_000
+#: Cycle-time rows the step backfills, so the migration takes long enough to
+#: overlap requests: about a second of holding the table (300,000 rows held it
+#: 6 s, and 0.1.0's reads would wait for it up to their 10 s statement timeout).
+BULK_DECISIONS = 60_000
 
 
 @pytest.fixture(scope="module")
