@@ -1,4 +1,4 @@
-"""The `procura` command line (CONTRACT.md section 9)."""
+"""The `procura` command line (the README's "Command line" section)."""
 
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ main.add_command(migrate)
 @click.option("--webhook-secret", envvar="FAKE_SUPPLIER_WEBHOOK_SECRET",
               default=DEV_WEBHOOK_SECRET, help="whsec_... used to sign callbacks")
 def fake_supplier(host: str, port: int, api_key: str, callback_url: str, webhook_secret: str) -> None:
-    """Serve a fake Acme Supplies partner API (SUPPLIER_API.md) for demos and tests."""
+    """Serve a fake Acme Supplies partner API (partners/acme_fake.py) for demos and tests."""
     # Imported here: the partner is not part of Procura's import graph.
     from partners.acme_fake import AcmeFake
 

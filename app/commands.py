@@ -1,6 +1,6 @@
 """The command service: every write goes through `CommandService.execute`.
 
-Steps (DESIGN.md): idempotency gate, load, authorize, precondition,
+Steps (in this order): idempotency gate, load, authorize, precondition,
 transition, then one save that writes the events and the command record in
 one transaction. Refusals that come from the domain or from stored state are
 recorded too, so a retry gets the same answer; nothing else is.

@@ -1,4 +1,4 @@
-"""A fake Acme Supplies partner: a real HTTP server implementing SUPPLIER_API.md.
+"""A fake Acme Supplies partner: a real HTTP server with the API `app/suppliers/acme.py` calls.
 
 It keeps orders in memory, de-duplicates by `X-Request-Key`, decides QUEUED
 orders after `decision_delay_ms`, ships accepted ones after `ship_delay_ms`,

@@ -1,4 +1,4 @@
-"""Read-model routes (CONTRACT.md section 4): lists, the approval queue,
+"""Read-model routes (docs/api.md section 8): lists, the approval queue,
 reports and projection status, answered from the projections.
 
 Every answer carries `Projection-Position`: the position of the read model
