@@ -7,7 +7,6 @@ the route-enumeration test runs it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,16 +80,6 @@ class RouteDoc:
     response_headers: Sequence[str] = ()
     media_types: Sequence[str] = ("application/json",)
     extra_responses: dict[int, str] = field(default_factory=dict)
-
-
-def query_names(doc: RouteDoc) -> frozenset[str]:
-    """The query parameters `doc`'s route takes (none without a query schema)."""
-    return frozenset() if doc.query is None else _field_names(doc.query)
-
-
-@functools.cache
-def _field_names(schema: type[Schema]) -> frozenset[str]:
-    return frozenset(f.data_key or name for name, f in schema().fields.items())
 
 
 def documented(**kwargs: Any) -> Callable[[Callable], Callable]:

@@ -119,11 +119,11 @@ def refuse_unknown_query_parameters() -> None:
     doc = route_doc(current_app.view_functions[request.endpoint])
     if doc is None or doc.query is not None:
         return
-    unknown = sorted(request.args)
-    if unknown:
-        raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
-            {"pointer": "/" + name.replace("~", "~0").replace("/", "~1"), "detail": "Unknown field.",
-             "code": "unknown-field"} for name in unknown]})
+    from app.http.schemas import pointer_errors
+
+    # The errors marshmallow reports for unknown fields, as query_args answers them.
+    errors = pointer_errors({name: ["Unknown field."] for name in sorted(request.args)})
+    raise Problem("validation-error", "Some query parameters are invalid.", {"errors": errors})
 
 
 def query_args(schema: Schema) -> dict[str, Any]:
