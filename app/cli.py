@@ -13,11 +13,8 @@ from app.config import DEV_SUPPLIER_API_KEY, DEV_WEBHOOK_SECRET, ConfigError, lo
 
 
 def _settings():
-    try:
-        return load_settings()
-    except ConfigError as error:
-        click.echo(f"procura: configuration error: {error}", err=True)
-        sys.exit(2)
+    """The configuration; a bad value ends the command with one line (_ProcuraGroup)."""
+    return load_settings()
 
 
 class _ProcuraGroup(click.Group):
@@ -64,6 +61,7 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
 
     from app import build_services
     from app.observability import configure_logging
+
     configure_logging()  # JSON lines, each carrying the operation or projection it concerns
     services = build_services(_settings())  # prepares the schema (or ends with one line saying why not)
     if metrics_port:
