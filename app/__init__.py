@@ -95,13 +95,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     flask_app.json.sort_keys = False
     flask_app.extensions["procura"] = services = services or build_services(settings)
-    flask_app.extensions["procura.ratelimits"] = ratelimits.RateLimits.from_settings(services.settings)
+    limits = ratelimits.RateLimits.from_settings(services.settings)
+    flask_app.extensions["procura.ratelimits"] = limits
     observability.install(flask_app)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)
-    flask_app.before_request(ratelimits.limit_request)  # before any other work for the caller
+    if limits.enforced:  # with every limit off there is nothing to count per request
+        flask_app.before_request(ratelimits.limit_request)  # before any other work for the caller
+        flask_app.after_request(ratelimits.add_rate_limit_headers)
     flask_app.before_request(refuse_unknown_query_parameters)
-    flask_app.after_request(ratelimits.add_rate_limit_headers)
     flask_app.after_request(_stamp_request_id)
     flask_app.register_error_handler(Exception, problem_response)
     for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp):

@@ -49,6 +49,11 @@ class RateLimits:
         self._warned_at = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def enforced(self) -> bool:
+        """Whether any kind of request is limited."""
+        return any(item is not None for item in self.items.values())
+
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimits:
         return cls(settings.rate_limit_commands, settings.rate_limit_reads, settings.rate_limit_storage)
