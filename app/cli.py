@@ -22,6 +22,7 @@ class _ProcuraGroup(click.Group):
     database out of reach), ends any command with one line, not a traceback."""
 
     def invoke(self, ctx: click.Context):
+        from app.edge import EdgeError
         from app.schema import SchemaError
 
         try:
@@ -29,7 +30,7 @@ class _ProcuraGroup(click.Group):
         except ConfigError as error:
             click.echo(f"procura: configuration error: {error}", err=True)
             sys.exit(2)
-        except SchemaError as error:
+        except (SchemaError, EdgeError) as error:
             click.echo(f"procura: {error}", err=True)
             sys.exit(1)
 
@@ -45,7 +46,7 @@ def main() -> None:
 @click.option("--workers", default=None, type=int, help="gunicorn worker processes (PostgreSQL only)")
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the HTTP API with gunicorn."""
+    """Serve the HTTP API: HAProxy in front of gunicorn (PROCURA_EDGE=none: gunicorn alone)."""
     from app.serving import serve as run_server
 
     run_server(_settings(), host=host, port=port, workers=workers, threads=threads)

@@ -45,6 +45,17 @@ class PlacementTuning:
     threads: int = 4
 
 
+@dataclass(frozen=True)
+class Edge:
+    """How `procura serve` meets clients: HAProxy in front of gunicorn
+    (`haproxy`), or gunicorn alone behind a proxy of your own (`none`)."""
+
+    proxy: str = "haproxy"
+    request_timeout_seconds: int = 10  # the whole request, headers and body
+    queue_wait_ms: int = 20  # past this wait for a free thread: 503 overloaded
+    max_connections: int = 4096  # client connections held open at once
+
+
 class ConfigError(ValueError):
     def __init__(self, variable: str, problem: str):
         super().__init__(f"{variable}: {problem}")
@@ -76,6 +87,7 @@ class Settings:
     rate_limit_storage: str = "memory://"
     auto_migrate: bool = True
     migrate_wait_seconds: int = 120
+    edge: Edge = field(default_factory=lambda: Edge())
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -234,6 +246,16 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(name, f"expected true or false, got {raw!r}")
 
 
+def _edge(env: Mapping[str, str]) -> Edge:
+    proxy = (env.get("PROCURA_EDGE") or "haproxy").strip().lower()
+    if proxy not in ("haproxy", "none"):
+        raise ConfigError("PROCURA_EDGE", f"expected haproxy or none, got {proxy!r}")
+    return Edge(proxy=proxy,
+                request_timeout_seconds=_int(env, "PROCURA_REQUEST_TIMEOUT", 10, 1),
+                queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", 20, 1),
+                max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", 4096, 64))
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float, minimum_ms: int = 1) -> float:
     return _int(env, name, int(default * 1000), minimum_ms) / 1000
 
@@ -279,4 +301,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_storage=_rate_limit_storage(env),
         auto_migrate=_flag(env, "PROCURA_AUTO_MIGRATE", True),
         migrate_wait_seconds=_int(env, "PROCURA_MIGRATE_WAIT_SECONDS", 120, 1),
+        edge=_edge(env),
     )

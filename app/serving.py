@@ -1,19 +1,26 @@
-"""Running the API under gunicorn.
+"""Running the API: HAProxy (the edge, `app.edge`) in front of gunicorn.
 
 The schema is prepared once in the master (migrated or checked, see
 `app.schema`); each worker builds its own Application (and connection pool)
-after the fork.
+after the fork. With the edge, gunicorn listens on a private unix socket and
+HAProxy on the public address, started once gunicorn is ready and stopped
+with it; if HAProxy dies, the server stops too, so a supervisor restarts
+the pair instead of leaving a server nobody can reach.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
 import tempfile
+from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
+from app.edge import EdgePlan, EdgeProxy
 from app.schema import SchemaStatus, prepare_schema
 
 #: Seconds a worker that stops answering its master lives before it is killed.
@@ -22,6 +29,12 @@ WORKER_TIMEOUT = 30
 #: at most this long (then they are killed). Longer than the database's
 #: timeouts, so a request waiting on PostgreSQL ends on its own first.
 GRACEFUL_TIMEOUT = 20
+#: Threads each worker runs beyond those the edge admits requests to, so a
+#: probe (/healthz, /readyz: never queued) finds one even at full load.
+PROBE_THREADS = 1
+#: Behind the edge, gunicorn keeps idle connections longer than HAProxy
+#: does, so HAProxy never sends a request on one gunicorn is closing.
+UPSTREAM_KEEPALIVE = 2 * 60
 
 
 class _Gunicorn(BaseApplication):
@@ -63,7 +76,8 @@ def _child_exit(server, worker) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
-    """Prepare the schema (raising SchemaError when it cannot), then serve until stopped."""
+    """Prepare the schema (raising SchemaError when it cannot), then serve until
+    stopped; EdgeError when the edge cannot start."""
     _metrics_directory()  # before anything imports prometheus-client (app.metrics)
     from app.observability import configure_logging
 
@@ -81,10 +95,39 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
         "keepalive": 5,
         "child_exit": _child_exit,
     }
+    edge = None
+    if settings.edge.proxy == "haproxy":
+        runtime = Path(tempfile.mkdtemp(prefix="procura-edge-"))
+        plan = EdgePlan(host=host, port=port, upstream=runtime / "gunicorn.sock",
+                        admitted=worker_count * threads, edge=settings.edge)
+        edge = EdgeProxy(plan, runtime)
+        edge.check()
+        options.update(_behind(edge, threads))
     print(f"Procura listening on http://{host}:{port} "
-          f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'})",
-          flush=True)
+          f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'}"
+          f"{', behind HAProxy' if edge else ''})", flush=True)
     from app.http import protocol_errors
 
     protocol_errors.install()  # gunicorn's own 400s as problem+json, inherited by the workers
     _Gunicorn(settings, schema, options).run()
+
+
+def _behind(edge: EdgeProxy, threads: int) -> dict:
+    """gunicorn's options when `edge` fronts it: the private socket, and hooks
+    that start HAProxy once gunicorn is ready and stop it when gunicorn ends."""
+
+    def when_ready(arbiter) -> None:
+        def lost(code: int) -> None:
+            arbiter.log.error("haproxy exited (%s): stopping, so the server is restarted whole", code)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        edge.start(on_exit=lost)
+
+    def on_exit(arbiter) -> None:
+        edge.stop()
+        shutil.rmtree(edge.directory, ignore_errors=True)
+        if edge.lost:
+            sys.exit(1)  # not a clean stop: let the supervisor see it
+
+    return {"bind": f"unix:{edge.plan.upstream}", "threads": threads + PROBE_THREADS,
+            "keepalive": UPSTREAM_KEEPALIVE, "when_ready": when_ready, "on_exit": on_exit}

@@ -1,0 +1,186 @@
+"""The edge: HAProxy between clients and gunicorn (README "Serving").
+
+gunicorn's threads are few and each is a whole Python request handler, so
+nothing slow may reach one. HAProxy holds every client connection in C and
+passes a request to gunicorn only once all of it has arrived (headers and
+body); a client too slow to finish within the request timeout gets 408 and
+its connection closed. It also admits at most `admitted` requests to
+gunicorn at once: the rest wait in a queue for at most `queue_wait_ms`, then
+get 503 `overloaded` with Retry-After, answered by HAProxy in microseconds.
+Probes (/healthz, /readyz) bypass that queue, so they are never shed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.config import Edge
+from app.http.problems import PROBLEM_TYPES
+
+#: Probes answer whatever the load: they skip the admission queue.
+PROBE_PATHS = ("/healthz", "/readyz")
+#: Seconds HAProxy waits for gunicorn's answer; above gunicorn's worker
+#: timeout, so a stuck worker is killed (502) before this fires (504).
+SERVER_TIMEOUT = 60
+#: A request body may be 1 MiB (app.http.requests.MAX_BODY_BYTES); the buffer
+#: holds it and its headers, so the whole request arrives before dispatch.
+BUFFER_BYTES = 1024 * 1024 + 64 * 1024
+
+
+class EdgeError(RuntimeError):
+    """HAProxy cannot be started (not installed, a bad port, a bind failure)."""
+
+
+@dataclass(frozen=True)
+class EdgePlan:
+    """Where the edge listens, where gunicorn listens, and its limits."""
+
+    host: str
+    port: int
+    upstream: Path  # gunicorn's unix socket
+    admitted: int  # requests in gunicorn at once (workers x threads)
+    edge: Edge
+
+
+def _problem(status: int, slug: str, title: str, detail: str, next_action: str) -> str:
+    """An HAProxy `http-error` line answering `status` as problem+json with the request's id."""
+    document = json.dumps({"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
+                           "instance": "REQUEST_ID", "next_action": next_action}, separators=(",", ":"))
+    body = document.replace("REQUEST_ID", "%[unique-id]")
+    return (f"  http-error status {status} content-type application/problem+json lf-string '{body}'"
+            f" hdr X-Request-Id %[unique-id]" + (" hdr Retry-After 1" if status == 503 else ""))
+
+
+def _problems() -> list[str]:
+    def known(slug: str, status: int, detail: str) -> str:
+        kind = PROBLEM_TYPES[slug]
+        return _problem(status, slug, kind.title, detail, kind.next_action)
+
+    return [
+        known("malformed-request", 400, "The HTTP request is malformed; fix it and send it again."),
+        known("request-timeout", 408, "The request did not arrive in time; send it again, faster."),
+        known("overloaded", 503, "Too many requests are running; retry after Retry-After seconds."),
+        known("internal-error", 502, "The request failed inside Procura; retry with the same Idempotency-Key."),
+        known("internal-error", 504, "Procura did not answer in time; retry with the same Idempotency-Key."),
+    ]
+
+
+def render(plan: EdgePlan, max_connections: int) -> str:
+    """HAProxy's configuration for `plan`."""
+    edge = plan.edge
+    probes = " ".join(PROBE_PATHS)
+    return "\n".join([
+        "global",
+        f"  maxconn {max_connections}",
+        f"  tune.bufsize {BUFFER_BYTES}",
+        "  tune.http.maxhdr 1024",  # past gunicorn's 100: gunicorn refuses as problem+json
+        "defaults",
+        "  mode http",
+        "  option http-buffer-request",  # whole requests only: nothing slow reaches a thread
+        f"  timeout http-request {edge.request_timeout_seconds}s",
+        f"  timeout client {max(30, edge.request_timeout_seconds)}s",
+        "  timeout http-keep-alive 5s",
+        "  timeout connect 2s",
+        f"  timeout server {SERVER_TIMEOUT}s",
+        f"  timeout queue {edge.queue_wait_ms}ms",
+        "  option forwardfor",
+        "  unique-id-format %[uuid()]",
+        *_problems(),
+        "frontend procura",
+        f"  bind {plan.host}:{plan.port}",
+        f"  use_backend probes if {{ path {probes} }}",
+        "  default_backend api",
+        "backend api",
+        f"  server gunicorn {plan.upstream} maxconn {plan.admitted}",
+        "backend probes",
+        f"  server gunicorn {plan.upstream}",
+        "",
+    ])
+
+
+def _descriptor_room() -> int:
+    """Connections the open-file limit leaves room for (each costs HAProxy two)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    limit = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    return max(64, (limit - 128) // 2)
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when `procura serve` dies, even by SIGKILL (Linux)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class EdgeProxy:
+    """One HAProxy process serving `plan`, configured in `directory`."""
+
+    def __init__(self, plan: EdgePlan, directory: Path):
+        self.plan = plan
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+        self._stopping = False
+        self.lost = False  # HAProxy exited without being asked to
+
+    def check(self) -> None:
+        """Refuse early (EdgeError) when HAProxy is missing or its configuration is not valid."""
+        binary = shutil.which("haproxy")
+        if binary is None:
+            raise EdgeError("haproxy not found: install it (apt-get install haproxy), "
+                            "or set PROCURA_EDGE=none when a buffering proxy of your own fronts Procura")
+        config = self.directory / "haproxy.cfg"
+        connections = min(self.plan.edge.max_connections, _descriptor_room())
+        config.write_text(render(self.plan, connections))
+        checked = subprocess.run([binary, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
+        if checked.returncode != 0:
+            raise EdgeError(f"haproxy refused its configuration: {checked.stderr.strip()[-500:]}")
+        self.binary = binary
+
+    def start(self, on_exit: Callable[[int], None], timeout: float = 10) -> None:
+        """Start HAProxy and wait until it listens; `on_exit(code)` is called if it dies unasked."""
+        self.process = subprocess.Popen([self.binary, "-db", "-f", str(self.directory / "haproxy.cfg")],
+                                        preexec_fn=_die_with_parent, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while not self._listening():
+            if self.process.poll() is not None:
+                raise EdgeError(f"haproxy exited ({self.process.returncode}) before listening on "
+                                f"{self.plan.host}:{self.plan.port}; its lines above say why")
+            if time.monotonic() > deadline:
+                raise EdgeError(f"haproxy did not listen on {self.plan.host}:{self.plan.port} within {timeout}s")
+            time.sleep(0.02)
+        threading.Thread(target=self._watch, args=(on_exit,), daemon=True, name="edge-watch").start()
+
+    def stop(self, timeout: float = 5) -> None:
+        """Stop HAProxy: it closes its listener at once, then its connections."""
+        self._stopping = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def _listening(self) -> bool:
+        try:
+            with socket.create_connection((self.plan.host, self.plan.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def _watch(self, on_exit: Callable[[int], None]) -> None:
+        code = self.process.wait()
+        if not self._stopping:
+            self.lost = True
+            on_exit(code)

@@ -1,0 +1,95 @@
+"""Admission control at the edge, through a real `procura serve`: a server
+with every request slot busy sheds what it cannot start soon with 503
+`overloaded` and Retry-After, while probes still answer; the edge itself is
+part of the server's life (missing: one line; lost: the server stops)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+
+from tests.conftest import SECRET, token
+from tests.server import ROOT, free_port, serving_process, wait_until
+
+#: A request the API itself keeps busy for 2 s: a read waiting for a read
+#: model position that never comes (then 503 projection-behind).
+SLOW_READ = "/purchase-orders?min_position=999999999"
+
+
+@pytest.fixture
+def two_slot_server(tmp_path):
+    """An embedded server with two request slots (1 worker x 2 threads)."""
+    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET}
+    with serving_process(env, workers=1, threads=2) as (base, process):
+        yield base, process
+
+
+def _occupy_slots(base: str, count: int, headers: dict) -> list[threading.Thread]:
+    def slow():
+        requests.get(base + SLOW_READ, headers=headers, timeout=30)
+
+    threads = [threading.Thread(target=slow) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _overloaded(base: str, headers: dict) -> list[requests.Response]:
+    """[the answer] when a quick read was shed, else [] (a 503 Response is falsy)."""
+    answer = requests.get(base + "/purchase-orders?limit=1", headers=headers, timeout=10)
+    return [answer] if answer.status_code == 503 else []
+
+
+def test_a_request_finding_every_slot_busy_is_shed_with_503_overloaded_and_retry_after(two_slot_server):
+    base, _ = two_slot_server
+    headers = {"Authorization": f"Bearer {token()}"}
+    busy = _occupy_slots(base, 2, headers)
+    [answer] = wait_until(lambda: _overloaded(base, headers), timeout=1.5, interval=0.02, what="a shed request")
+    for thread in busy:
+        thread.join()
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"] == "/problems/overloaded" and answer.json()["instance"] == answer.headers["x-request-id"]
+    assert answer.headers["retry-after"] == "1"
+
+
+def test_health_and_readiness_answer_while_every_slot_is_busy(two_slot_server):
+    base, _ = two_slot_server
+    headers = {"Authorization": f"Bearer {token()}"}
+    busy = _occupy_slots(base, 2, headers)
+    wait_until(lambda: _overloaded(base, headers), timeout=1.5, interval=0.02, what="every slot busy")
+    probes = [requests.get(base + path, timeout=5).status_code for path in ("/healthz", "/readyz") * 3]
+    for thread in busy:
+        thread.join()
+    assert probes == [200] * 6
+
+
+def test_a_request_after_the_slots_free_up_is_served(two_slot_server):
+    base, _ = two_slot_server
+    headers = {"Authorization": f"Bearer {token()}"}
+    for thread in _occupy_slots(base, 2, headers):
+        thread.join()
+    assert requests.get(base + "/purchase-orders?limit=1", headers=headers, timeout=5).status_code == 200
+
+
+def test_serve_without_haproxy_installed_ends_with_one_line_naming_the_fix(tmp_path):
+    env = {**os.environ, "PATH": str(tmp_path), "PROCURA_SQLITE_PATH": str(tmp_path / "p.sqlite3")}
+    result = subprocess.run([sys.executable, "-m", "app.cli", "serve", "--port", str(free_port())],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "procura: haproxy not found: install it (apt-get install haproxy), "
+        "or set PROCURA_EDGE=none when a buffering proxy of your own fronts Procura")
+
+
+def test_the_server_stops_with_a_failure_status_when_its_haproxy_dies(two_slot_server):
+    base, process = two_slot_server
+    found = subprocess.run(["pgrep", "-P", str(process.pid), "haproxy"], capture_output=True, text=True)
+    [edge] = found.stdout.split()
+    os.kill(int(edge), signal.SIGKILL)
+    assert process.wait(timeout=30) == 1
