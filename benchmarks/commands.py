@@ -21,7 +21,7 @@ import psycopg
 
 from app.http.auth import mint_token
 from tests.pg import with_database
-from tests.server import NO_RATE_LIMITS, free_port, wait_until
+from tests.server import UNTHROTTLED, free_port, wait_until
 
 ADMIN_URL = os.environ.get("PROCURA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-" + "x" * 40
@@ -176,9 +176,11 @@ def main() -> None:
     with ExitStack() as stack:
         full_db = stack.enter_context(scratch_database(f"bench_full_{uuid.uuid4().hex[:6]}"))
         base_db = stack.enter_context(scratch_database(f"bench_base_{uuid.uuid4().hex[:6]}"))
-        full = stack.enter_context(server(
-            [python, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)],
-            {"DATABASE_URL": full_db, "PROCURA_JWT_SECRET": SECRET, **NO_RATE_LIMITS}, "/purchase-orders"))
+        serve = [python, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)]
+        procura_env = {"DATABASE_URL": full_db, "PROCURA_JWT_SECRET": SECRET, **UNTHROTTLED}
+        full = stack.enter_context(server(serve, procura_env, "/purchase-orders"))
+        # The same server without its edge (gunicorn alone): what HAProxy costs.
+        bare = stack.enter_context(server(serve, {**procura_env, "PROCURA_EDGE": "none"}, "/purchase-orders"))
         baseline = stack.enter_context(server(
             [python, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
              "benchmarks.baseline_app:app"], {"DATABASE_URL": base_db}, "/items"))
@@ -198,6 +200,8 @@ def main() -> None:
                     wrk(full, "/purchase-orders", clients, repeated, token))
                 results.setdefault(("floor (db work)", clients), []).append(
                     wrk(floor, "/items", clients, fresh, None))
+                results.setdefault(("create, no edge", clients), []).append(
+                    wrk(bare, "/purchase-orders", clients, fresh, token))
         for clients in CONCURRENCY:
             results.setdefault(("procura submit", clients), []).append(wrk_submit(full, clients, token))
     report(results)
@@ -207,7 +211,7 @@ def report(results) -> None:
     def median(kind, clients, field):
         return statistics.median(r[field] for r in results[(kind, clients)])
 
-    print(f"gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
+    print(f"procura serve (HAProxy in front) and gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
           f"{ROUNDS} interleaved rounds (medians)")
     print(f"{'run':18} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for (kind, clients) in results:
@@ -221,6 +225,9 @@ def report(results) -> None:
         submit = median("procura submit", clients, "rps") / median("baseline insert", clients, "rps")
         submit_p99 = median("procura submit", clients, "p99") / median("baseline insert", clients, "p99")
         floor = median("floor (db work)", clients, "rps") / median("baseline insert", clients, "rps")
+        edge = median("procura create", clients, "rps") / median("create, no edge", clients, "rps")
+        edge_p99 = median("procura create", clients, "p99") / median("create, no edge", clients, "p99")
+        print(f"{clients:2} clients: create behind HAProxy / gunicorn alone: req/s {edge:.2f}, p99 {edge_p99:.2f}")
         print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
               f"p99 {p99:.2f} (target <= 2); submit/baseline req/s {submit:.2f}, p99 {submit_p99:.2f}; "
               f"replay/create req/s {replay:.2f} (target >= 1.5); floor/baseline req/s {floor:.2f}")

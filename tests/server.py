@@ -17,9 +17,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-#: Servers the tests start are not rate limited unless a test says so: load
-#: and race tests send far more from one caller than a person would.
-NO_RATE_LIMITS = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS": "off"}
+#: Servers the tests start are not rate limited and queue requests rather
+#: than shed them, unless a test says so: load and race tests send far more
+#: at once, from one caller, than a person would.
+UNTHROTTLED = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS": "off",
+               "PROCURA_QUEUE_WAIT_MS": "30000"}
 
 
 def free_port() -> int:
@@ -68,7 +70,7 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
              "--workers", str(workers), "--threads", str(threads)],
-            cwd=source, env={**os.environ, **NO_RATE_LIMITS, **env},
+            cwd=source, env={**os.environ, **UNTHROTTLED, **env},
             stdout=subprocess.DEVNULL, stderr=errors, text=True,
         )
         base = f"http://127.0.0.1:{port}"

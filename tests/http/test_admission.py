@@ -14,6 +14,7 @@ import threading
 import pytest
 import requests
 
+from app.config import Edge
 from tests.conftest import SECRET, token
 from tests.server import ROOT, free_port, serving_process, wait_until
 
@@ -24,8 +25,10 @@ SLOW_READ = "/purchase-orders?min_position=999999999"
 
 @pytest.fixture
 def two_slot_server(tmp_path):
-    """An embedded server with two request slots (1 worker x 2 threads)."""
-    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET}
+    """An embedded server with two request slots (1 worker x 2 threads) and
+    the default queue wait."""
+    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET,
+           "PROCURA_QUEUE_WAIT_MS": str(Edge().queue_wait_ms)}
     with serving_process(env, workers=1, threads=2) as (base, process):
         yield base, process
 
