@@ -52,7 +52,8 @@ class Edge:
 
     proxy: str = "haproxy"
     request_timeout_seconds: int = 10  # the whole request, headers and body
-    queue_wait_ms: int = 20  # past this wait for a free thread: 503 overloaded
+    max_in_flight: int = 6  # requests a server process runs at once
+    queue_wait_ms: int = 10  # past this wait for a free slot: 503 overloaded
     max_connections: int = 4096  # client connections held open at once
 
 
@@ -252,7 +253,8 @@ def _edge(env: Mapping[str, str]) -> Edge:
         raise ConfigError("PROCURA_EDGE", f"expected haproxy or none, got {proxy!r}")
     return Edge(proxy=proxy,
                 request_timeout_seconds=_int(env, "PROCURA_REQUEST_TIMEOUT", 10, 1),
-                queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", 20, 1),
+                max_in_flight=_int(env, "PROCURA_MAX_IN_FLIGHT", 6, 1),
+                queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", 10, 1),
                 max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", 4096, 64))
 
 

@@ -83,6 +83,7 @@ def render(plan: EdgePlan, max_connections: int) -> str:
     return "\n".join([
         "global",
         f"  maxconn {max_connections}",
+        "  nbthread 1",  # one core handles far more than the gunicorn behind it; the rest stay with Python
         f"  tune.bufsize {BUFFER_BYTES}",
         "  tune.http.maxhdr 1024",  # past gunicorn's 100: gunicorn refuses as problem+json
         "defaults",

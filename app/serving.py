@@ -29,8 +29,8 @@ WORKER_TIMEOUT = 30
 #: at most this long (then they are killed). Longer than the database's
 #: timeouts, so a request waiting on PostgreSQL ends on its own first.
 GRACEFUL_TIMEOUT = 20
-#: Threads each worker runs beyond those the edge admits requests to, so a
-#: probe (/healthz, /readyz: never queued) finds one even at full load.
+#: Threads each worker runs beyond its request slots, so a probe (/healthz,
+#: /readyz: never queued) finds one even at full load.
 PROBE_THREADS = 1
 #: Behind the edge, gunicorn keeps idle connections longer than HAProxy
 #: does, so HAProxy never sends a request on one gunicorn is closing.
@@ -98,11 +98,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     edge = None
     if settings.edge.proxy == "haproxy":
         runtime = Path(tempfile.mkdtemp(prefix="procura-edge-"))
+        slots = min(threads, settings.edge.max_in_flight)
         plan = EdgePlan(host=host, port=port, upstream=runtime / "gunicorn.sock",
-                        admitted=worker_count * threads, edge=settings.edge)
+                        admitted=worker_count * slots, edge=settings.edge)
         edge = EdgeProxy(plan, runtime)
         edge.check()
-        options.update(_behind(edge, threads))
+        options.update(_behind(edge, slots))
     print(f"Procura listening on http://{host}:{port} "
           f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'}"
           f"{', behind HAProxy' if edge else ''})", flush=True)
@@ -112,7 +113,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     _Gunicorn(settings, schema, options).run()
 
 
-def _behind(edge: EdgeProxy, threads: int) -> dict:
+def _behind(edge: EdgeProxy, slots: int) -> dict:
     """gunicorn's options when `edge` fronts it: the private socket, and hooks
     that start HAProxy once gunicorn is ready and stop it when gunicorn ends."""
 
@@ -129,5 +130,5 @@ def _behind(edge: EdgeProxy, threads: int) -> dict:
         if edge.lost:
             sys.exit(1)  # not a clean stop: let the supervisor see it
 
-    return {"bind": f"unix:{edge.plan.upstream}", "threads": threads + PROBE_THREADS,
+    return {"bind": f"unix:{edge.plan.upstream}", "threads": slots + PROBE_THREADS,
             "keepalive": UPSTREAM_KEEPALIVE, "when_ready": when_ready, "on_exit": on_exit}

@@ -87,6 +87,11 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
         try:
             wait_until(ready, timeout=30, what="server readiness")
             yield base, process
+        except BaseException:
+            # The server's own account of a failure (pytest shows it with the test's).
+            errors.seek(0)
+            sys.stderr.write(f"--- server exit code {process.poll()}, its log's tail:\n{errors.read()[-6000:]}\n")
+            raise
         finally:
             stop(process)
 
