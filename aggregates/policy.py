@@ -12,26 +12,16 @@ from typing import Protocol
 
 from aggregates.errors import Refusal
 from aggregates.money import format_amount
-from aggregates.transitions import CLIENT_COMMANDS, CREATE, is_legal
+from aggregates.transitions import CLIENT_COMMANDS, DECLARED, is_legal
 
 ROLES = frozenset({"requester", "approver", "buyer", "analyst", "auditor", "admin"})
 #: Roles that see every PO of their org.
 ORG_WIDE_READERS = frozenset({"buyer", "analyst", "auditor", "admin"})
-#: Roles that grant each action, besides admin (who may do everything in the
-#: org except decide on their own PO).
-GRANTS: dict[str, frozenset[str]] = {
-    CREATE: frozenset({"requester"}),
-    "revise": frozenset({"requester"}),
-    "submit": frozenset({"requester"}),
-    "cancel": frozenset({"requester"}),
-    "reopen": frozenset({"requester"}),
-    "approve": frozenset({"approver"}),
-    "reject": frozenset({"approver"}),
-    "place": frozenset({"buyer"}),
-    "receive": frozenset({"buyer"}),
-}
-OWNER_ACTIONS = frozenset({"revise", "submit", "cancel", "reopen"})
-DECISIONS = frozenset({"approve", "reject"})
+#: Roles that grant each action (from the command declarations), besides
+#: admin (who may do everything in the org except decide on their own PO).
+GRANTS: dict[str, frozenset[str]] = {c: row.roles for c, row in DECLARED.items() if row.roles}
+OWNER_ACTIONS = frozenset(c for c, row in DECLARED.items() if row.owner_only)
+DECISIONS = frozenset(c for c, row in DECLARED.items() if row.decision)
 
 
 @dataclass(frozen=True)
@@ -115,7 +105,7 @@ def _decision_refusal(who: Principal, action: str, po: OrderFacts) -> Refusal | 
         return None
     if po.department != who.department:
         return _forbidden(action, ["approver (same department)", "admin"])
-    if action == "approve" and (who.approval_limit is None or po.total > who.approval_limit):
+    if DECLARED[action].within_limit and (who.approval_limit is None or po.total > who.approval_limit):
         limit = who.approval_limit or Decimal("0")
         return Refusal(
             "approval-limit-exceeded",

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Violation
 from aggregates.money import format_amount, parse_amount
-from aggregates.transitions import TRANSITIONS, Status
+from aggregates.transitions import REMARKS, TRANSITIONS, Status
 
 TITLE_MAX = 200
 MAX_LINES = 100
@@ -194,6 +194,10 @@ class PurchaseOrder(Aggregate):
     @property
     def needed_by(self) -> date:
         return date.fromisoformat(self._needed_by)
+
+    def remarks(self) -> dict[str, str | None]:
+        """The texts commands left on the PO (a rejection's reason, ...), by attribute."""
+        return {name: getattr(self, name) for name in REMARKS}
 
     # --- invariants ------------------------------------------------------
 

@@ -25,59 +25,84 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Transition:
-    """A command, the statuses it is legal from, and the status it leads to.
+    """One command, declared once: everything else (the aggregate's checks,
+    the policy, `allowed_actions`, the routes and their bodies, OpenAPI, the
+    behaviour catalogue, the read models' statuses) reads this row.
 
     `target` None means the status does not change (a revision, a shipment
-    notice). `by_client` is False for outcomes only the supplier reports.
+    notice). `event` is the name of the event it records on PurchaseOrder.
+    `roles` may send it (admins may send every client command); none means
+    only the supplier reports it. `owner_only`: only on the caller's own PO.
+    `decision`: nobody decides on a PO they requested, and approvers only on
+    their department's; `within_limit`: the total must be within the
+    approver's limit. `body`: the fields it takes (None: none; "draft": a
+    PO's content; "reason", "comment": one text field of that name).
+    `remark`: the PO attribute that shows that text. `answer`: the HTTP
+    status of success. `operation`: it starts a tracked operation.
     """
 
     command: str
     sources: frozenset[Status]
     target: Status | None
-    by_client: bool = True
+    event: str
+    roles: frozenset[str] = frozenset()
+    owner_only: bool = False
+    decision: bool = False
+    within_limit: bool = False
+    body: str | None = None
+    remark: str | None = None
+    answer: int = 200
+    operation: bool = False
+
+    @property
+    def by_client(self) -> bool:
+        return bool(self.roles)
 
 
-def _row(command, sources, target, *, by_client=True) -> Transition:
-    return Transition(command, frozenset(sources), target, by_client)
+def _row(command, sources, target, event, roles=(), **declared) -> Transition:
+    return Transition(command, frozenset(sources), target, event, frozenset(roles), **declared)
 
 
 S = Status
+REQUESTER, APPROVER, BUYER = ("requester",), ("approver",), ("buyer",)
+#: Creation: no PO yet, so no source status; `CREATE` names it.
+CREATION = _row("create", [], S.DRAFT, "Created", REQUESTER, body="draft", answer=201)
 TRANSITIONS: dict[str, Transition] = {
     t.command: t
     for t in (
-        _row("revise", [S.DRAFT], None),
-        _row("submit", [S.DRAFT], S.SUBMITTED),
-        _row("approve", [S.SUBMITTED], S.APPROVED),
-        _row("reject", [S.SUBMITTED], S.REJECTED),
+        _row("revise", [S.DRAFT], None, "Revised", REQUESTER, owner_only=True, body="draft"),
+        _row("submit", [S.DRAFT], S.SUBMITTED, "Submitted", REQUESTER, owner_only=True),
+        _row("approve", [S.SUBMITTED], S.APPROVED, "Approved", APPROVER, decision=True, within_limit=True),
+        _row("reject", [S.SUBMITTED], S.REJECTED, "Rejected", APPROVER, decision=True, body="reason",
+             remark="rejection_reason"),
         # A cancelled PO was never placed: `cancel` is not legal once placed.
-        _row("reopen", [S.REJECTED, S.CANCELLED], S.DRAFT),
-        _row(
-            "cancel",
-            [S.DRAFT, S.SUBMITTED, S.REJECTED, S.APPROVED, S.PLACEMENT_FAILED],
-            S.CANCELLED,
-        ),
-        _row("place", [S.APPROVED, S.PLACEMENT_FAILED], S.PLACING),
-        _row("receive", [S.PLACED], S.RECEIVED),
-        _row("confirm_placement", [S.PLACING], S.PLACED, by_client=False),
-        _row("fail_placement", [S.PLACING], S.PLACEMENT_FAILED, by_client=False),
+        _row("reopen", [S.REJECTED, S.CANCELLED], S.DRAFT, "Reopened", REQUESTER, owner_only=True),
+        _row("cancel", [S.DRAFT, S.SUBMITTED, S.REJECTED, S.APPROVED, S.PLACEMENT_FAILED], S.CANCELLED,
+             "Cancelled", REQUESTER, owner_only=True, body="reason", remark="cancellation_reason"),
+        _row("place", [S.APPROVED, S.PLACEMENT_FAILED], S.PLACING, "PlacementRequested", BUYER, answer=202,
+             operation=True),
+        _row("receive", [S.PLACED], S.RECEIVED, "Received", BUYER),
+        _row("confirm_placement", [S.PLACING], S.PLACED, "Placed"),
+        _row("fail_placement", [S.PLACING], S.PLACEMENT_FAILED, "PlacementFailed"),
         # A shipment notice may overtake the acceptance: it then places the PO.
-        _row("record_shipment", [S.PLACING, S.PLACED], S.PLACED, by_client=False),
+        _row("record_shipment", [S.PLACING, S.PLACED], S.PLACED, "Shipped"),
     )
 }
+#: Every declared command, creation included.
+DECLARED: dict[str, Transition] = {CREATION.command: CREATION, **TRANSITIONS}
 
 #: Commands a client may send, in the order the API documents them.
 CLIENT_COMMANDS: tuple[str, ...] = tuple(
     t.command for t in TRANSITIONS.values() if t.by_client
 )
 #: `create` has no source status; it is legal whenever the policy allows it.
-CREATE = "create"
+CREATE = CREATION.command
+#: The status each event leaves a PO in (events that change it), for read models.
+STATUS_AFTER: dict[str, str] = {t.event: t.target.value for t in TRANSITIONS.values() if t.target}
+#: PO attributes that show a command's text (a reason, a comment).
+REMARKS: tuple[str, ...] = tuple(t.remark for t in TRANSITIONS.values() if t.remark)
 
 
 def is_legal(command: str, status: str) -> bool:
     """True when `command` may be applied to a PO in `status`."""
     return status in TRANSITIONS[command].sources
-
-
-def legal_commands(status: str) -> list[str]:
-    """The client commands legal from `status`, in documented order."""
-    return [c for c in CLIENT_COMMANDS if is_legal(c, status)]

@@ -87,10 +87,12 @@ def _stamp_request_id(response):
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the Procura WSGI application (tests may pass their own services)."""
     from app import observability
+    from app.declarations import check_declarations
     from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
 
+    check_declarations()  # an incompletely declared command stops here, not in a request
     flask_app = Flask("procura", static_folder=None)
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     flask_app.json.sort_keys = False

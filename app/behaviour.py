@@ -62,7 +62,7 @@ def outcome(who: Principal, command: str, status: str) -> tuple[int, str | None,
     if not is_legal(command, status):
         return 409, "illegal-transition", status
     target = TRANSITIONS[command].target or status
-    return (202 if command == "place" else 200), None, target
+    return TRANSITIONS[command].answer, None, target
 
 
 def rows() -> list[Row]:

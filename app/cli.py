@@ -18,19 +18,22 @@ def _settings():
 
 
 class _ProcuraGroup(click.Group):
-    """A bad setting, or a schema problem (a failed step, pending steps, a
-    database out of reach), ends any command with one line, not a traceback."""
+    """A bad setting, an incompletely declared command, or a schema problem
+    (a failed step, pending steps, a database out of reach) ends any command
+    with one line, not a traceback."""
 
     def invoke(self, ctx: click.Context):
+        from app.declarations import DeclarationError, check_declarations
         from app.edge import EdgeError
         from app.schema import SchemaError
 
         try:
+            check_declarations()
             return super().invoke(ctx)
         except ConfigError as error:
             click.echo(f"procura: configuration error: {error}", err=True)
             sys.exit(2)
-        except (SchemaError, EdgeError) as error:
+        except (SchemaError, EdgeError, DeclarationError) as error:
             click.echo(f"procura: {error}", err=True)
             sys.exit(1)
 

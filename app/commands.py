@@ -8,10 +8,10 @@ recorded too, so a retry gets the same answer; nothing else is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
@@ -19,8 +19,8 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
 from aggregates.operation import Operation
 from aggregates.policy import Principal, allowed_actions, authorize, can_read_history, can_see
-from aggregates.purchase_order import Draft, PurchaseOrder
-from aggregates.transitions import CREATE
+from aggregates.purchase_order import PurchaseOrder
+from aggregates.transitions import CREATE, TRANSITIONS
 from app.application import Procura
 from app.errors import (
     DependencyUnavailable,
@@ -50,8 +50,8 @@ class Command:
     correlation_id: str
     po_id: UUID | None = None
     if_match: int | None = None
-    content: Draft | None = None
-    reason: str | None = None
+    #: The intent's arguments, by parameter name (`content`, `reason`, ...).
+    arguments: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,24 +73,15 @@ class Renderer(Protocol):
     def refused(self, command: Command, error: Exception) -> Reply: ...
 
 
-def _place(command: Command, po: PurchaseOrder) -> Operation:
-    operation = Operation(org=po.org, kind="place", purchase_order_id=po.id)
-    po.place(operation.id)
+def _apply(command: Command, po: PurchaseOrder) -> Operation | None:
+    """Call the PO's intent method of the command's name with its arguments;
+    a command that starts an operation returns it, to be saved alongside."""
+    if not TRANSITIONS[command.action].operation:
+        getattr(po, command.action)(**command.arguments)
+        return None
+    operation = Operation(org=po.org, kind=command.action, purchase_order_id=po.id)
+    getattr(po, command.action)(operation.id, **command.arguments)
     return operation
-
-
-#: What each command does to a loaded PO. Place also starts an Operation,
-#: which is returned so it is saved in the same transaction.
-INTENTS: dict[str, Callable[[Command, PurchaseOrder], Operation | None]] = {
-    "revise": lambda c, po: po.revise(c.content),
-    "submit": lambda c, po: po.submit(),
-    "approve": lambda c, po: po.approve(),
-    "reject": lambda c, po: po.reject(c.reason),
-    "reopen": lambda c, po: po.reopen(),
-    "cancel": lambda c, po: po.cancel(c.reason),
-    "receive": lambda c, po: po.receive(),
-    "place": _place,
-}
 
 
 def _refuse(refusal: Refusal | None, what: str = "purchase order") -> None:
@@ -155,14 +146,14 @@ class CommandService:
         if command.action == CREATE:
             _refuse(authorize(who, CREATE))
             po = PurchaseOrder.draft(
-                org=who.org, requester=who.sub, department=who.department, content=command.content
+                org=who.org, requester=who.sub, department=who.department, **command.arguments
             )
             return po, None
         po = self._load(who, command.po_id)
         _refuse(authorize(who, command.action, po))
         self._check_version(command, po)
         try:
-            return po, INTENTS[command.action](command, po)
+            return po, _apply(command, po)
         except IllegalTransition as error:
             error.current_version = po.version
             error.allowed_actions = allowed_actions(who, po)

@@ -49,7 +49,8 @@ class _Seeder:
             fingerprint=fingerprint(method="POST", route=action, path_params={"key": key},
                                     body=None, if_match=None),
             request_id=f"demo-seed-{key}", correlation_id="demo-seed", po_id=po_id,
-            if_match=if_match, content=content, reason=reason,
+            if_match=if_match,
+            arguments={name: value for name, value in (("content", content), ("reason", reason)) if value is not None},
         )
         return self.services.commands.execute(command, self.renderer)
 

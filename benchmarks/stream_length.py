@@ -49,7 +49,7 @@ def _revise_latencies(services, po_id, start_version: int) -> list[float]:
     for i in range(SAMPLES):
         key = f"bench-{po_id}-{i}"
         command = Command(ALICE, "revise", key, fingerprint(method="POST", route="revise", path_params={},
-                          body=key, if_match=None), key, key, po_id, start_version + i, _draft(i))
+                          body=key, if_match=None), key, key, po_id, start_version + i, {"content": _draft(i)})
         began = time.perf_counter()
         reply = services.commands.execute(command, renderer)
         timings.append(time.perf_counter() - began)

@@ -13,6 +13,7 @@ from decimal import ROUND_FLOOR
 from typing import Any
 
 from aggregates.policy import Principal
+from aggregates.transitions import STATUS_AFTER
 from projections.keyset import Order, page
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
@@ -28,9 +29,6 @@ QUEUE = Table(
     indexes=(("waiting", "org, status, department, submitted_at, id"),),
 )
 
-_STATUS = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected", "Reopened": "draft",
-           "Cancelled": "cancelled", "PlacementRequested": "placing", "Placed": "placed",
-           "PlacementFailed": "placement_failed", "Shipped": "placed", "Received": "received"}
 
 
 def _content(event: Any) -> dict[str, Any]:
@@ -63,8 +61,8 @@ class ApprovalQueue(ReadModel):
                 continue
             elif name == "Revised":
                 row.update(_content(event))
-            if name in _STATUS:
-                row["status"] = _STATUS[name]
+            if name in STATUS_AFTER:
+                row["status"] = STATUS_AFTER[name]
                 row["submitted_at"] = utc_text(event.timestamp) if name == "Submitted" else None
             row["version"] = event.originator_version
             touched.add(key)

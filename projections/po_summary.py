@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aggregates.policy import Principal
+from aggregates.transitions import STATUS_AFTER
 from projections.keyset import Order, page
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
@@ -35,10 +36,6 @@ SUMMARY = Table(
              ("requester", "org, requester, created_at"), ("department", "org, department, created_at")),
 )
 
-#: Status after each event that sets one (Revised, Shipped-from-placed keep or set as noted).
-_STATUS = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected", "Reopened": "draft",
-           "Cancelled": "cancelled", "PlacementRequested": "placing", "Placed": "placed",
-           "PlacementFailed": "placement_failed", "Shipped": "placed", "Received": "received"}
 
 
 def _content(event: Any) -> dict[str, Any]:
@@ -61,8 +58,8 @@ def _evolve(row: dict[str, Any], item: Positioned) -> None:
     name, event = kind(item), item.event
     if name == "Revised":
         row.update(_content(event))
-    if name in _STATUS:
-        row["status"] = _STATUS[name]
+    if name in STATUS_AFTER:
+        row["status"] = STATUS_AFTER[name]
     if name == "Rejected":
         row["rejection_reason"] = event.reason
     elif name == "Reopened":

@@ -83,6 +83,17 @@ def po_body(**changes) -> dict:
     return body
 
 
+def command_body(command: str, text: str = "no") -> dict | None:
+    """An example body for `command`, of the kind its declaration names:
+    a draft, one text field (`reason`, `comment`), or none."""
+    from aggregates.transitions import DECLARED
+
+    kind = DECLARED[command].body
+    if kind is None:
+        return None
+    return po_body(title="Revised") if kind == "draft" else {kind: text}
+
+
 _keys = itertools.count()
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from aggregates.transitions import REMARKS
+
 NEXT_ACTIONS = ["fix_request", "refresh_and_retry", "retry_later", "wait", "authenticate", "stop"]
 
 
@@ -17,7 +19,13 @@ class LineOut(Schema):
     unit_price = fields.String(required=True, metadata={"description": "money: decimal string, 2 places"})
 
 
-class PurchaseOrderOut(Schema):
+#: The texts commands leave on a PO (a rejection's reason, ...), one field
+#: each, as the command declarations name them.
+_Remarks = Schema.from_dict({name: fields.String(allow_none=True, required=True) for name in REMARKS},
+                            name="Remarks")
+
+
+class PurchaseOrderOut(_Remarks):
     id = fields.UUID(required=True)
     org = fields.String(required=True)
     title = fields.String(required=True)
@@ -32,8 +40,6 @@ class PurchaseOrderOut(Schema):
     version = fields.Integer(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
-    rejection_reason = fields.String(allow_none=True, required=True)
-    cancellation_reason = fields.String(allow_none=True, required=True)
     supplier_reference = fields.String(allow_none=True, required=True)
     tracking_number = fields.String(allow_none=True, required=True)
     operation_id = fields.UUID(allow_none=True, required=True)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from flask import Blueprint, Response, current_app, g, request
 
-from aggregates.transitions import CLIENT_COMMANDS, CREATE
+from aggregates.transitions import CLIENT_COMMANDS, CREATE, DECLARED
 from app.commands import Command, Reply
 from app.http.access import bearer_required, caller
 from app.http.openapi import AUTHENTICATED, COMMAND, PO_COMMAND, documented
@@ -15,17 +15,12 @@ from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
 from app.http.read_schemas import VersionQuery
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
-from app.http.schemas import DraftSchema, EmptySchema, ReasonSchema, to_draft
+from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_schema, intent_arguments
 from app.idempotency import fingerprint
 
 bp = Blueprint("purchase_orders", __name__)
 renderer = HttpRenderer()
 
-#: The body each command takes: (schema factory, body required).
-REASON = (lambda s: ReasonSchema(), True)
-EMPTY = (lambda s: EmptySchema(), False)
-DRAFT = (lambda s: DraftSchema(suppliers=s.suppliers), True)
-BODIES = {CREATE: DRAFT, "revise": DRAFT, "reject": REASON, "cancel": REASON}
 
 
 def _services():
@@ -50,8 +45,7 @@ def _body_schema(action: str, services):
     on it."""
     schemas = current_app.extensions.setdefault("procura_body_schemas", {})
     if action not in schemas:
-        make_schema, _ = BODIES.get(action, EMPTY)
-        schemas[action] = make_schema(services.settings)
+        schemas[action] = body_schema(DECLARED[action].body, services.settings.suppliers)
     return schemas[action]
 
 
@@ -65,8 +59,8 @@ def _command(action: str, po_id: UUID | None) -> Response:
     """
     services = _services()
     key = idempotency_key()
-    _, required = BODIES.get(action, EMPTY)
-    body = json_body(required=required)
+    kind = DECLARED[action].body
+    body = json_body(required=kind is not None)
     version = if_match() if po_id is not None else None
     sent = fingerprint(method=request.method, route=action, path_params={"id": str(po_id) if po_id else None},
                        body=body, if_match=version)
@@ -84,8 +78,7 @@ def _command(action: str, po_id: UUID | None) -> Response:
         correlation_id=g.correlation_id,
         po_id=po_id,
         if_match=version,
-        content=to_draft(data) if "lines" in data else None,
-        reason=data.get("reason"),
+        arguments=intent_arguments(kind, data),
     )
     return reply_response(services.commands.execute(command, renderer, replay_checked=True))
 
@@ -103,7 +96,11 @@ def create() -> Response:
     return _command(CREATE, None)
 
 
-_BODY_DOCS = {"revise": _draft_schema, "reject": ReasonSchema, "cancel": ReasonSchema}
+def _body_doc(action: str):
+    """What OpenAPI shows as the action's body: its schema (the draft's, built
+    with the configured suppliers)."""
+    schema = BODY_SCHEMAS[DECLARED[action].body]
+    return _draft_schema if schema is DraftSchema else schema
 
 
 def _make_command_view(action: str):
@@ -113,11 +110,12 @@ def _make_command_view(action: str):
     view.__name__ = action
     view.__doc__ = (f"The `{action}` command (see the transition table in docs/api.md and "
                     f"docs/behaviour.md for who may send it from which status).")
-    placing = action == "place"
+    declared = DECLARED[action]
+    placing = declared.operation
     document = documented(
-        summary=f"{action.capitalize()} a purchase order", tag="commands",
-        success=202 if placing else 200, response=PlacementOut if placing else PurchaseOrderOut,
-        body=_BODY_DOCS.get(action, EmptySchema), body_required=action in _BODY_DOCS, problems=PO_COMMAND,
+        summary=f"{action.replace('_', ' ').capitalize()} a purchase order", tag="commands",
+        success=declared.answer, response=PlacementOut if placing else PurchaseOrderOut,
+        body=_body_doc(action), body_required=declared.body is not None, problems=PO_COMMAND,
         request_headers=("Idempotency-Key", "If-Match"),
         response_headers=("ETag", "Event-Position", "Idempotent-Replayed",
                           *(("Location", "Operation-Location") if placing else ())),

@@ -10,6 +10,7 @@ from aggregates.money import format_amount
 from aggregates.operation import DONE, Operation
 from aggregates.policy import Principal, allowed_actions
 from aggregates.purchase_order import PurchaseOrder
+from aggregates.transitions import DECLARED
 from app.commands import Command, Reply
 from app.http.output_schemas import HistoryEventOut, OperationOut
 from app.http.problems import problem_document, problem_for
@@ -41,8 +42,7 @@ def po_document(po: PurchaseOrder, who: Principal) -> dict[str, Any]:
         "version": po.version,
         "created_at": rfc3339(po.created_on),
         "updated_at": rfc3339(po.modified_on),
-        "rejection_reason": po.rejection_reason,
-        "cancellation_reason": po.cancellation_reason,
+        **po.remarks(),
         "supplier_reference": po.supplier_reference,
         "tracking_number": po.tracking_number,
         "operation_id": None if po.operation_id is None else str(po.operation_id),
@@ -104,7 +104,7 @@ class HttpRenderer:
             headers.update({"Location": location, "Operation-Location": location})
             body = operation_document(operation) | {"purchase_order": po_document(po, command.principal)}
             return Reply(202, headers, encode(body))
-        status = 201 if command.action == "create" else 200
+        status = DECLARED[command.action].answer
         if status == 201:
             headers["Location"] = f"/purchase-orders/{po.id}"
         return Reply(status, headers, encode(po_document(po, command.principal)))

@@ -121,6 +121,24 @@ def to_draft(data: dict[str, Any]) -> Draft:
     return Draft(data["title"], data["supplier_id"], data["currency"], data["needed_by"], lines)
 
 
+#: The schema of each kind of body a command declares (`Transition.body`).
+BODY_SCHEMAS: dict[str | None, type[StrictSchema]] = {
+    None: EmptySchema, "draft": DraftSchema, "reason": ReasonSchema,
+}
+
+
+def body_schema(kind: str | None, suppliers: tuple[str, ...]) -> StrictSchema:
+    """A schema instance for bodies of `kind` (the draft's knows the suppliers)."""
+    schema = BODY_SCHEMAS[kind]
+    return schema(suppliers=suppliers) if schema is DraftSchema else schema()
+
+
+def intent_arguments(kind: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    """A loaded body as the aggregate's intent method takes it: a draft as
+    `content`, text fields under their own names."""
+    return {"content": to_draft(data)} if kind == "draft" else dict(data)
+
+
 _CODES = {"Missing data for required field.": "required", "Unknown field.": "unknown-field",
           "Field may not be null.": "null"}
 

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from aggregates.transitions import CLIENT_COMMANDS
 from app import build_services, create_app
 from app.http.access import BEARER, OPEN, declared_access
-from tests.conftest import SECRET, User, memory_settings, new_key, po_body
+from tests.conftest import SECRET, User, command_body, memory_settings, new_key
 
 OPEN_PREFIXES = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/problems/", "/callbacks/")
 APP = create_app(services=build_services(memory_settings()))
@@ -28,8 +29,7 @@ def concrete(rule: str, some_id: str) -> str:
     return re.sub(r"<uuid:\w+>", some_id, rule).replace("<slug>", "not-found")
 
 
-COMMANDS_WITH_BODIES = {"revise": po_body(), "reject": {"reason": "r"}, "cancel": {"reason": "r"},
-                        "submit": None, "approve": None, "reopen": None, "place": None, "receive": None}
+COMMANDS_WITH_BODIES = {command: command_body(command, "r") for command in CLIENT_COMMANDS}
 
 
 PROTECTED = [(m, r) for m, r, v in routes() if declared_access(v) != OPEN]

@@ -11,7 +11,7 @@ import pytest
 from aggregates.policy import Principal, authorize
 from aggregates.transitions import CLIENT_COMMANDS, Status, is_legal
 from app import build_services
-from tests.conftest import SECRET, User, po_body, postgres_settings
+from tests.conftest import SECRET, User, command_body, postgres_settings
 from tests.server import LiveClient, running_server
 
 pytestmark = pytest.mark.postgres
@@ -27,7 +27,6 @@ CAST = {
     "auditor": ("erin", ("auditor",), "finance", None),
     "admin": ("root", ("admin",), "it", None),
 }
-BODIES = {"revise": po_body(title="Revised"), "reject": {"reason": "no"}, "cancel": {"reason": "no"}}
 CLIENT_STEPS = {
     Status.DRAFT: [], Status.SUBMITTED: ["submit"], Status.APPROVED: ["submit", "approve"],
     Status.REJECTED: ["submit", "reject"], Status.CANCELLED: ["cancel"],
@@ -66,7 +65,7 @@ def po_in(world, status: Status):
     users, services = world
     po_id = users["owner"].create().get_json()["id"]
     for version, step in enumerate(CLIENT_STEPS[status], start=1):
-        response = users[STEP_ACTOR[step]].command(po_id, step, version, BODIES.get(step))
+        response = users[STEP_ACTOR[step]].command(po_id, step, version, command_body(step))
         assert response.status_code in (200, 202), response.get_data(as_text=True)
     for outcome in SUPPLIER_STEPS.get(status, []):
         po = services.app.purchase_order(UUID(po_id))
@@ -95,7 +94,7 @@ def test_every_role_and_command_in_this_status_answers_as_the_policy_and_table_s
         who = principal(name)
         for action in CLIENT_COMMANDS:
             want = expected(who, action, po)
-            response = users[name].command(str(po.id), action, po.version, BODIES.get(action))
+            response = users[name].command(str(po.id), action, po.version, command_body(action))
             body = response.get_json() or {}
             got = (response.status_code, body.get("type", "").removeprefix("/problems/") or None)
             if got != want:
@@ -116,7 +115,7 @@ def test_allowed_actions_are_exactly_the_commands_that_succeed(world, status):
         advertised = set(shown.get_json()["allowed_actions"])
         succeeded = set()
         for action in CLIENT_COMMANDS:
-            response = users[name].command(str(po.id), action, po.version, BODIES.get(action))
+            response = users[name].command(str(po.id), action, po.version, command_body(action))
             if response.status_code in (200, 202):
                 succeeded.add(action)
                 po = po_in(world, status)

@@ -11,11 +11,10 @@ from hypothesis import strategies as st
 
 from aggregates.transitions import CLIENT_COMMANDS, Status
 from app import build_services, create_app
-from tests.conftest import User, memory_settings, new_key, po_body
+from tests.conftest import User, command_body, memory_settings, new_key
 
 ACTOR_FOR = {"revise": "alice", "submit": "alice", "cancel": "alice", "reopen": "alice",
              "approve": "bob", "reject": "bob", "place": "carol", "receive": "carol"}
-BODIES = {"revise": po_body(title="Revised"), "reject": {"reason": "no"}, "cancel": {"reason": "no"}}
 
 steps = st.lists(
     st.tuples(st.sampled_from(CLIENT_COMMANDS), st.integers(0, 2), st.booleans()),
@@ -36,9 +35,9 @@ def test_retried_commands_never_duplicate_events_and_status_stays_legal(steps):
         sent_version = version - 1 if stale else version
         key = new_key()
         user = users[ACTOR_FOR[command]]
-        first = user.command(po, command, sent_version, BODIES.get(command), key=key)
+        first = user.command(po, command, sent_version, command_body(command), key=key)
         for _ in range(retries):
-            again = user.command(po, command, sent_version, BODIES.get(command), key=key)
+            again = user.command(po, command, sent_version, command_body(command), key=key)
             assert (again.status_code, again.get_data()) == (first.status_code, first.get_data())
             assert again.headers["Idempotent-Replayed"] == "true"
         assert first.status_code in {200, 202, 403, 409, 422}, first.get_data()

@@ -1,0 +1,65 @@
+"""The start-up check of the command declarations (aggregates/transitions.py).
+
+Every part of a command is derived from its row, so a row that names
+something missing (an intent method, an event, a body kind, a role) would
+fail only when a request arrives. `check_declarations` finds it first and
+names the command and the missing part in one line.
+"""
+
+from __future__ import annotations
+
+import inspect
+from uuid import uuid4
+
+from aggregates.policy import ROLES
+from aggregates.purchase_order import PurchaseOrder
+from aggregates.transitions import CREATE, DECLARED, Transition
+from app.http.schemas import BODY_SCHEMAS
+
+#: Answers a successful command may give.
+ANSWERS = frozenset({200, 201, 202})
+#: Body kinds made of one text field of the same name.
+TEXT_BODIES = frozenset({"reason", "comment"})
+
+
+class DeclarationError(ValueError):
+    """A command's declaration is incomplete."""
+
+
+def check_declarations(declared: dict[str, Transition] | None = None) -> None:
+    """Raise DeclarationError naming the first incompletely declared command."""
+    for row in (declared or DECLARED).values():
+        missing = _missing(row)
+        if missing:
+            raise DeclarationError(f"command {row.command!r} is incompletely declared: {missing}")
+
+
+def _missing(row: Transition) -> str | None:
+    event = getattr(PurchaseOrder, row.event, None)
+    if not (isinstance(event, type) and issubclass(event, PurchaseOrder.Event)):
+        return f"no event class PurchaseOrder.{row.event}"
+    if not row.roles <= ROLES:
+        return f"unknown roles {sorted(row.roles - ROLES)}"
+    if row.body not in BODY_SCHEMAS:
+        return f"no body schema for body {row.body!r} (app/http/schemas.py BODY_SCHEMAS)"
+    if row.remark and row.body not in TEXT_BODIES:
+        return f"remark {row.remark!r} needs a text body ({', '.join(sorted(TEXT_BODIES))})"
+    if row.answer not in ANSWERS:
+        return f"answer {row.answer} is not one of {sorted(ANSWERS)}"
+    if row.command != CREATE and row.by_client:
+        return _intent_missing(row)
+    return None
+
+
+def _intent_missing(row: Transition) -> str | None:
+    """The aggregate's intent method exists and takes the body's arguments."""
+    method = getattr(PurchaseOrder, row.command, None)
+    if not callable(method):
+        return f"no intent method PurchaseOrder.{row.command}"
+    arguments = {"content": None} if row.body == "draft" else {row.body: ""} if row.body else {}
+    leading = (uuid4(),) if row.operation else ()
+    try:
+        inspect.signature(method).bind(None, *leading, **arguments)
+    except TypeError as error:
+        return f"PurchaseOrder.{row.command} does not take the body's arguments ({error})"
+    return None
