@@ -130,6 +130,9 @@ class PurchaseOrder(Aggregate):
     """
 
     class_version = 2  # snapshots of v1 hold lines without `unit`
+    #: An approver's comment sending the PO back for changes, until the next
+    #: submit. A class default: POs saved before it existed have none.
+    changes_requested = None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -232,6 +235,10 @@ class PurchaseOrder(Aggregate):
         self.check_transition("reject")
         self._rejected(reason=reason)
 
+    def request_changes(self, comment: str) -> None:
+        self.check_transition("request_changes")
+        self._changes_requested(comment=comment)
+
     def reopen(self) -> None:
         self.check_transition("reopen")
         self._reopened()
@@ -276,6 +283,7 @@ class PurchaseOrder(Aggregate):
     @event("Submitted")
     def _submitted(self):
         self.status = Status.SUBMITTED.value
+        self.changes_requested = None
 
     @event("Approved")
     def _approved(self):
@@ -285,6 +293,11 @@ class PurchaseOrder(Aggregate):
     def _rejected(self, reason):
         self.status = Status.REJECTED.value
         self.rejection_reason = reason
+
+    @event("ChangesRequested")
+    def _changes_requested(self, comment):
+        self.status = Status.DRAFT.value
+        self.changes_requested = comment
 
     @event("Reopened")
     def _reopened(self):

@@ -75,6 +75,8 @@ TRANSITIONS: dict[str, Transition] = {
         _row("approve", [S.SUBMITTED], S.APPROVED, "Approved", APPROVER, decision=True, within_limit=True),
         _row("reject", [S.SUBMITTED], S.REJECTED, "Rejected", APPROVER, decision=True, body="reason",
              remark="rejection_reason"),
+        _row("request_changes", [S.SUBMITTED], S.DRAFT, "ChangesRequested", APPROVER, decision=True,
+             within_limit=True, body="comment", remark="changes_requested"),
         # A cancelled PO was never placed: `cancel` is not legal once placed.
         _row("reopen", [S.REJECTED, S.CANCELLED], S.DRAFT, "Reopened", REQUESTER, owner_only=True),
         _row("cancel", [S.DRAFT, S.SUBMITTED, S.REJECTED, S.APPROVED, S.PLACEMENT_FAILED], S.CANCELLED,

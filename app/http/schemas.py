@@ -112,6 +112,12 @@ class ReasonSchema(StrictSchema):
     reason = _text(1, 1000, required=True)
 
 
+class CommentSchema(StrictSchema):
+    """The body of `request_changes`: what the requester should change."""
+
+    comment = _text(1, 1000, required=True)
+
+
 class EmptySchema(StrictSchema):
     """Commands that take no fields still refuse unknown ones."""
 
@@ -123,7 +129,7 @@ def to_draft(data: dict[str, Any]) -> Draft:
 
 #: The schema of each kind of body a command declares (`Transition.body`).
 BODY_SCHEMAS: dict[str | None, type[StrictSchema]] = {
-    None: EmptySchema, "draft": DraftSchema, "reason": ReasonSchema,
+    None: EmptySchema, "draft": DraftSchema, "reason": ReasonSchema, "comment": CommentSchema,
 }
 
 

@@ -51,6 +51,7 @@ class Po:
 
 
 STATUS_AFTER = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected", "Reopened": "draft",
+                "ChangesRequested": "draft",
                 "Cancelled": "cancelled", "PlacementRequested": "placing", "Placed": "placed",
                 "PlacementFailed": "placement_failed", "Shipped": "placed", "Received": "received"}
 

@@ -32,6 +32,7 @@ COMMANDS = {
     "revise": lambda po, d: po.revise(d), "submit": lambda po, d: po.submit(),
     "approve": lambda po, d: po.approve(), "reject": lambda po, d: po.reject("too dear"),
     "reopen": lambda po, d: po.reopen(), "cancel": lambda po, d: po.cancel("not needed"),
+    "request_changes": lambda po, d: po.request_changes("split the order"),
     "place": lambda po, d: po.place(uuid.uuid4()),
     "confirm_placement": lambda po, d: po.confirm_placement("ACME-1"),
     "fail_placement": lambda po, d: po.fail_placement("supplier down"),
@@ -39,7 +40,8 @@ COMMANDS = {
     "receive": lambda po, d: po.receive(),
 }
 # Weighted towards the commands that move POs through approval.
-ACTION = st.sampled_from(["submit", "submit", "approve", "approve", "reject", "revise", "reopen", "reopen",
+ACTION = st.sampled_from(["submit", "submit", "approve", "approve", "reject", "request_changes", "revise",
+                          "reopen", "reopen",
                           "cancel", "place", "place", "confirm_placement", "confirm_placement", "fail_placement",
                           "record_shipment", "receive"])
 STEP = st.tuples(st.integers(0, 7), ACTION, st.integers(0, 60 * 24 * 20), st.integers(1, 250_000),

@@ -41,21 +41,19 @@ PATHS = {
 }
 
 
+#: The supplier's outcomes take what the partner reported (no client body).
+OUTCOMES = {"confirm_placement": ("AC-1",), "fail_placement": ("out of stock",), "record_shipment": ("AC-1", "1Z999")}
+
+
 def apply(po: PurchaseOrder, command: str) -> None:
-    calls = {
-        "revise": lambda: po.revise(a_draft(title="Revised")),
-        "submit": po.submit,
-        "approve": po.approve,
-        "reject": lambda: po.reject("too expensive"),
-        "reopen": po.reopen,
-        "cancel": lambda: po.cancel("not needed"),
-        "place": lambda: po.place(uuid4()),
-        "receive": po.receive,
-        "confirm_placement": lambda: po.confirm_placement("AC-1"),
-        "fail_placement": lambda: po.fail_placement("out of stock"),
-        "record_shipment": lambda: po.record_shipment("AC-1", "1Z999"),
-    }
-    calls[command]()
+    """Call the command's intent with arguments of the kind its declaration names."""
+    row = TRANSITIONS[command]
+    if command in OUTCOMES:
+        getattr(po, command)(*OUTCOMES[command])
+        return
+    leading = (uuid4(),) if row.operation else ()
+    arguments = {"content": a_draft(title="Revised")} if row.body == "draft" else {row.body: "because"} if row.body else {}
+    getattr(po, command)(*leading, **arguments)
 
 
 def po_in(status: Status) -> PurchaseOrder:
