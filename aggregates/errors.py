@@ -9,10 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-class DomainError(Exception):
-    """Base of every refusal the domain can make."""
-
-
 @dataclass
 class Violation:
     """One broken rule about one field, addressed by a JSON Pointer."""
@@ -22,7 +18,7 @@ class Violation:
     code: str
 
 
-class InvariantViolated(DomainError):
+class InvariantViolated(Exception):
     """The requested change would break one or more invariants."""
 
     def __init__(self, violations: list[Violation]):
@@ -31,7 +27,7 @@ class InvariantViolated(DomainError):
 
 
 @dataclass
-class IllegalTransition(DomainError):
+class IllegalTransition(Exception):
     """The command is not legal from the aggregate's current status."""
 
     command: str
@@ -45,7 +41,7 @@ class IllegalTransition(DomainError):
 
 
 @dataclass
-class Refusal(DomainError):
+class Refusal(Exception):
     """The authorization policy refuses the action (see `policy.authorize`).
 
     `slug` names the reason: `forbidden`, `separation-of-duties`,
@@ -61,7 +57,7 @@ class Refusal(DomainError):
 
 
 @dataclass
-class OperationFinished(DomainError):
+class OperationFinished(Exception):
     """A finished operation (succeeded or failed) never changes again."""
 
     status: str

@@ -75,7 +75,7 @@ class Procura(Application):
 class _AggregateEvents(ProcessingEvent):
     """Collects an aggregate's pending events without the library's protocol
     checks: `isinstance` against a runtime-checkable Protocol walks all its
-    members, twice per aggregate, a few percent of a create's CPU. Anything
+    members, twice per aggregate (docs/performance.md). Anything
     but an aggregate goes the library's way."""
 
     def collect_events(self, *objs: Any, **kwargs: Any) -> None:

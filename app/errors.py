@@ -6,12 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-class ApplicationError(Exception):
-    """Base of refusals raised by the application service."""
-
-
 @dataclass
-class NotFound(ApplicationError):
+class NotFound(Exception):
     """No such resource, or one the caller may not know exists."""
 
     what: str = "purchase order"
@@ -21,7 +17,7 @@ class NotFound(ApplicationError):
 
 
 @dataclass
-class PreconditionRequired(ApplicationError):
+class PreconditionRequired(Exception):
     """A command on an existing PO came without `If-Match`."""
 
     current_version: int
@@ -31,7 +27,7 @@ class PreconditionRequired(ApplicationError):
 
 
 @dataclass
-class VersionConflict(ApplicationError):
+class VersionConflict(Exception):
     """The client's `If-Match` is stale, or it lost a race at save time."""
 
     expected_version: int
@@ -47,18 +43,18 @@ class VersionConflict(ApplicationError):
         )
 
 
-class IdempotencyKeyReused(ApplicationError):
+class IdempotencyKeyReused(Exception):
     def __str__(self) -> str:
         return "This Idempotency-Key was already used for a different request."
 
 
-class IdempotencyKeyInFlight(ApplicationError):
+class IdempotencyKeyInFlight(Exception):
     def __str__(self) -> str:
         return "A request with this Idempotency-Key is still being processed."
 
 
 @dataclass
-class DependencyUnavailable(ApplicationError):
+class DependencyUnavailable(Exception):
     dependency: str = "database"
 
     def __str__(self) -> str:

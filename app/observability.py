@@ -78,7 +78,7 @@ def _local_second(second: int) -> str:
 
 def _local_time(created: float) -> str:
     """`created` as local time to the second (formatted once per second:
-    strftime was a tenth of a log line's cost)."""
+    strftime per line was costly)."""
     return _local_second(int(created))
 
 

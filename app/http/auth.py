@@ -93,7 +93,7 @@ class VerifiedTokens:
     """Tokens already verified with this secret, until they expire.
 
     Clients send the same token with every request; verifying its signature
-    and claims again each time cost about 6% of a create. Only tokens that
+    and claims again each time is costly (docs/performance.md). Only tokens that
     passed verification are kept, with their expiry re-checked on every use;
     the cache is bounded and simply emptied when full.
     """

@@ -1,4 +1,4 @@
-"""Operation routes (section 5): slow work a client can poll."""
+"""Operation routes (docs/api.md section 6): slow work a client can poll."""
 
 from __future__ import annotations
 

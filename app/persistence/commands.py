@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.persistence import IntegrityError
 
 if TYPE_CHECKING:
-    from uuid import UUID
+    pass
 
 COMMAND_KWARG = "command"
 """Keyword that ``Application.save()`` passes through to ``insert_events()``."""
@@ -128,10 +128,6 @@ class CommandRecorder(ABC):
     @abstractmethod
     def purge_commands(self, older_than: datetime) -> int:
         """Delete records with ``created_at < older_than`` (tz-aware); return count."""
-
-    @abstractmethod
-    def notification_id_of(self, originator_id: UUID | str, version: int) -> int | None:
-        """Return the notification id (global position) of one stored event, or None."""
 
 
 def command_from_kwargs(kwargs: Mapping[str, Any]) -> CommandRecord | None:

@@ -25,7 +25,6 @@ from app.persistence.positions import PositionReader
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
-    from uuid import UUID
 
     from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
@@ -85,13 +84,6 @@ class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder, PositionRead
             for k in stale:
                 del self._commands[k]
             return len(stale)
-
-    def notification_id_of(self, originator_id: UUID | str, version: int) -> int | None:
-        with self._database_lock:
-            # .get() on the defaultdict, so a lookup doesn't create entries.
-            index = self._stored_events_index.get(str(originator_id), {})
-            position = index.get(version)
-            return None if position is None else position + 1
 
 
 class ProcuraPOPOFactory(POPOFactory):

@@ -81,7 +81,7 @@ _max_notification_id_once = inspect.unwrap(PostgresApplicationRecorder.max_notif
 # Sent as statements (not conn.transaction()) so that COMMIT joins the pipeline:
 # psycopg's transaction block syncs before COMMIT, a round trip under the lock.
 # Statements on the command path are bytes, rendered once: psycopg renders a
-# Composed statement again on every execute (a tenth of a create's CPU).
+# Composed statement again on every execute (docs/performance.md).
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
 # Same mapping, in the same order, as PostgresDatastore.get_connection().
@@ -120,8 +120,8 @@ class _Checkout:
 
     For the two statements of every command (key lookup, save). The library's
     `get_connection` also waits on the pool's fill state and nests two
-    generator-based context managers on every call: a few percent of a
-    create's CPU. A pool not yet open is opened the library's way first.
+    generator-based context managers on every call (docs/performance.md).
+    A pool not yet open is opened the library's way first.
     """
 
     __slots__ = ("datastore", "pool", "conn")
@@ -234,10 +234,6 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         self.purge_commands_statement = SQL(
             "DELETE FROM {schema}.{table} WHERE created_at < %s"
         ).format(schema=schema, table=table)
-        self.notification_id_of_statement = SQL(
-            "SELECT notification_id FROM {schema}.{events} "
-            "WHERE originator_id = %s AND originator_version = %s"
-        ).format(schema=schema, events=events)
         self._render_command_path(schema, events)
         self._define_save_one(schema, events)
 
@@ -486,12 +482,6 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(self.purge_commands_statement, (require_aware(older_than),))
             return curs.rowcount
-
-    def notification_id_of(self, originator_id: UUID | str, version: int) -> int | None:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self.notification_id_of_statement, (originator_id, version))
-            row = curs.fetchone()
-        return None if row is None else row["notification_id"]
 
 
 _snapshot_select_once = inspect.unwrap(PostgresAggregateRecorder.select_events)

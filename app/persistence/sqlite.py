@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
@@ -69,10 +68,6 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             f"SELECT * FROM {table} WHERE org = ? AND principal = ? ORDER BY created_at"
         )
         self.purge_commands_statement = f"DELETE FROM {table} WHERE created_at < ?"
-        self.notification_id_of_statement = (
-            f"SELECT rowid FROM {self.events_table_name} "
-            "WHERE originator_id = ? AND originator_version = ?"
-        )
 
     def construct_create_table_statements(self) -> list[str]:
         table = self.commands_table_name
@@ -157,14 +152,6 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             c.execute(self.purge_commands_statement, (_utc_text(older_than),))
             c.execute("SELECT changes()")
             return c.fetchone()[0]
-
-    def notification_id_of(self, originator_id: UUID | str, version: int) -> int | None:
-        # Same originator_id encoding as the library's insert/select.
-        oid = originator_id.hex if isinstance(originator_id, UUID) else originator_id
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self.notification_id_of_statement, (oid, version))
-            row = c.fetchone()
-        return None if row is None else row[0]
 
 
 class ProcuraSQLiteFactory(SQLiteFactory):

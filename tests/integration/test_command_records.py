@@ -113,9 +113,6 @@ def test_record_with_events_gets_the_highest_notification_id(app: Application) -
     assert stored == record().with_position(max(positions))
     assert stored.event_position == recorder.max_notification_id() == 3
     assert stored.created_at.tzinfo == UTC
-    assert recorder.notification_id_of(widget.id, widget.version) == max(positions)
-    assert recorder.notification_id_of(widget.id, 99) is None
-    assert recorder.notification_id_of(uuid.uuid4(), 1) is None
 
 
 def test_record_without_events_has_no_position(app: Application) -> None:
@@ -385,7 +382,6 @@ def test_library_retries_what_the_procura_recorder_does_not(name: str) -> None:
         lambda r: r.select_after(0, 10),
         lambda r: r.select_command("org-1", "alice", "key-1"),
         lambda r: r.purge_commands(NOW),
-        lambda r: r.notification_id_of(uuid.uuid4(), 1),
     ],
     ids=[
         "insert_events",
@@ -397,7 +393,6 @@ def test_library_retries_what_the_procura_recorder_does_not(name: str) -> None:
         "select_after",
         "select_command",
         "purge_commands",
-        "notification_id_of",
     ],
 )
 def test_postgres_failures_surface_at_once(
