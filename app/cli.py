@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from datetime import UTC, datetime, timedelta
+from importlib.metadata import entry_points
 
 import click
 
-from app.config import DEV_SUPPLIER_API_KEY, DEV_WEBHOOK_SECRET, ConfigError, load_settings
+from app.config import ConfigError, load_settings
 
 
 def _settings():
@@ -63,7 +63,7 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
     """Run the projections (and other event processors) until interrupted."""
     import signal
 
-    from app import build_services
+    from app.bootstrap import build_services
     from app.observability import configure_logging
 
     configure_logging()  # JSON lines, each carrying the operation or projection it concerns
@@ -112,7 +112,7 @@ def token(sub, org, roles, department, approval_limit, ttl_hours) -> None:
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True)
 def seed_demo(base_url: str) -> None:
     """Create demo users' POs (idempotent) and print curl examples."""
-    from app import build_services
+    from app.bootstrap import build_services
     from app.demo import seed, tokens
 
     settings = _settings()
@@ -167,7 +167,7 @@ Every error is problem+json; GET its `type` (e.g. {base}/problems/version-confli
               help="default: PROCURA_IDEMPOTENCY_TTL_HOURS; never under 72 (supplier webhook ids)")
 def purge_commands(older_than_hours: int | None) -> None:
     """Delete idempotency records past their retention."""
-    from app import build_services
+    from app.bootstrap import build_services
     from app.suppliers.callbacks import RETENTION_HOURS
 
     settings = _settings()
@@ -196,33 +196,16 @@ from app.cli_schema import migrate  # noqa: E402
 
 main.add_command(projections)
 main.add_command(migrate)
-
-@main.command("fake-supplier")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="FAKE_SUPPLIER_HOST")
-@click.option("--port", default=8100, show_default=True, type=int, envvar="FAKE_SUPPLIER_PORT")
-@click.option("--api-key", envvar="FAKE_SUPPLIER_API_KEY", default=DEV_SUPPLIER_API_KEY,
-              show_default=True, help="the X-Api-Key callers must send")
-@click.option("--callback-url", envvar="FAKE_SUPPLIER_CALLBACK_URL",
-              default="http://127.0.0.1:8000/callbacks/suppliers/acme", show_default=True)
-@click.option("--webhook-secret", envvar="FAKE_SUPPLIER_WEBHOOK_SECRET",
-              default=DEV_WEBHOOK_SECRET, help="whsec_... used to sign callbacks")
-def fake_supplier(host: str, port: int, api_key: str, callback_url: str, webhook_secret: str) -> None:
-    """Serve a fake Acme Supplies partner API (partners/acme_fake.py) for demos and tests."""
-    # Imported here: the partner is not part of Procura's import graph.
-    from partners.acme_fake import AcmeFake
-
-    fake = AcmeFake(api_key=api_key, callback_url=callback_url, webhook_secret=webhook_secret,
-                    host=host, port=port)
-    click.echo(f"fake Acme supplier on {fake.url}, callbacks to {callback_url}")
-    with contextlib.suppress(KeyboardInterrupt):
-        fake.serve_forever()
-
+# Commands other packages add (setup.cfg `procura.commands`): the fake
+# partner's, so that app/ never imports partners/.
+for _plugin in entry_points(group="procura.commands"):
+    main.add_command(_plugin.load(), _plugin.name)
 
 @main.command("supplier-callbacks")
 @click.option("--supplier", default=None, help="only this supplier's callbacks")
 def supplier_callbacks(supplier: str | None) -> None:
     """List supplier callbacks Procura could not match to a purchase order."""
-    from app import build_services
+    from app.bootstrap import build_services
     from app.suppliers.callbacks import unmatched_callbacks
 
     services = build_services(_settings())

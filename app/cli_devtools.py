@@ -48,10 +48,9 @@ def _uuid(value: str) -> UUID:
 
 
 def _services():
-    from app import build_services
-    from app.cli import _settings
+    from app.bootstrap import build_services
 
-    return build_services(_settings())
+    return build_services()  # the environment's settings; a bad one ends the command with one line
 
 
 @click.command()

@@ -16,10 +16,9 @@ from projections.tables import ReadModel
 
 
 def _services():
-    from app import build_services
-    from app.cli import _settings
+    from app.bootstrap import build_services
 
-    return build_services(_settings())
+    return build_services()  # the environment's settings; a bad one ends the command with one line
 
 
 def _models(services) -> list[ReadModel]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from aggregates.policy import Principal
 from aggregates.purchase_order import Draft, Line
-from app import Services
+from app.bootstrap import Services
 from app.commands import Command
 from app.http.auth import mint_token
 from app.http.render import HttpRenderer

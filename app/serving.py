@@ -49,7 +49,7 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from app import build_services, create_app
+        from app.bootstrap import build_services, create_app
 
         services = build_services(self.settings, schema=self.schema)
         if self.settings.is_embedded:

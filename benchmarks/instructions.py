@@ -53,7 +53,7 @@ def drive(target: str, requests: int) -> None:
                            "PROCURA_RATE_LIMIT_READS": "off"})
         token, path = None, "/items"
         if target.startswith("procura"):
-            from app import create_app
+            from app.bootstrap import create_app
             from app.serving import _metrics_directory
 
             _metrics_directory()  # as under `procura serve`
@@ -61,7 +61,7 @@ def drive(target: str, requests: int) -> None:
             token = mint_token(SECRET, sub="bench", org="bench", roles=["requester"], department="eng")
             path = "/purchase-orders"
         elif target.startswith("floor"):
-            from app import build_services
+            from app.bootstrap import build_services
 
             build_services().close()  # Procura's tables and save function
             from benchmarks.floor_app import app

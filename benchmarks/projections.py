@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
-from app import build_services
+from app.bootstrap import build_services
 from app.config import Settings
 from projections.maintenance import rebuild
 from projections.tables import ReadModel

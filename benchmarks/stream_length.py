@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aggregates.policy import Principal
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
-from app import build_services
+from app.bootstrap import build_services
 from app.commands import Command
 from app.config import Settings
 from app.http.render import HttpRenderer

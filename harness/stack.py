@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from app import Services, build_services
+from app.bootstrap import Services, build_services
 from app.config import Settings
 from partners.acme_fake import AcmeFake
 from tests.pg import temporary_database

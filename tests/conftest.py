@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from app.config import Settings
 from app.http.auth import mint_token
 

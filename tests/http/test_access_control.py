@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from aggregates.transitions import CLIENT_COMMANDS
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from app.http.access import BEARER, OPEN, declared_access
 from tests.conftest import SECRET, User, command_body, memory_settings, new_key
 

@@ -10,7 +10,7 @@ import pytest
 
 from aggregates.policy import Principal, authorize
 from aggregates.transitions import CLIENT_COMMANDS, Status, is_legal
-from app import build_services
+from app.bootstrap import build_services
 from tests.conftest import SECRET, User, command_body, postgres_settings
 from tests.server import LiveClient, running_server
 

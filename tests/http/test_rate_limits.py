@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from app import create_app
+from app.bootstrap import create_app
 from tests.conftest import SECRET, User, memory_settings, po_body, token
 from tests.server import free_port, running_server, stop, wait_until
 

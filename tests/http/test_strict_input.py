@@ -217,7 +217,7 @@ def test_date_times_that_leave_the_calendar_in_utc_are_422_not_500(erin, query):
 
 @pytest.fixture
 def on_postgres(pg_database_url):
-    from app import build_services, create_app
+    from app.bootstrap import build_services, create_app
     from tests.conftest import User, postgres_settings
 
     services = build_services(postgres_settings(pg_database_url))

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from tests.conftest import User, po_body
 
 

@@ -10,7 +10,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from aggregates.transitions import CLIENT_COMMANDS, Status
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from tests.conftest import User, command_body, memory_settings, new_key
 
 ACTOR_FOR = {"revise": "alice", "submit": "alice", "cancel": "alice", "reopen": "alice",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from tests.conftest import User, po_body, postgres_settings
 from tests.pg import PG_ADMIN_URL
 

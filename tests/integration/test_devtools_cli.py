@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from app.cli import main
 from tests.conftest import User, po_body, sqlite_settings
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from projections.runner import Follower, Processor
 from tests.conftest import User, memory_settings, postgres_settings, sqlite_settings
 

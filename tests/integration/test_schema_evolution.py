@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from tests.conftest import User
 
 FIXTURE = json.loads((Path(__file__).parent.parent / "fixtures" / "events_v1.json").read_text())

@@ -11,7 +11,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from app.config import PlacementTuning
 from partners.acme_fake import AcmeFake
 from tests.conftest import User, postgres_settings

@@ -11,7 +11,7 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from app import build_services, create_app
+from app.bootstrap import build_services, create_app
 from app.cli import main
 from projections.maintenance import rebuild, verify
 from projections.tables import ReadModel

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from aggregates.policy import Principal, authorize
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
 from aggregates.transitions import is_legal
-from app import build_services
+from app.bootstrap import build_services
 from projections.approval_queue import approval_queue
 from projections.cycle_times import BUCKET_BOUNDS_HOURS, cycle_histogram, cycle_stats
 from projections.po_summary import Filters, list_orders

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app import build_services
+from app.bootstrap import build_services
 from benchmarks.projections import write_events
 from projections.maintenance import verify
 from projections.spend import spend_report

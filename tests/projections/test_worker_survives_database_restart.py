@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app import build_services
+from app.bootstrap import build_services
 from benchmarks.projections import write_events
 from tests.conftest import postgres_settings
 from tests.pg import with_database

@@ -10,7 +10,7 @@ import psycopg
 import psycopg.errors
 import pytest
 
-from app import build_services
+from app.bootstrap import build_services
 from app.config import Settings
 from tests.conftest import SECRET
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app import build_services
+from app.bootstrap import build_services
 from app.config import Settings
 from tests.conftest import SECRET
 from tests.schema.conftest import procura, procura_env, schema_text

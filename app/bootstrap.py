@@ -1,0 +1,113 @@
+"""The composition root.
+
+`build_services` and `create_app` are the only place that builds the event store, the services and
+the Flask application; nothing is built at import time, so every process
+(gunicorn worker, CLI, test) gets its own connections.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask, g, request
+
+from app.application import Procura
+from app.commands import CommandService, _dependency
+from app.config import Settings, load_settings
+from app.schema import SchemaStatus, prepare_schema
+from app.suppliers.wiring import SupplierServices, build_supplier_services
+from projections import read_models
+from projections.runner import Follower, Processor, Supervisor
+from projections.store import ReadStore
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass
+class Services:
+    """What the HTTP layer and the CLI use, built once per process."""
+
+    settings: Settings
+    app: Procura
+    commands: CommandService
+    read_store: ReadStore
+    processors: list[Processor]
+    schema: SchemaStatus
+    suppliers: SupplierServices | None = None
+
+    def followers(self) -> list[Follower]:
+        """One follower per processor, reading this process's event store."""
+        return [Follower(self.app, self.read_store, p) for p in self.processors]
+
+    def supervisor(self) -> Supervisor:
+        return Supervisor(self.followers())
+
+    def check_database(self) -> None:
+        """Raise DependencyUnavailable unless the event store answers."""
+        with _dependency("database"):
+            self.app.head_position()
+
+    def close(self) -> None:
+        self.read_store.close()
+        self.app.close()
+
+
+def build_services(settings: Settings | None = None, *, schema: SchemaStatus | None = None) -> Services:
+    """Everything a process needs. The schema is prepared first (migrated or
+    checked, see `app.schema.prepare_schema`) unless the caller already did
+    and passes its `schema` status (gunicorn's workers, after the master)."""
+    settings = settings or load_settings()
+    if schema is None and not settings.in_memory:
+        schema = prepare_schema(settings)
+    procura = Procura(settings)
+    read_store = ReadStore.for_application(procura)
+    if settings.in_memory:  # the read models live in a private in-memory database
+        schema = prepare_schema(settings, datastore=read_store.datastore)
+    suppliers = build_supplier_services(settings, procura, read_store)
+    processors = [*read_models(), suppliers.processor]
+    read_store.create_tracking([p.name for p in processors])
+    return Services(settings=settings, app=procura, commands=CommandService(procura),
+                    read_store=read_store, processors=processors, schema=schema, suppliers=suppliers)
+
+
+def _identify_request() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+    correlation = request.headers.get("X-Correlation-Id", "")
+    g.correlation_id = correlation if _SAFE_ID.match(correlation) else g.request_id
+
+
+def _stamp_request_id(response):
+    response.headers["X-Request-Id"] = g.get("request_id") or str(uuid.uuid4())
+    return response
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    """Build the Procura WSGI application (tests may pass their own services)."""
+    from app import observability
+    from app.declarations import check_declarations
+    from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models
+    from app.http.problems import problem_response
+    from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
+
+    check_declarations()  # an incompletely declared command stops here, not in a request
+    flask_app = Flask("procura", static_folder=None)
+    flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    flask_app.json.sort_keys = False
+    flask_app.extensions["procura"] = services = services or build_services(settings)
+    limits = ratelimits.RateLimits.from_settings(services.settings)
+    flask_app.extensions["procura.ratelimits"] = limits
+    observability.install(flask_app)
+    flask_app.before_request(_identify_request)
+    flask_app.before_request(access.authenticate_request)
+    if limits.enforced:  # with every limit off there is nothing to count per request
+        flask_app.before_request(ratelimits.limit_request)  # before any other work for the caller
+        flask_app.after_request(ratelimits.add_rate_limit_headers)
+    flask_app.before_request(refuse_unknown_query_parameters)
+    flask_app.after_request(_stamp_request_id)
+    flask_app.register_error_handler(Exception, problem_response)
+    for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp):
+        flask_app.register_blueprint(blueprint)
+    return flask_app
