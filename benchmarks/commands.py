@@ -20,8 +20,8 @@ from pathlib import Path
 import psycopg
 
 from app.http.auth import mint_token
-from tests.pg import with_database
-from tests.server import UNTHROTTLED, free_port, wait_until
+from testkit.pg import with_database
+from testkit.server import UNTHROTTLED, free_port, wait_until
 
 ADMIN_URL = os.environ.get("PROCURA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-" + "x" * 40

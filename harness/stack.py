@@ -15,8 +15,8 @@ import psycopg
 from app.bootstrap import Services, build_services
 from app.config import Settings
 from partners.acme_fake import AcmeFake
-from tests.pg import temporary_database
-from tests.server import ROOT, running_server
+from testkit.pg import temporary_database
+from testkit.server import ROOT, running_server
 
 SECRET = "harness-secret-that-is-long-enough-for-hs256-0123456789abcdef"
 API_KEY = "harness-acme-key"

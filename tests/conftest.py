@@ -19,7 +19,7 @@ from app.http.auth import mint_token
 SECRET = "test-secret-that-is-long-enough-for-hs256-and-hs512-0123456789abcdef"
 PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["testkit.pg"]
 
 
 def memory_settings() -> Settings:

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from app.config import Edge
+from testkit.server import ROOT, free_port, serving_process, wait_until
 from tests.conftest import SECRET, token
-from tests.server import ROOT, free_port, serving_process, wait_until
 
 #: A request the API itself keeps busy for 2 s: a read waiting for a read
 #: model position that never comes (then 503 projection-behind).

@@ -11,8 +11,8 @@ import pytest
 from aggregates.policy import Principal, authorize
 from aggregates.transitions import CLIENT_COMMANDS, Status, is_legal
 from app.bootstrap import build_services
+from testkit.server import LiveClient, running_server
 from tests.conftest import SECRET, User, command_body, postgres_settings
-from tests.server import LiveClient, running_server
 
 pytestmark = pytest.mark.postgres
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from testkit.server import running_server
 from tests.conftest import SECRET, token
-from tests.server import running_server
 
 pytestmark = pytest.mark.postgres
 EXAMPLES_PER_OPERATION = 25

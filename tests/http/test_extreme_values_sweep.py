@@ -15,8 +15,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
-from tests.server import running_server
 
 pytestmark = pytest.mark.postgres
 #: CI draws the same cases every run (a red CI must be reproducible); elsewhere

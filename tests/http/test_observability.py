@@ -9,8 +9,8 @@ import re
 import pytest
 
 from app.observability import JsonFormatter, command_outcome
+from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
-from tests.server import running_server
 
 
 def sample(text: str, name: str, **labels) -> float:

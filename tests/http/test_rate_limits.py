@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from app.bootstrap import create_app
+from testkit.server import free_port, running_server, stop, wait_until
 from tests.conftest import SECRET, User, memory_settings, po_body, token
-from tests.server import free_port, running_server, stop, wait_until
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import requests
 
 from app.config import Edge
 from harness.wire import build_request, raw_request
+from testkit.server import serving_process
 from tests.conftest import SECRET, token
-from tests.server import serving_process
 
 pytestmark = pytest.mark.postgres
 

@@ -167,7 +167,7 @@ def test_a_correctly_signed_callback_nesting_too_deeply_is_a_malformed_request_n
 
 @pytest.fixture(scope="module")
 def live_base(tmp_path_factory):
-    from tests.server import running_server
+    from testkit.server import running_server
 
     env = {"PROCURA_SQLITE_PATH": str(tmp_path_factory.mktemp("live") / "procura.sqlite3"), "DATABASE_URL": "",
            "PROCURA_JWT_SECRET": SECRET}

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from app.config import postgres_env_from_url
-from tests.pg import temporary_database
+from testkit.pg import temporary_database
 
 
 @pytest.fixture(scope="session")

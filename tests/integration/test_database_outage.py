@@ -6,8 +6,8 @@ import psycopg
 import pytest
 
 from app.bootstrap import build_services, create_app
+from testkit.pg import PG_ADMIN_URL
 from tests.conftest import User, po_body, postgres_settings
-from tests.pg import PG_ADMIN_URL
 
 pytestmark = pytest.mark.postgres
 

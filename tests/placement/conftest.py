@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 from app.bootstrap import build_services, create_app
 from app.config import PlacementTuning
 from partners.acme_fake import AcmeFake
+from testkit.server import LiveClient, free_port, wait_until
 from tests.conftest import User, postgres_settings
-from tests.server import LiveClient, free_port, wait_until
 
 API_KEY = "test-acme-key"
 WEBHOOK_SECRET = "whsec_dGVzdC1hY21lLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3"

@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.observability import JsonFormatter
-from tests.server import ROOT, wait_until
+from testkit.server import ROOT, wait_until
 
 
 def placements(outcome: str, supplier: str = "acme") -> float:

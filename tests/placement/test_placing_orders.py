@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.server import wait_until
+from testkit.server import wait_until
 
 pytestmark = pytest.mark.postgres
 

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+from testkit.server import ROOT, wait_until
 from tests.conftest import SECRET
 from tests.placement.conftest import API_KEY, WEBHOOK_SECRET
-from tests.server import ROOT, wait_until
 
 pytestmark = pytest.mark.postgres
 

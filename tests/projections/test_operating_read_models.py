@@ -15,8 +15,8 @@ from app.bootstrap import build_services, create_app
 from app.cli import main
 from projections.maintenance import rebuild, verify
 from projections.tables import ReadModel
+from testkit.server import ROOT, LiveClient, running_server
 from tests.conftest import SECRET, User, sqlite_settings
-from tests.server import ROOT, LiveClient, running_server
 
 
 def read_your_writes(base: str) -> None:

@@ -8,7 +8,7 @@ import logging
 
 from app.observability import JsonFormatter
 from projections.runner import Follower, Processor, Supervisor
-from tests.server import wait_until
+from testkit.server import wait_until
 
 
 class FailsOnce(Processor):

@@ -20,9 +20,9 @@ from benchmarks.projections import write_events
 from projections.maintenance import verify
 from projections.spend import spend_report
 from projections.tables import ReadModel
+from testkit.server import ROOT, wait_until
 from tests.conftest import SECRET, postgres_settings
 from tests.projections import reference
-from tests.server import ROOT, wait_until
 
 pytestmark = pytest.mark.postgres
 

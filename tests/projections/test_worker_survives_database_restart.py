@@ -14,11 +14,11 @@ import pytest
 
 from app.bootstrap import build_services
 from benchmarks.projections import write_events
+from testkit.pg import with_database
+from testkit.pg_cluster import private_cluster
+from testkit.server import wait_until
 from tests.conftest import postgres_settings
-from tests.pg import with_database
-from tests.pg_cluster import private_cluster
 from tests.projections.test_worker_processes import assert_equal_to_a_fresh_rebuild, caught_up, worker
-from tests.server import wait_until
 
 pytestmark = pytest.mark.postgres
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
-from tests.server import running_server
 
 
 def test_concurrent_commands_on_the_embedded_default_are_each_applied_once(tmp_path):

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from app.serving import GRACEFUL_TIMEOUT
+from testkit.server import serving_process, wait_until
 from tests.conftest import SECRET, po_body, token
-from tests.server import serving_process, wait_until
 
 pytestmark = pytest.mark.postgres
 

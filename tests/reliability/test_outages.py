@@ -10,9 +10,9 @@ import psycopg
 import pytest
 import requests
 
+from testkit.pg_cluster import private_cluster
+from testkit.server import running_server, wait_until
 from tests.conftest import SECRET, po_body, token
-from tests.pg_cluster import private_cluster
-from tests.server import running_server, wait_until
 
 pytestmark = pytest.mark.postgres
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from harness.wire import build_request, raw_request
+from testkit.server import running_server
 from tests.conftest import SECRET
-from tests.server import running_server
 
 
 @pytest.fixture(scope="module")

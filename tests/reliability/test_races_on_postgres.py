@@ -10,8 +10,8 @@ import psycopg
 import pytest
 import requests
 
+from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
-from tests.server import running_server
 
 pytestmark = pytest.mark.postgres
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from testkit.pg import temporary_database
+from testkit.server import ROOT
 from tests.conftest import SECRET
-from tests.pg import temporary_database
-from tests.server import ROOT
 
 
 def procura_env(database: str | Path, **extra: str) -> dict[str, str]:

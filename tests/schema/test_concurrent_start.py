@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from app.schema.steps import load_steps
+from testkit.server import ROOT, free_port, stop, wait_until
 from tests.schema.conftest import procura, procura_env, schema_text
-from tests.server import ROOT, free_port, stop, wait_until
 
 STEPS = load_steps("sqlite")
 ROUNDS = 10

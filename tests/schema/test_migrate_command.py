@@ -17,8 +17,8 @@ import requests
 from app.schema.postgres import LOCK_KEY
 from app.schema.steps import load_steps
 from projections import read_models
+from testkit.server import ROOT, serving_process, wait_until
 from tests.schema.conftest import execute, procura, procura_env, query, schema_text
-from tests.server import ROOT, serving_process, wait_until
 
 STEPS = load_steps("sqlite")
 LATEST = len(STEPS)

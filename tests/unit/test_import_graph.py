@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("aggregates", "app", "projections", "partners", "harness", "benchmarks", "tests")
+PACKAGES = ("aggregates", "app", "projections", "partners", "harness", "benchmarks", "testkit", "tests")
 
 
 def _module_name(path: Path) -> str:

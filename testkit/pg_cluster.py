@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 
 import pytest
 
-from tests.server import free_port
+from testkit.server import free_port
 
 
 def _bin(name: str) -> str:
