@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from flask import Flask, g, request
 
-from app.application import Procura
-from app.commands import CommandService, _dependency
 from app.config import Settings, load_settings
 from app.schema import SchemaStatus, prepare_schema
+from app.service.application import Procura
+from app.service.command_service import CommandService, _dependency
 from app.suppliers.wiring import SupplierServices, build_supplier_services
 from projections import read_models
 from projections.runner import Follower, Processor, Supervisor
@@ -86,11 +86,11 @@ def _stamp_request_id(response):
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the Procura WSGI application (tests may pass their own services)."""
-    from app import observability
-    from app.declarations import check_declarations
     from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
+    from app.service.declarations import check_declarations
+    from app.serving import observability
 
     check_declarations()  # an incompletely declared command stops here, not in a request
     flask_app = Flask("procura", static_folder=None)

@@ -98,7 +98,7 @@ class Settings:
     def persistence_env(self) -> dict[str, str]:
         """The eventsourcing environment for the selected persistence mode."""
         # Tables come from the schema steps (app.schema), never from the library.
-        env = {"MAPPER_TOPIC": "app.metadata:MetadataMapper", "CREATE_TABLE": "no"}
+        env = {"MAPPER_TOPIC": "app.service.metadata:MetadataMapper", "CREATE_TABLE": "no"}
         if self.in_memory:
             env["PERSISTENCE_MODULE"] = "app.persistence.memory:ProcuraPOPOFactory"
         elif self.database_url:

@@ -54,7 +54,7 @@ def drive(target: str, requests: int) -> None:
         token, path = None, "/items"
         if target.startswith("procura"):
             from app.bootstrap import create_app
-            from app.serving import _metrics_directory
+            from app.serving.server import _metrics_directory
 
             _metrics_directory()  # as under `procura serve`
             app = create_app()

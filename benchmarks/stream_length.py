@@ -18,10 +18,10 @@ from pathlib import Path
 from aggregates.policy import Principal
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
 from app.bootstrap import build_services
-from app.commands import Command
 from app.config import Settings
 from app.http.render import HttpRenderer
-from app.idempotency import fingerprint
+from app.service.command_service import Command
+from app.service.idempotency import fingerprint
 
 ALICE = Principal("alice", "bench", frozenset({"requester"}), "eng")
 LONG = 10_000

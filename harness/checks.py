@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from app.http.problems import PROBLEM_TYPES
-from app.metadata import metadata_of
+from app.service.metadata import metadata_of
 from harness.wire import Exchange
 from projections.maintenance import verify
 from projections.tables import ReadModel

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, request
 
-from app.commands import _dependency
 from app.http.access import open_route
 from app.http.openapi import documented
 from app.http.problems import Problem
 from app.http.render import JSON, encode
 from app.http.requests import body_bytes
+from app.service.command_service import _dependency
 from app.suppliers.port import CallbackMalformed, CallbackRejected
 
 bp = Blueprint("callbacks", __name__)

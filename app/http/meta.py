@@ -6,14 +6,14 @@ import html
 
 from flask import Blueprint, Response, current_app
 
-from app.behaviour import render_markdown, rows_producing
-from app.errors import NotFound
 from app.http.access import open_route
 from app.http.openapi import documented
 from app.http.output_schemas import HealthOut, StatusOut
 from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
 from app.schema import release
+from app.service.errors import NotFound
+from app.tools.behaviour import render_markdown, rows_producing
 
 bp = Blueprint("meta", __name__)
 

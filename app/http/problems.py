@@ -15,7 +15,7 @@ from flask import Response, g
 from werkzeug.exceptions import HTTPException
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
-from app import errors as app_errors
+from app.service import errors as app_errors
 
 log = logging.getLogger("procura.http")
 

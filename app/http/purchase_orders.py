@@ -8,7 +8,6 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app, g, request
 
 from aggregates.transitions import CLIENT_COMMANDS, CREATE, DECLARED
-from app.commands import Command, Reply
 from app.http.access import bearer_required, caller
 from app.http.openapi import AUTHENTICATED, COMMAND, PO_COMMAND, documented
 from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
@@ -16,7 +15,8 @@ from app.http.read_schemas import VersionQuery
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
 from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_schema, intent_arguments
-from app.idempotency import fingerprint
+from app.service.command_service import Command, Reply
+from app.service.idempotency import fingerprint
 
 bp = Blueprint("purchase_orders", __name__)
 renderer = HttpRenderer()

@@ -23,7 +23,6 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema
 
 from aggregates.policy import Principal, allowed_actions
-from app.commands import _dependency
 from app.http.access import bearer_required, caller
 from app.http.openapi import AUTHENTICATED, documented
 from app.http.problems import Problem
@@ -42,7 +41,8 @@ from app.http.read_schemas import (
 from app.http.render import JSON, encode
 from app.http.requests import query_args
 from app.http.schemas import storable_text
-from app.metadata import rfc3339
+from app.service.command_service import _dependency
+from app.service.metadata import rfc3339
 from projections import approval_queue as queue_model
 from projections import cycle_times, po_summary, spend
 from projections.maintenance import status

@@ -11,11 +11,11 @@ from aggregates.operation import DONE, Operation
 from aggregates.policy import Principal, allowed_actions
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import DECLARED
-from app.commands import Command, Reply
 from app.http.output_schemas import HistoryEventOut, OperationOut
 from app.http.problems import problem_document, problem_for
 from app.jsonbytes import json_bytes
-from app.metadata import metadata_of, rfc3339
+from app.service.command_service import Command, Reply
+from app.service.metadata import metadata_of, rfc3339
 
 JSON = "application/json"
 

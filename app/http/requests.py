@@ -16,8 +16,8 @@ from werkzeug.http import parse_options_header
 
 from app.http.openapi import route_doc
 from app.http.problems import Problem
-from app.idempotency import is_valid_key
 from app.jsonbytes import MAX_DEPTH, nesting_exceeds
+from app.service.idempotency import is_valid_key
 
 MAX_BODY_BYTES = 1024 * 1024
 _IF_MATCH = re.compile(r'^\s*"?(\d{1,18})"?\s*$')

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from app.metadata import EventMetadata, recording_as, rfc3339
 from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.service.metadata import EventMetadata, recording_as, rfc3339
 from app.suppliers import outcomes
 from app.suppliers.port import CallbackNotice, CallbackRejected, Supplier
 

@@ -28,8 +28,8 @@ from aggregates.errors import OperationFinished
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
 from app.config import PlacementTuning
-from app.metadata import EventMetadata, recording_as
-from app.metrics import count_placement, report_circuit
+from app.service.metadata import EventMetadata, recording_as
+from app.serving.metrics import count_placement, report_circuit
 from app.suppliers import outcomes
 from app.suppliers.breaker import CircuitBreaker
 from app.suppliers.outbox import QUEUED, Outbox, Placement, record_request

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.observability import JsonFormatter, command_outcome
+from app.serving.observability import JsonFormatter, command_outcome
 from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
 

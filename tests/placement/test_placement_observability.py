@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from prometheus_client import REGISTRY
 
-from app.observability import JsonFormatter
+from app.serving.observability import JsonFormatter
 from testkit.server import ROOT, wait_until
 
 
@@ -84,7 +84,7 @@ def test_the_circuit_gauge_shows_open_while_a_supplier_keeps_failing_and_closed_
 
 REPORT = """
 import sys
-from app.metrics import count_placement, report_circuit
+from app.serving.metrics import count_placement, report_circuit
 report_circuit("acme", sys.argv[1])
 count_placement("acme", "placed")
 """
@@ -103,7 +103,7 @@ def test_under_gunicorn_the_worst_circuit_state_of_any_worker_is_shown_and_outco
 
 
 def test_an_unknown_placement_outcome_is_a_programming_error():
-    from app.metrics import count_placement
+    from app.serving.metrics import count_placement
 
     with pytest.raises(ValueError):
         count_placement("acme", "exploded")

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import requests
 
-from app.serving import GRACEFUL_TIMEOUT
+from app.serving.server import GRACEFUL_TIMEOUT
 from testkit.server import serving_process, wait_until
 from tests.conftest import SECRET, po_body, token
 

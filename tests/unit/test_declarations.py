@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from aggregates.transitions import DECLARED, STATUS_AFTER
-from app.declarations import DeclarationError, check_declarations
+from app.service.declarations import DeclarationError, check_declarations
 
 
 def _declared_with(name: str, **change) -> dict:

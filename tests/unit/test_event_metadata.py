@@ -2,7 +2,7 @@
 
 from dataclasses import asdict, fields
 
-from app.metadata import EventMetadata
+from app.service.metadata import EventMetadata
 
 
 def test_event_metadata_as_dict_carries_every_field_with_its_value():

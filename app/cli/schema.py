@@ -15,7 +15,7 @@ def migrate(ctx: click.Context, dry_run: bool) -> None:
     """Apply the pending schema steps (safe to run from many processes at once)."""
     if ctx.invoked_subcommand is not None:
         return
-    from app.observability import configure_logging
+    from app.serving.observability import configure_logging
 
     configure_logging()  # the line saying it waits for another migrating process
     migrator = migrator_for(load_settings())  # configuration and schema errors end as one line (app.cli)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from aggregates.policy import Principal
 from aggregates.purchase_order import Draft, Line
 from app.bootstrap import Services
-from app.commands import Command
 from app.http.auth import mint_token
 from app.http.render import HttpRenderer
-from app.idempotency import fingerprint
+from app.service.command_service import Command
+from app.service.idempotency import fingerprint
 
 ORG = "acme-corp"
 USERS: dict[str, dict] = {

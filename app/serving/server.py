@@ -1,4 +1,4 @@
-"""Running the API: HAProxy (the edge, `app.edge`) in front of gunicorn.
+"""Running the API: HAProxy (the edge, `app.serving.edge`) in front of gunicorn.
 
 The schema is prepared once in the master (migrated or checked, see
 `app.schema`); each worker builds its own Application (and connection pool)
@@ -20,8 +20,8 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
-from app.edge import EdgePlan, EdgeProxy
 from app.schema import SchemaStatus, prepare_schema
+from app.serving.edge import EdgePlan, EdgeProxy
 
 #: Seconds a worker that stops answering its master lives before it is killed.
 WORKER_TIMEOUT = 30
@@ -78,8 +78,8 @@ def _child_exit(server, worker) -> None:
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
     """Prepare the schema (raising SchemaError when it cannot), then serve until
     stopped; EdgeError when the edge cannot start."""
-    _metrics_directory()  # before anything imports prometheus-client (app.metrics)
-    from app.observability import configure_logging
+    _metrics_directory()  # before anything imports prometheus-client (app.serving.metrics)
+    from app.serving.observability import configure_logging
 
     configure_logging()
     schema = prepare_schema(settings)

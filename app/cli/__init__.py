@@ -23,9 +23,9 @@ class _ProcuraGroup(click.Group):
     with one line, not a traceback."""
 
     def invoke(self, ctx: click.Context):
-        from app.declarations import DeclarationError, check_declarations
-        from app.edge import EdgeError
         from app.schema import SchemaError
+        from app.service.declarations import DeclarationError, check_declarations
+        from app.serving.edge import EdgeError
 
         try:
             check_declarations()
@@ -50,7 +50,7 @@ def main() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the HTTP API: HAProxy in front of gunicorn (PROCURA_EDGE=none: gunicorn alone)."""
-    from app.serving import serve as run_server
+    from app.serving.server import serve as run_server
 
     run_server(_settings(), host=host, port=port, workers=workers, threads=threads)
 
@@ -64,7 +64,7 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
     import signal
 
     from app.bootstrap import build_services
-    from app.observability import configure_logging
+    from app.serving.observability import configure_logging
 
     configure_logging()  # JSON lines, each carrying the operation or projection it concerns
     services = build_services(_settings())  # prepares the schema (or ends with one line saying why not)
@@ -113,7 +113,7 @@ def token(sub, org, roles, department, approval_limit, ttl_hours) -> None:
 def seed_demo(base_url: str) -> None:
     """Create demo users' POs (idempotent) and print curl examples."""
     from app.bootstrap import build_services
-    from app.demo import seed, tokens
+    from app.tools.demo import seed, tokens
 
     settings = _settings()
     services = build_services(settings)
@@ -184,15 +184,15 @@ def purge_commands(older_than_hours: int | None) -> None:
 
 
 def _register_command_modules() -> None:
-    from app import cli_devtools
+    from app.cli import devtools as cli_devtools
 
     for command in cli_devtools.COMMANDS:
         main.add_command(command)
 
 
 _register_command_modules()
-from app.cli_projections import projections  # noqa: E402 - the group needs `main` defined first
-from app.cli_schema import migrate  # noqa: E402
+from app.cli.projections import projections  # noqa: E402 - the group needs `main` defined first
+from app.cli.schema import migrate  # noqa: E402
 
 main.add_command(projections)
 main.add_command(migrate)

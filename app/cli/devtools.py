@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from app import devtools
+from app.tools import replay as devtools
 
 EVENT_COLUMNS = ("version", "occurred_at", "type", "actor", "command_id", "correlation_id")
 
@@ -133,7 +133,7 @@ def docs_behaviour(output: str) -> None:
     """Write the behaviour catalogue (status x command x caller -> answer)."""
     from pathlib import Path
 
-    from app.behaviour import render_markdown
+    from app.tools.behaviour import render_markdown
 
     Path(output).write_text(render_markdown() + "\n")
     click.echo(f"wrote {output}")

@@ -21,8 +21,9 @@ from aggregates.operation import Operation
 from aggregates.policy import Principal, allowed_actions, authorize, can_read_history, can_see
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import CREATE, TRANSITIONS
-from app.application import Procura
-from app.errors import (
+from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.service.application import Procura
+from app.service.errors import (
     DependencyUnavailable,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
@@ -30,9 +31,8 @@ from app.errors import (
     PreconditionRequired,
     VersionConflict,
 )
-from app.idempotency import InFlightKeys
-from app.metadata import EventMetadata, metadata_of, recording_as, rfc3339
-from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.service.idempotency import InFlightKeys
+from app.service.metadata import EventMetadata, metadata_of, recording_as, rfc3339
 
 #: Refusals a retry with the same key must see again: they are recorded.
 RECORDED_REFUSALS = (Refusal, IllegalTransition, InvariantViolated, VersionConflict)

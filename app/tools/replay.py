@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from app.application import Procura
-from app.metadata import metadata_of, rfc3339
+from app.service.application import Procura
+from app.service.metadata import metadata_of, rfc3339
 
 PAGE = 1000
 _BASE_FIELDS = {"originator_id", "originator_version", "originator_topic", "timestamp", "meta"}

@@ -1,6 +1,6 @@
 """The Procura eventsourcing Application: loading, saving and reading POs and
 operations. Command orchestration (idempotency, authorization, versions)
-lives in `app.commands`; this class only knows the event store."""
+lives in `app.service.command_service`; this class only knows the event store."""
 
 from __future__ import annotations
 
