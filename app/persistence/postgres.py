@@ -30,8 +30,6 @@ Contracts (see ``app.persistence.commands`` for the command-record contract):
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import inspect
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -41,11 +39,11 @@ import psycopg.errors
 from eventsourcing import persistence as es
 from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
 from psycopg.rows import args_row, tuple_row
-from psycopg.sql import SQL, Identifier, Literal
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from app.jsonbytes import json_bytes
+from app.persistence import postgres_sql as sql
 from app.persistence.commands import (
     CommandAlreadyRecorded,
     CommandRecord,
@@ -53,6 +51,17 @@ from app.persistence.commands import (
     command_from_kwargs,
     commands_table_name_for,
     require_aware,
+)
+from app.persistence.library_compat import (
+    Checkout,
+    insert_events_once,
+    max_notification_id_once,
+    select_events_once,
+    select_notifications_once,
+    set_checkout_check,
+    snapshot_insert_once,
+    snapshot_select_once,
+    translated,
 )
 from app.persistence.positions import EventRow, PositionReader
 
@@ -63,20 +72,8 @@ if TYPE_CHECKING:
 
     from eventsourcing.persistence import Notification, StoredEvent
     from eventsourcing.postgres import PostgresDatastore
-    from psycopg import Connection, Cursor
+    from psycopg import Cursor
     from psycopg.rows import DictRow
-
-# The library wraps these in @retry((InterfaceError, OperationalError), 10, 0.2).
-# functools.wraps exposes the undecorated function as __wrapped__; inspect.unwrap
-# follows it (and is a no-op should a later release drop the decorator).
-# select_events is defined on PostgresAggregateRecorder; attribute lookup on
-# PostgresApplicationRecorder finds it there.
-_insert_events_once = inspect.unwrap(PostgresApplicationRecorder.insert_events)
-_select_events_once = inspect.unwrap(PostgresApplicationRecorder.select_events)
-_select_notifications_once = inspect.unwrap(
-    PostgresApplicationRecorder.select_notifications
-)
-_max_notification_id_once = inspect.unwrap(PostgresApplicationRecorder.max_notification_id)
 
 # Sent as statements (not conn.transaction()) so that COMMIT joins the pipeline:
 # psycopg's transaction block syncs before COMMIT, a round trip under the lock.
@@ -84,73 +81,13 @@ _max_notification_id_once = inspect.unwrap(PostgresApplicationRecorder.max_notif
 # Composed statement again on every execute (docs/performance.md).
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
-# Same mapping, in the same order, as PostgresDatastore.get_connection().
-_ERROR_MAP: tuple[tuple[type[psycopg.Error], type[es.PersistenceError]], ...] = (
-    (psycopg.InterfaceError, es.InterfaceError),
-    (psycopg.OperationalError, es.OperationalError),
-    (psycopg.DataError, es.DataError),
-    (psycopg.IntegrityError, es.IntegrityError),
-    (psycopg.InternalError, es.InternalError),
-    (psycopg.ProgrammingError, es.ProgrammingError),
-    (psycopg.NotSupportedError, es.NotSupportedError),
-    (psycopg.DatabaseError, es.DatabaseError),
-    (psycopg.Error, es.PersistenceError),
-)
-
-
 def _command_values(command: CommandRecord) -> tuple[Any, ...]:
     """The record's columns before event_position, in table order."""
     return (command.org, command.principal, command.key, command.fingerprint, command.status,
             Jsonb(command.headers, dumps=json_bytes), command.body, command.created_at)
 
 
-def _translated(error: Exception) -> Exception:
-    """Map a psycopg error to eventsourcing's equivalent (as get_connection does)."""
-    for psycopg_cls, es_cls in _ERROR_MAP:
-        if isinstance(error, psycopg_cls):
-            translated = es_cls(str(error))
-            translated.__cause__ = error
-            return translated
-    return error
-
-
-class _Checkout:
-    """`with _Checkout(datastore) as conn`: a pooled connection, driver errors
-    raised as the library's (as `PostgresDatastore.get_connection`).
-
-    For the two statements of every command (key lookup, save). The library's
-    `get_connection` also waits on the pool's fill state and nests two
-    generator-based context managers on every call (docs/performance.md).
-    A pool not yet open is opened the library's way first.
-    """
-
-    __slots__ = ("datastore", "pool", "conn")
-
-    def __init__(self, datastore: PostgresDatastore):
-        self.datastore = datastore
-        self.pool = datastore.pool
-
-    def __enter__(self) -> Connection[DictRow]:
-        if self.pool.closed:
-            with self.datastore.get_connection():
-                pass
-        try:
-            self.conn = self.pool.getconn()
-        except psycopg.Error as error:
-            translated = _translated(error)
-        else:
-            return self.conn
-        raise translated
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        # The pool rolls back a connection returned inside a transaction and
-        # replaces a broken one.
-        self.pool.putconn(self.conn)
-        if exc is not None and isinstance(exc, psycopg.Error):
-            raise _translated(exc) from exc
-
-
-class _Saving(_Checkout):
+class _Saving(Checkout):
     """A checkout for saving `command`: a duplicate key raised while it is in
     use becomes CommandAlreadyRecorded (checked before driver errors become
     the library's, where it would be a bare IntegrityError)."""
@@ -181,138 +118,33 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         commands_table_name: str | None = None,
     ):
         super().__init__(datastore, events_table_name=events_table_name)
-        self.commands_table_name = commands_table_name or commands_table_name_for(
-            events_table_name
-        )
+        self.commands_table_name = commands_table_name or commands_table_name_for(events_table_name)
         self.check_identifier_length(self.commands_table_name)
-        suffix = "_created_at_idx"
-        index_name = self.commands_table_name[: self.MAX_IDENTIFIER_LEN - len(suffix)]
-        schema = Identifier(self.datastore.schema)
-        table = Identifier(self.commands_table_name)
-        events = Identifier(self.events_table_name)
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
-                "org text NOT NULL, "
-                "principal text NOT NULL, "
-                "key text NOT NULL, "
-                "fingerprint text NOT NULL, "
-                "status integer NOT NULL, "
-                "headers jsonb NOT NULL, "
-                "body bytea NOT NULL, "
-                "created_at timestamptz NOT NULL, "
-                "event_position bigint NULL, "
-                "PRIMARY KEY (org, principal, key))"
-            ).format(schema=schema, table=table)
-        )
-        self.sql_create_statements.append(
-            SQL("CREATE INDEX IF NOT EXISTS {index} ON {schema}.{table} (created_at)").format(
-                index=Identifier(index_name + suffix), schema=schema, table=table
-            )
-        )
-        # No ON CONFLICT: a duplicate key fails the pipelined transaction
-        # (the events roll back with it) and is recognised by its table name.
-        # With events, the record goes in with them (_render_command_path).
-        self.insert_command_statement = SQL(
-            "INSERT INTO {schema}.{table} (org, principal, key, fingerprint, status, "
-            "headers, body, created_at, event_position) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL)"
-        ).format(schema=schema, table=table)
-        self._select_after_statement = SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{events} "
-            "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
-            "ORDER BY notification_id LIMIT %s::bigint"
-        ).format(schema=schema, events=events)
-        # Columns in CommandRecord's field order: rows come back as tuples.
-        record_columns = SQL(", ").join(Identifier(f.name) for f in dataclasses.fields(CommandRecord))
-        self.select_command_statement = SQL(
-            "SELECT {columns} FROM {schema}.{table} WHERE org = %s AND principal = %s AND key = %s"
-        ).format(columns=record_columns, schema=schema, table=table)
-        self.select_commands_statement = SQL(
-            "SELECT {columns} FROM {schema}.{table} WHERE org = %s AND principal = %s ORDER BY created_at"
-        ).format(columns=record_columns, schema=schema, table=table)
-        self.purge_commands_statement = SQL(
-            "DELETE FROM {schema}.{table} WHERE created_at < %s"
-        ).format(schema=schema, table=table)
-        self._render_command_path(schema, events)
-        self._define_save_one(schema, events)
-
-    def _define_save_one(self, schema: Identifier, events: Identifier) -> None:
-        """A function saving ONE event and its command record: a create, or
-        any command on one PO. Called as one statement on an autocommit
-        connection, it is one transaction and one round trip, without the
-        client-side cost of a pipeline (about 400 us of client CPU per save
-        against 130 us for this call, measured one thread at a time). It takes
-        the same lock and notifies the same channel as the library's path.
-
-        Procura's own database gets the function from schema step 0002
-        (`app/schema/steps`); this statement serves `create_table()` for
-        other table names (the library's recorder test cases). Version 2:
-        its lock timeout is the session's `procura.lock_timeout` (set on
-        every pooled connection), else this datastore's."""
         self.save_one_function_name = f"{self.events_table_name}_save_one_v2"
         self.check_identifier_length(self.save_one_function_name)
-        function = Identifier(self.datastore.schema, self.save_one_function_name)
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE OR REPLACE FUNCTION {function}("
-                "e_originator_id {id_type}, e_originator_version bigint, e_topic text, e_state bytea, "
-                "c_org text, c_principal text, c_key text, c_fingerprint text, c_status integer, "
-                "c_headers jsonb, c_body bytea, c_created_at timestamptz) "
-                "RETURNS bigint LANGUAGE plpgsql AS $BODY$ "
-                "DECLARE position bigint; "
-                "BEGIN "
-                "PERFORM set_config('lock_timeout', "
-                "coalesce(nullif(current_setting('procura.lock_timeout', true), ''), {lock_timeout}), true); "
-                "LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE; "
-                "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
-                "VALUES (e_originator_id, e_originator_version, e_topic, e_state) "
-                "RETURNING notification_id INTO position; "
-                "INSERT INTO {schema}.{commands} (org, principal, key, fingerprint, status, headers, body, "
-                "created_at, event_position) VALUES (c_org, c_principal, c_key, c_fingerprint, c_status, "
-                "c_headers, c_body, c_created_at, position); "
-                "NOTIFY {channel}; "
-                "RETURN position; "
-                "END $BODY$"
-            ).format(function=function, id_type=Identifier(self.datastore.originator_id_type),
-                     lock_timeout=Literal(f"{self.datastore.lock_timeout}s"), schema=schema, events=events,
-                     commands=Identifier(self.commands_table_name), channel=Identifier(self.channel_name))
-        )
-        self._save_one_statement = SQL(
-            "SELECT {function}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) AS notification_id"
-        ).format(function=function).as_bytes()
-
-    def _render_command_path(self, schema: Identifier, events: Identifier) -> None:
-        """The command transaction's statements, as bytes.
-
-        The lock statements are the library's (see
-        PostgresApplicationRecorder._insert_stored_events). Events, command
-        record and NOTIFY then go in ONE statement: each statement in a
-        pipeline costs the client as much as a small query, and the library's
-        way would send seven. Events go in as rows of scalar parameters
-        (arrays, as the library sends them, cost psycopg five times as much to
-        dump), one statement text per number of events; ids come back in input
-        order (as the library's do), and the record's position is their
-        maximum.
-        `pg_notify(channel, '')` is the library's `NOTIFY channel`; repeats
-        within a transaction are delivered once.
-        """
+        tables = sql.Tables(self.datastore.schema, self.events_table_name, self.commands_table_name,
+                            self.datastore.originator_id_type)
+        suffix = "_created_at_idx"
+        index_name = self.commands_table_name[: self.MAX_IDENTIFIER_LEN - len(suffix)] + suffix
+        self.sql_create_statements += [
+            *sql.commands_table_ddl(tables, index_name),
+            sql.save_one_function_ddl(tables, self.save_one_function_name, self.channel_name,
+                                      f"{self.datastore.lock_timeout}s"),
+        ]
+        self.statements = sql.command_statements(tables)
+        # The command transaction: the library's lock statements (see
+        # PostgresApplicationRecorder._insert_stored_events), then events,
+        # record and NOTIFY in ONE statement (each statement in a pipeline
+        # costs the client as much as a small query; the library's way sends
+        # seven), one statement text per number of events.
         self._lock_statements = [s.as_bytes() for s in self.lock_table_statements]
-        self._events_and_command_parts = (
-            SQL("WITH ev AS (INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state) "
-                "VALUES ").format(schema=schema, events=events).as_bytes(),
-            SQL("(%s::{id_type}, %s::bigint, %s, %s::bytea)").format(
-                id_type=Identifier(self.datastore.originator_id_type)).as_bytes(),
-            SQL(" RETURNING notification_id), "
-                "cmd AS (INSERT INTO {schema}.{commands} (org, principal, key, fingerprint, status, "
-                "headers, body, created_at, event_position) "
-                "SELECT %s, %s, %s, %s, %s, %s, %s, %s, max(notification_id) FROM ev) "
-                "SELECT notification_id, pg_notify(%s, '') FROM ev ORDER BY notification_id").format(
-                schema=schema, commands=Identifier(self.commands_table_name)).as_bytes(),
-        )
+        self._events_and_command_parts = sql.events_and_command_parts(tables)
         self._events_and_command_statements: dict[int, bytes] = {}
-        self.insert_command_statement = self.insert_command_statement.as_bytes()
-        self.select_command_statement = self.select_command_statement.as_bytes()
+        # One event with its record (a create, any command on one PO): one
+        # call of the save-one function, on an autocommit connection one
+        # transaction and one round trip, without a pipeline's client-side
+        # cost (docs/performance.md).
+        self._save_one_statement = sql.save_one_call(tables, self.save_one_function_name)
 
     # --- writing -----------------------------------------------------------
 
@@ -326,7 +158,7 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         """
         command = command_from_kwargs(kwargs)
         if command is None:
-            return _insert_events_once(self, stored_events, **kwargs)
+            return insert_events_once(self, stored_events, **kwargs)
         if self.datastore.enable_db_functions:
             msg = "Command records need POSTGRES_ENABLE_DB_FUNCTIONS to be off"
             raise es.NotSupportedError(msg)
@@ -334,8 +166,8 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             return self._insert_with_command(stored_events, command)
         except psycopg.Error as error:
             # Raised outside the except block so the driver error is the cause.
-            translated = _translated(error)
-        raise translated
+            failure = translated(error)
+        raise failure
 
     def _insert_with_command(
         self, stored_events: Sequence[StoredEvent], command: CommandRecord
@@ -363,7 +195,7 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
 
     def _insert_command(self, command: CommandRecord) -> None:
         """Insert a record without events (event_position NULL)."""
-        self._alone(command, self.insert_command_statement, _command_values(command))
+        self._alone(command, self.statements.insert_command, _command_values(command))
 
     def _save_one(self, event: StoredEvent, command: CommandRecord) -> int:
         """Save one event with its record through the save-one function."""
@@ -430,7 +262,7 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         desc: bool = False,
         limit: int | None = None,
     ) -> Sequence[StoredEvent]:
-        return _select_events_once(
+        return select_events_once(
             self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit
         )
 
@@ -443,17 +275,17 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         *,
         inclusive_of_start: bool = True,
     ) -> Sequence[Notification]:
-        return _select_notifications_once(
+        return select_notifications_once(
             self, start, limit, stop, topics, inclusive_of_start=inclusive_of_start
         )
 
     def max_notification_id(self) -> int | None:
-        return _max_notification_id_once(self)
+        return max_notification_id_once(self)
 
     def select_after(self, after: int, limit: int, stop: int | None = None) -> list[EventRow]:
         # The library's select_notifications makes a dict per row, then a
         # frozen dataclass: a sixth of a read-model rebuild. Tuples instead.
-        statement, params = self._select_after_statement, [after, stop, stop, limit]
+        statement, params = self.statements.select_after, [after, stop, stop, limit]
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(EventRow)) as curs:
             curs.execute(statement, params, prepare=True)
             return curs.fetchall()
@@ -462,13 +294,13 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         # Prepared: every command looks its key up first (parsing and planning
         # it each time cost the server more than running it). Tuple rows: a
         # dict row describes every column of every result, found or not.
-        with _Checkout(self.datastore) as conn, conn.cursor(row_factory=tuple_row) as curs:
-            row = curs.execute(self.select_command_statement, (org, principal, key), prepare=True).fetchone()
+        with Checkout(self.datastore) as conn, conn.cursor(row_factory=tuple_row) as curs:
+            row = curs.execute(self.statements.select_command, (org, principal, key), prepare=True).fetchone()
         return None if row is None else self._record(row)
 
     def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(self.select_commands_statement, (org, principal))
+            curs.execute(self.statements.select_commands, (org, principal))
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
@@ -480,12 +312,8 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
 
     def purge_commands(self, older_than: datetime) -> int:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.purge_commands_statement, (require_aware(older_than),))
+            curs.execute(self.statements.purge_commands, (require_aware(older_than),))
             return curs.rowcount
-
-
-_snapshot_select_once = inspect.unwrap(PostgresAggregateRecorder.select_events)
-_snapshot_insert_once = inspect.unwrap(PostgresAggregateRecorder.insert_events)
 
 
 class ProcuraSnapshotRecorder(PostgresAggregateRecorder):
@@ -493,10 +321,10 @@ class ProcuraSnapshotRecorder(PostgresAggregateRecorder):
     PO reads its snapshot first, and a lost database must answer 503 quickly."""
 
     def select_events(self, originator_id, *, gt=None, lte=None, desc=False, limit=None):
-        return _snapshot_select_once(self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
+        return snapshot_select_once(self, originator_id, gt=gt, lte=lte, desc=desc, limit=limit)
 
     def insert_events(self, stored_events, **kwargs):
-        return _snapshot_insert_once(self, stored_events, **kwargs)
+        return snapshot_insert_once(self, stored_events, **kwargs)
 
 
 STATEMENT_TIMEOUT = "PROCURA_STATEMENT_TIMEOUT_MS"
@@ -543,9 +371,7 @@ class ProcuraPostgresFactory(PostgresFactory):
     def __init__(self, env: Any):
         super().__init__(env)
         if self.datastore.pre_ping:
-            # psycopg-pool has no public setter for its checkout check.
-            assert hasattr(self.datastore.pool, "_check"), "psycopg-pool changed: revisit _PingWhenIdle"
-            self.datastore.pool._check = _PingWhenIdle()
+            set_checkout_check(self.datastore.pool, _PingWhenIdle())
         # The pool is not open yet: its connections will carry the options.
         # procura.lock_timeout is read by the save function (schema step 0002).
         options = [f"-c procura.lock_timeout={self.datastore.lock_timeout}s"]

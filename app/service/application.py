@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import BaseAggregate
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import Recording, Transcoder
 
 from aggregates.operation import Operation
 from aggregates.purchase_order import PurchaseOrder
 from app.config import Settings
+from app.persistence import library_compat
 from app.persistence.transcoder import FastDecodingTranscoder
 
 
@@ -39,15 +39,9 @@ class Procura(Application):
         return transcoder
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
-        """The library's save (record, snapshot, notify), collecting events
-        through `_AggregateEvents`."""
-        processing_event = _AggregateEvents()
-        processing_event.collect_events(*objs, **kwargs)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        self.notify(processing_event.events)  # as the library's save does (deprecated hook)
-        return recordings
+        """The library's save (record, snapshot, notify), with cheaper event
+        collection (`app.persistence.library_compat.save`)."""
+        return library_compat.save(self, *objs, **kwargs)
 
     def find(self, kind: type, aggregate_id: UUID, version: int | None = None) -> Any | None:
         """The aggregate of `kind` with that id (as at `version`), or None."""
@@ -70,19 +64,3 @@ class Procura(Application):
     def head_position(self) -> int:
         """The highest global position in the store (0 when empty)."""
         return self.recorder.max_notification_id() or 0
-
-
-class _AggregateEvents(ProcessingEvent):
-    """Collects an aggregate's pending events without the library's protocol
-    checks: `isinstance` against a runtime-checkable Protocol walks all its
-    members, twice per aggregate (docs/performance.md). Anything
-    but an aggregate goes the library's way."""
-
-    def collect_events(self, *objs: Any, **kwargs: Any) -> None:
-        for obj in objs:
-            if isinstance(obj, BaseAggregate):
-                self.events.extend(obj.collect_events())
-                self.aggregates[obj.id] = obj
-            else:
-                super().collect_events(obj)
-        self.saved_kwargs.update(kwargs)
