@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, request
 from psycopg.types.json import Jsonb
 
-from app.persistence.commands import commands_table_name_for
+from app.persistence.command_records import commands_table_name_for
 from benchmarks.pools import worker_pool
 
 #: The library names the events table after the application ("Procura").

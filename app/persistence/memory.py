@@ -1,7 +1,7 @@
 """In-memory (POPO) recorder with command records, for tests and local runs.
 
 Use with ``PERSISTENCE_MODULE="app.persistence.memory:ProcuraPOPOFactory"``.
-Same contract as the SQL recorders (see ``app.persistence.commands``).
+Same contract as the SQL recorders (see ``app.persistence.command_records``).
 POPO cannot roll back, so everything that can fail is checked, under
 ``_database_lock``, before the first event is appended.
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.utils import resolve_topic
 
-from app.persistence.commands import (
+from app.persistence.command_records import (
     CommandAlreadyRecorded,
     CommandRecord,
     CommandRecorder,

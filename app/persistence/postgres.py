@@ -2,7 +2,7 @@
 
 Use with ``PERSISTENCE_MODULE="app.persistence.postgres:ProcuraPostgresFactory"``.
 
-Contracts (see ``app.persistence.commands`` for the command-record contract):
+Contracts (see ``app.persistence.command_records`` for the command-record contract):
 
 * A save with events inserts the command record with the events, in the same
   transaction, with ``event_position = max(notification ids)``. A save without
@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool
 
 from app.jsonbytes import json_bytes
 from app.persistence import postgres_sql as sql
-from app.persistence.commands import (
+from app.persistence.command_records import (
     CommandAlreadyRecorded,
     CommandRecord,
     CommandRecorder,

@@ -13,7 +13,7 @@ import dataclasses
 
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from app.persistence.commands import CommandRecord
+from app.persistence.command_records import CommandRecord
 
 #: The record's columns, in CommandRecord's field order: rows come back as tuples.
 RECORD_COLUMNS = SQL(", ").join(Identifier(f.name) for f in dataclasses.fields(CommandRecord))

@@ -2,7 +2,7 @@
 
 Use with ``PERSISTENCE_MODULE="app.persistence.sqlite:ProcuraSQLiteFactory"``
 and ``SQLITE_DBNAME``. Same contract as the PostgreSQL recorder (see
-``app.persistence.commands``): the record is inserted in the library's insert
+``app.persistence.command_records``): the record is inserted in the library's insert
 transaction, right after the events, and any exception (a duplicate key
 raises ``CommandAlreadyRecorded``) rolls the whole transaction back.
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
-from app.persistence.commands import (
+from app.persistence.command_records import (
     CommandAlreadyRecorded,
     CommandRecord,
     CommandRecorder,

@@ -21,7 +21,7 @@ from aggregates.operation import Operation
 from aggregates.policy import Principal, allowed_actions, authorize, can_read_history, can_see
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import CREATE, TRANSITIONS
-from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
 from app.service.application import Procura
 from app.service.errors import (
     DependencyUnavailable,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
 from app.service.metadata import EventMetadata, recording_as, rfc3339
 from app.suppliers import outcomes
 from app.suppliers.port import CallbackNotice, CallbackRejected, Supplier

@@ -19,7 +19,7 @@ from aggregates.operation import Operation
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
 from app.http.problems import PROBLEM_TYPES
-from app.persistence.commands import CommandAlreadyRecorded, CommandRecord
+from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
 from app.suppliers.port import (
     Notice,
     OrderAccepted,

@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-from app.persistence.commands import CommandAlreadyRecorded, CommandRecord, CommandRecorder
+from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord, CommandRecorder
 from app.persistence.postgres import ProcuraPostgresRecorder
 
 if TYPE_CHECKING:
