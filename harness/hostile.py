@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import requests
 
+from aggregates.transitions import DECLARED
 from app.http.auth import mint_token
 from harness.checks import Result
 from harness.load import po_body
@@ -114,8 +115,8 @@ class Sweep:
     def command_cases(self, rule: str, target: str) -> None:
         command = rule.rsplit("/", 1)[-1] if "{po_id}" in rule else "create"
         if_match = {"If-Match": '"1"'} if command != "create" else {}
-        good = po_body_fixed() if command in ("create", "revise") else (
-            {"reason": "r"} if command in ("reject", "cancel") else {})
+        kind = DECLARED[command].body  # the body its declaration names
+        good = po_body_fixed() if kind == "draft" else {kind: "r"} if kind else {}
         h = self.headers(**if_match, **{"Content-Type": "application/json"})
         bodies = {
             "nested-100k-arrays": b"[" * 100_000 + b"]" * 100_000,
