@@ -57,6 +57,43 @@ class Edge:
     max_connections: int = 4096  # client connections held open at once
 
 
+#: Signature algorithms an identity provider's keys may use; HMAC is not among
+#: them, since anyone holding the provider's public key could forge HS256 tokens.
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
+                                   "ES256", "ES384", "ES512", "EdDSA"})
+
+
+@dataclass(frozen=True)
+class ClaimPaths:
+    """Where each part of the caller sits in a token's claims: a top-level
+    claim of that exact name, or else a dotted path into nested objects."""
+
+    roles: str = "roles"
+    org: str = "org"
+    department: str = "department"
+    approval_limit: str = "approval_limit"
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """How tokens are verified: with the shared HS256 secret (no `jwks_url`
+    nor `oidc_issuer`), or with an identity provider's published keys."""
+
+    jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    leeway_seconds: int = 0
+    refresh_interval_seconds: int = 30  # at least this long between key set fetches
+    claims: ClaimPaths = field(default_factory=ClaimPaths)
+    role_map: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_keys(self) -> bool:
+        return bool(self.jwks_url or self.oidc_issuer)
+
+
 class ConfigError(ValueError):
     def __init__(self, variable: str, problem: str):
         super().__init__(f"{variable}: {problem}")
@@ -72,6 +109,7 @@ class Settings:
     in_memory: bool = False
     jwt_secret: str = DEV_JWT_SECRET
     jwt_max_lifetime_seconds: int = 24 * 3600
+    identity: IdentityProvider = field(default_factory=IdentityProvider)
     suppliers: tuple[str, ...] = ("acme",)
     idempotency_ttl_hours: int = 24
     db_timeout_seconds: int = 3
@@ -159,15 +197,87 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     return url
 
 
-def _jwt_secret(env: Mapping[str, str], embedded: bool) -> str:
+def _jwt_secret(env: Mapping[str, str], embedded: bool, identity: IdentityProvider) -> str:
     secret = env.get("PROCURA_JWT_SECRET") or ""
-    if not secret and embedded:
+    # With an identity provider the secret verifies nothing (HS256 is refused).
+    if not secret and (embedded or identity.uses_keys):
         return DEV_JWT_SECRET
     if not secret:
         raise ConfigError("PROCURA_JWT_SECRET", "required when DATABASE_URL is set")
     if len(secret.encode()) < MIN_SECRET_BYTES:
         raise ConfigError("PROCURA_JWT_SECRET", f"must be at least {MIN_SECRET_BYTES} bytes")
     return secret
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str | None:
+    url = (env.get(name) or "").strip() or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(name, "expected an http(s):// URL")
+    return url
+
+
+def _algorithms(env: Mapping[str, str]) -> tuple[str, ...]:
+    raw = env.get("PROCURA_JWT_ALGORITHMS") or "RS256,ES256"
+    names = tuple(a.strip() for a in raw.split(",") if a.strip())
+    if not names:
+        raise ConfigError("PROCURA_JWT_ALGORITHMS", "name at least one algorithm")
+    for name in names:
+        if name.upper().startswith("HS"):
+            raise ConfigError("PROCURA_JWT_ALGORITHMS", f"{name} is refused with an identity provider's keys")
+        if name not in ASYMMETRIC_ALGORITHMS:
+            raise ConfigError("PROCURA_JWT_ALGORITHMS", f"unknown algorithm {name!r}; "
+                              f"expected some of {', '.join(sorted(ASYMMETRIC_ALGORITHMS))}")
+    return names
+
+
+def _claim_path(env: Mapping[str, str], name: str, default: str) -> str:
+    return (env.get(name) or "").strip() or default
+
+
+def _claim_paths(env: Mapping[str, str]) -> ClaimPaths:
+    d = ClaimPaths()
+    return ClaimPaths(roles=_claim_path(env, "PROCURA_CLAIM_ROLES", d.roles),
+                      org=_claim_path(env, "PROCURA_CLAIM_ORG", d.org),
+                      department=_claim_path(env, "PROCURA_CLAIM_DEPARTMENT", d.department),
+                      approval_limit=_claim_path(env, "PROCURA_CLAIM_APPROVAL_LIMIT", d.approval_limit))
+
+
+def _role_map(env: Mapping[str, str]) -> dict[str, str]:
+    """`po-approver=approver,po-buyer=buyer`: provider role -> Procura role."""
+    from aggregates.policy import ROLES
+
+    mapping = {}
+    for item in (i.strip() for i in (env.get("PROCURA_ROLE_MAP") or "").split(",") if i.strip()):
+        theirs, _, ours = (part.strip() for part in item.partition("="))
+        if not theirs or ours not in ROLES:
+            raise ConfigError("PROCURA_ROLE_MAP", f"expected provider-role=procura-role, comma-separated, "
+                              f"with Procura roles among {', '.join(sorted(ROLES))}; got {item!r}")
+        mapping[theirs] = ours
+    return mapping
+
+
+def _identity(env: Mapping[str, str]) -> IdentityProvider:
+    jwks_url = _http_url(env, "PROCURA_JWT_JWKS_URL")
+    oidc_issuer = _http_url(env, "PROCURA_OIDC_ISSUER")
+    if jwks_url and oidc_issuer:
+        raise ConfigError("PROCURA_OIDC_ISSUER", "set either it or PROCURA_JWT_JWKS_URL, not both")
+    # The discovery document's issuer is the tokens' issuer, so it need not be said twice.
+    issuer = (env.get("PROCURA_JWT_ISSUER") or "").strip() or oidc_issuer
+    audience = (env.get("PROCURA_JWT_AUDIENCE") or "").strip() or None
+    uses_keys = bool(jwks_url or oidc_issuer)
+    if uses_keys and not issuer:
+        raise ConfigError("PROCURA_JWT_ISSUER", "required with PROCURA_JWT_JWKS_URL")
+    if uses_keys and not audience:
+        raise ConfigError("PROCURA_JWT_AUDIENCE", "required with an identity provider's keys")
+    return IdentityProvider(
+        jwks_url=jwks_url, oidc_issuer=oidc_issuer, issuer=issuer, audience=audience,
+        algorithms=_algorithms(env) if uses_keys else IdentityProvider().algorithms,
+        leeway_seconds=_int(env, "PROCURA_JWT_LEEWAY_SECONDS", 0, 0),
+        refresh_interval_seconds=_int(env, "PROCURA_JWKS_REFRESH_INTERVAL", 30, 0),
+        claims=_claim_paths(env), role_map=_role_map(env),
+    )
 
 
 def _suppliers(env: Mapping[str, str]) -> tuple[str, ...]:
@@ -282,11 +392,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration (default: the process environment)."""
     env = os.environ if env is None else env
     database_url = _database_url(env)
+    identity = _identity(env)
     return Settings(
         database_url=database_url,
         sqlite_path=Path(env.get("PROCURA_SQLITE_PATH") or "var/procura.sqlite3"),
-        jwt_secret=_jwt_secret(env, embedded=database_url is None),
+        jwt_secret=_jwt_secret(env, embedded=database_url is None, identity=identity),
         jwt_max_lifetime_seconds=_int(env, "PROCURA_JWT_MAX_LIFETIME", 24 * 3600, 60),
+        identity=identity,
         suppliers=_suppliers(env),
         idempotency_ttl_hours=_int(env, "PROCURA_IDEMPOTENCY_TTL_HOURS", 24, 24),
         db_timeout_seconds=_int(env, "PROCURA_DB_TIMEOUT", 3, 1),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import current_app, g, request
 
 from aggregates.policy import Principal
-from app.http.auth import VerifiedTokens, bearer_token
+from app.http.auth import VerifiedTokens, Verifier, bearer_token
 
 ACCESS_ATTRIBUTE = "procura_access"
 OPEN, BEARER = "open", "bearer"
@@ -48,7 +48,8 @@ def _verified_tokens() -> VerifiedTokens:
     tokens = current_app.extensions.get("procura.tokens")
     if tokens is None:  # first request of this app; a race only builds two
         settings = current_app.extensions["procura"].settings
-        tokens = VerifiedTokens(settings.jwt_secret, settings.jwt_max_lifetime_seconds)
+        verifier = Verifier(settings.jwt_secret, settings.identity, settings.jwt_max_lifetime_seconds)
+        tokens = VerifiedTokens(verifier)
         current_app.extensions["procura.tokens"] = tokens
     return tokens
 

@@ -1,4 +1,5 @@
-"""Bearer tokens: HS256 JWTs verified with PyJWT into a Principal.
+"""Bearer tokens: JWTs verified with PyJWT into a Principal, signed either
+with the shared HS256 secret or by an identity provider (app/http/provider_keys.py).
 
 Every failure is the same 401 to the client; the `detail` says only which
 part of the token was unacceptable, never anything about the server.
@@ -6,87 +7,72 @@ part of the token was unacceptable, never anything about the server.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import jwt
 
-from aggregates.money import parse_amount
-from aggregates.policy import ROLES, Principal
+from aggregates.policy import Principal
+from app.config import IdentityProvider
+from app.http.claims import expiry, principal_from_claims
 from app.http.problems import Problem, unauthenticated
+from app.http.provider_keys import ProviderKeys
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["exp", "sub", "org", "roles"]
-TIME_CLAIMS = ("exp", "nbf", "iat")
 DEFAULT_MAX_LIFETIME = 24 * 3600.0
-#: Control characters and lone surrogates: no identifier holds them, and
-#: PostgreSQL text and log lines cannot.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _claim_text(claims: dict, name: str, *, required: bool) -> str | None:
-    value = claims.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip() or len(value) > 200 or _UNPRINTABLE.search(value):
-        raise unauthenticated(f"The token's '{name}' claim is missing or invalid.")
-    return value
+class Verifier:
+    """Checks a token's signature and standard claims: with the shared HS256
+    secret, or (when the identity provider is configured) with the provider's
+    published keys and only its asymmetric algorithms."""
 
+    def __init__(self, secret: str, identity: IdentityProvider | None = None,
+                 max_lifetime: float = DEFAULT_MAX_LIFETIME):
+        self.secret = secret
+        self.identity = identity or IdentityProvider()
+        self.max_lifetime = max_lifetime
+        self.keys = ProviderKeys(self.identity) if self.identity.uses_keys else None
 
-def _times(claims: dict, max_lifetime: float) -> float:
-    """The token's expiry (epoch seconds). Time claims must be JSON numbers
-    (PyJWT also takes numeric strings), and `exp` may lie at most
-    `max_lifetime` seconds after `iat` (or after now, without `iat`)."""
-    for name in TIME_CLAIMS:
-        value = claims.get(name)
-        if name in claims and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise unauthenticated(f"The token's '{name}' claim must be a number of seconds since the epoch.")
-    expires = float(claims["exp"])
-    if expires - float(claims.get("iat", time.time())) > max_lifetime:
-        raise unauthenticated(f"The token lives longer than this server accepts ({int(max_lifetime)} s).")
-    return expires
+    def verify(self, token: str) -> tuple[Principal, float]:
+        """The caller a token names and when the token expires (epoch seconds)."""
+        identity = self.identity
+        required = ["exp", "sub"] + [name for name, value in (("iss", identity.issuer), ("aud", identity.audience))
+                                     if value]
+        key, algorithms = self._key_and_algorithms(token)
+        try:
+            claims = jwt.decode(token, key, algorithms=algorithms, audience=identity.audience,
+                                issuer=identity.issuer, leeway=identity.leeway_seconds,
+                                options={"require": required})
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("The token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise unauthenticated("The token is not valid yet.") from None
+        except (jwt.InvalidIssuerError, jwt.InvalidAudienceError):
+            raise unauthenticated("The token was issued by, or for, someone else.") from None
+        except jwt.PyJWTError:
+            raise unauthenticated("The token is not valid.") from None
+        # Leeway forgives clock skew at the edges; the cached expiry allows the same.
+        expires = expiry(claims, self.max_lifetime) + identity.leeway_seconds
+        return principal_from_claims(claims, identity), expires
 
-
-def _roles(claims: dict) -> frozenset[str]:
-    roles = claims.get("roles")
-    if not isinstance(roles, list) or not roles or not all(isinstance(r, str) for r in roles):
-        raise unauthenticated("The token's 'roles' claim must be a non-empty list.")
-    unknown = set(roles) - ROLES
-    if unknown:
-        raise unauthenticated("The token names an unknown role.")
-    return frozenset(roles)
-
-
-def _approval_limit(claims: dict) -> Decimal | None:
-    raw = claims.get("approval_limit")
-    if raw is None:
-        return None
-    limit = parse_amount(raw) if isinstance(raw, str) else None
-    if limit is None or limit < 0:
-        raise unauthenticated("The token's 'approval_limit' must be a decimal string.")
-    return limit
-
-
-def _verify(token: str, secret: str, max_lifetime: float) -> tuple[Principal, float]:
-    """The caller a token names and when the token expires (epoch seconds)."""
-    try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS})
-    except jwt.ExpiredSignatureError:
-        raise unauthenticated("The token has expired.") from None
-    except jwt.PyJWTError:
-        raise unauthenticated("The token is not valid.") from None
-    expires = _times(claims, max_lifetime)
-    principal = Principal(
-        sub=_claim_text(claims, "sub", required=True),
-        org=_claim_text(claims, "org", required=True),
-        roles=_roles(claims),
-        department=_claim_text(claims, "department", required=False),
-        approval_limit=_approval_limit(claims),
-    )
-    return principal, expires
+    def _key_and_algorithms(self, token: str) -> tuple[object, list[str]]:
+        if self.keys is None:
+            return self.secret, [ALGORITHM]
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise unauthenticated("The token is not valid.") from None
+        # Refused before any key is looked up: an HS256 token "signed" with the
+        # provider's public key never reaches a key, nor makes us fetch one.
+        if header.get("alg") not in self.identity.algorithms:
+            raise unauthenticated("The token's signature algorithm is not accepted.")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise unauthenticated("The token's 'kid' header must be text.")
+        # A PyJWK verifies with its own algorithm only, whatever the header says.
+        return self.keys.signing_key(kid), list(self.identity.algorithms)
 
 
 class VerifiedTokens:
@@ -98,9 +84,8 @@ class VerifiedTokens:
     the cache is bounded and simply emptied when full.
     """
 
-    def __init__(self, secret: str, max_lifetime: float = DEFAULT_MAX_LIFETIME, capacity: int = 4096):
-        self.secret = secret
-        self.max_lifetime = max_lifetime
+    def __init__(self, verifier: Verifier, capacity: int = 4096):
+        self.verifier = verifier
         self.capacity = capacity
         self._known: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
@@ -109,7 +94,7 @@ class VerifiedTokens:
         """The verified caller, or Problem('unauthenticated')."""
         known = self._known.get(token)
         if known is None:
-            known = _verify(token, self.secret, self.max_lifetime)
+            known = self.verifier.verify(token)
             with self._lock:
                 if len(self._known) >= self.capacity:
                     self._known.clear()
@@ -123,7 +108,7 @@ class VerifiedTokens:
 
 def principal_from_token(token: str, secret: str, max_lifetime: float = DEFAULT_MAX_LIFETIME) -> Principal:
     """The verified caller, or Problem('unauthenticated') (no caching)."""
-    return _verify(token, secret, max_lifetime)[0]
+    return Verifier(secret, max_lifetime=max_lifetime).verify(token)[0]
 
 
 def bearer_token(header: str | None) -> str:
@@ -154,5 +139,5 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-__all__ = ["Problem", "VerifiedTokens", "bearer_token", "mint_token", "principal_from_header",
+__all__ = ["Problem", "VerifiedTokens", "Verifier", "bearer_token", "mint_token", "principal_from_header",
            "principal_from_token"]
