@@ -104,7 +104,11 @@ def token(sub, org, roles, department, approval_limit, ttl_hours) -> None:
     unknown = set(names) - ROLES
     if unknown or not names:
         raise click.BadParameter(f"roles must be among {', '.join(sorted(ROLES))}", param_hint="--roles")
-    click.echo(mint_token(_settings().jwt_secret, sub=sub, org=org, roles=names, department=department,
+    settings = _settings()
+    if settings.identity.uses_keys:  # on stderr: stdout stays the token alone
+        click.echo("Note: this configuration trusts an identity provider, which refuses these HS256 "
+                   "tokens; they work only against a server without one.", err=True)
+    click.echo(mint_token(settings.jwt_secret, sub=sub, org=org, roles=names, department=department,
                           approval_limit=approval_limit, ttl=timedelta(hours=ttl_hours)))
 
 

@@ -47,3 +47,15 @@ def test_seeding_the_demo_twice_creates_its_pos_once(monkeypatch, tmp_path):
 
 def _po_ids(output: str) -> set[str]:
     return set(re.findall(r"purchase-orders/([0-9a-f-]{36})", output))
+
+
+def test_token_still_mints_for_development_and_says_an_identity_provider_would_refuse_it(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("PROCURA_JWT_SECRET", raising=False)
+    for name, value in {"PROCURA_JWT_JWKS_URL": "https://idp.example/keys", "PROCURA_JWT_ISSUER": "https://idp.example/",
+                        "PROCURA_JWT_AUDIENCE": "procura"}.items():
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(main, ["token", "--sub", "bob", "--org", "o1", "--roles", "approver"])
+    assert result.exit_code == 0
+    assert jwt.decode(result.stdout.strip(), DEV_JWT_SECRET, algorithms=["HS256"])["sub"] == "bob"
+    assert "identity provider" in result.stderr
