@@ -38,8 +38,7 @@ class Verifier:
     def verify(self, token: str) -> tuple[Principal, float]:
         """The caller a token names and when the token expires (epoch seconds)."""
         identity = self.identity
-        required = ["exp", "sub"] + [name for name, value in (("iss", identity.issuer), ("aud", identity.audience))
-                                     if value]
+        required = ["exp", "sub", *(["iss"] if identity.issuer else []), *(["aud"] if identity.audience else [])]
         key, algorithms = self._key_and_algorithms(token)
         try:
             claims = jwt.decode(token, key, algorithms=algorithms, audience=identity.audience,
@@ -76,7 +75,7 @@ class Verifier:
 
 
 class VerifiedTokens:
-    """Tokens already verified with this secret, until they expire.
+    """Tokens this verifier already accepted, until they expire.
 
     Clients send the same token with every request; verifying its signature
     and claims again each time is costly (docs/performance.md). Only tokens that

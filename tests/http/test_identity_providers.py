@@ -83,6 +83,12 @@ def test_a_provider_token_that_is_wrong_in_one_way_is_401(client, provider, kind
     assert response.get_json()["type"].endswith("/unauthenticated")
 
 
+def test_a_token_expired_within_the_leeway_is_still_accepted(provider, procura):
+    client = procura(provider.jwks_url, provider.issuer, leeway_seconds=60)
+    now = int(time.time())
+    assert list_orders(client, RSA_KEY.sign(provider.claims(iat=now - 300, exp=now - 5))).status_code == 200
+
+
 def test_an_hs256_token_keyed_with_the_providers_public_key_is_401(client, provider):
     forged = hmac_signed(provider.claims(roles=["admin"]), RSA_KEY.public_pem(), RSA_KEY.kid)
     assert list_orders(client, forged).status_code == 401
