@@ -126,7 +126,7 @@ class Settings:
     rate_limit_storage: str = "memory://"
     auto_migrate: bool = True
     migrate_wait_seconds: int = 120
-    edge: Edge = field(default_factory=lambda: Edge())
+    edge: Edge = field(default_factory=Edge)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -219,7 +219,7 @@ def _http_url(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _algorithms(env: Mapping[str, str]) -> tuple[str, ...]:
-    raw = env.get("PROCURA_JWT_ALGORITHMS") or "RS256,ES256"
+    raw = env.get("PROCURA_JWT_ALGORITHMS") or ",".join(IdentityProvider().algorithms)
     names = tuple(a.strip() for a in raw.split(",") if a.strip())
     if not names:
         raise ConfigError("PROCURA_JWT_ALGORITHMS", "name at least one algorithm")
@@ -271,11 +271,12 @@ def _identity(env: Mapping[str, str]) -> IdentityProvider:
         raise ConfigError("PROCURA_JWT_ISSUER", "required with PROCURA_JWT_JWKS_URL")
     if uses_keys and not audience:
         raise ConfigError("PROCURA_JWT_AUDIENCE", "required with an identity provider's keys")
+    d = IdentityProvider()
     return IdentityProvider(
         jwks_url=jwks_url, oidc_issuer=oidc_issuer, issuer=issuer, audience=audience,
-        algorithms=_algorithms(env) if uses_keys else IdentityProvider().algorithms,
-        leeway_seconds=_int(env, "PROCURA_JWT_LEEWAY_SECONDS", 0, 0),
-        refresh_interval_seconds=_int(env, "PROCURA_JWKS_REFRESH_INTERVAL", 30, 0),
+        algorithms=_algorithms(env) if uses_keys else d.algorithms,
+        leeway_seconds=_int(env, "PROCURA_JWT_LEEWAY_SECONDS", d.leeway_seconds, 0),
+        refresh_interval_seconds=_int(env, "PROCURA_JWKS_REFRESH_INTERVAL", d.refresh_interval_seconds, 0),
         claims=_claim_paths(env), role_map=_role_map(env),
     )
 
@@ -361,11 +362,12 @@ def _edge(env: Mapping[str, str]) -> Edge:
     proxy = (env.get("PROCURA_EDGE") or "haproxy").strip().lower()
     if proxy not in ("haproxy", "none"):
         raise ConfigError("PROCURA_EDGE", f"expected haproxy or none, got {proxy!r}")
+    d = Edge()
     return Edge(proxy=proxy,
-                request_timeout_seconds=_int(env, "PROCURA_REQUEST_TIMEOUT", 10, 1),
-                max_in_flight=_int(env, "PROCURA_MAX_IN_FLIGHT", 6, 1),
-                queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", 10, 1),
-                max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", 4096, 64))
+                request_timeout_seconds=_int(env, "PROCURA_REQUEST_TIMEOUT", d.request_timeout_seconds, 1),
+                max_in_flight=_int(env, "PROCURA_MAX_IN_FLIGHT", d.max_in_flight, 1),
+                queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", d.queue_wait_ms, 1),
+                max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", d.max_connections, 64))
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, minimum_ms: int = 1) -> float:

@@ -43,14 +43,14 @@ class _Seeder:
     services: Services
     renderer: HttpRenderer = HttpRenderer()
 
-    def run(self, who: str, action: str, key: str, po_id=None, if_match=None, content=None, reason=None):
+    def run(self, who: str, action: str, key: str, po_id=None, if_match=None, **arguments):
+        """Execute `action` as `who`; `arguments` are its intent's (content=, reason=)."""
         command = Command(
             principal=principal(who), action=action, key=f"demo-seed-{key}",
             fingerprint=fingerprint(method="POST", route=action, path_params={"key": key},
                                     body=None, if_match=None),
             request_id=f"demo-seed-{key}", correlation_id="demo-seed", po_id=po_id,
-            if_match=if_match,
-            arguments={name: value for name, value in (("content", content), ("reason", reason)) if value is not None},
+            if_match=if_match, arguments=arguments,
         )
         return self.services.commands.execute(command, self.renderer)
 
