@@ -86,9 +86,21 @@ def po_body(rng: random.Random) -> dict:
             "needed_by": (date.today() + timedelta(days=60)).isoformat(), "lines": lines}
 
 
+#: Retry-later problems a client with several APIs resends (same key) after a pause.
+RETRY_LATER = frozenset({"dependency-unavailable", "overloaded"})
+#: How long a client with several APIs keeps resending one request that gets no answer.
+FAILOVER_PATIENCE = 60.0
+
+
 class Client:
-    def __init__(self, number: int, base: str, journal: Journal, budget: Budget, mix: Mix, seed: int):
-        self.base, self.journal, self.budget, self.mix = base, journal, budget, mix
+    """One client; given several base URLs it starts on one (by its number)
+    and, when that API gives no answer, resends the same request (same
+    Idempotency-Key) to the next one, staying there."""
+
+    def __init__(self, number: int, base: str | list[str], journal: Journal, budget: Budget, mix: Mix, seed: int):
+        self.bases = [base] if isinstance(base, str) else list(base)
+        self.base = self.bases[number % len(self.bases)]
+        self.journal, self.budget, self.mix = journal, budget, mix
         self.rng = random.Random(seed * 7919 + number)
         department = DEPARTMENTS[number % len(DEPARTMENTS)]
         self.requester = User(f"requester-{number}", ("requester",), department)
@@ -109,14 +121,36 @@ class Client:
     def send(self, kind: str, user: User, method: str, path: str, *, body: dict | None = None,
              key: str | None = None, if_match: int | None = None, session: requests.Session | None = None
              ) -> Exchange:
+        if len(self.bases) == 1:
+            return self.send_once(kind, user, method, path, body, key, if_match, session)
+        give_up = time.monotonic() + FAILOVER_PATIENCE
+        while True:
+            exchange = self.send_once(kind, user, method, path, body, key, if_match, session)
+            lost = exchange.status is None
+            if not (lost or exchange.problem_slug() in RETRY_LATER) or time.monotonic() > give_up:
+                return exchange
+            exchange.retried = True
+            if lost:
+                self.fail_over(exchange)
+            else:
+                time.sleep(0.2)  # a client honouring Retry-After, shortened
+            kind = "failover" if lost else "retry-later"
+
+    def fail_over(self, exchange: Exchange) -> None:
+        """Move to the next API, unless another thread of this client already did."""
+        if self.base == exchange.base:
+            self.base = self.bases[(self.bases.index(exchange.base) + 1) % len(self.bases)]
+
+    def send_once(self, kind: str, user: User, method: str, path: str, body: dict | None, key: str | None,
+                  if_match: int | None, session: requests.Session | None) -> Exchange:
         data = json.dumps(body).encode() if body is not None else None
         headers = self._headers(user, key, if_match)
         if data is not None:
             headers["Content-Type"] = "application/json"
-        exchange = Exchange(kind, user.sub, method, path, key, if_match, data, time.monotonic())
+        exchange = Exchange(kind, user.sub, method, path, key, if_match, data, time.monotonic(), base=self.base)
         try:
-            response = (session or self.session).request(method, self.base + path, data=data, headers=headers,
-                                                         timeout=60)
+            response = (session or self.session).request(method, exchange.base + path, data=data, headers=headers,
+                                                         timeout=(5, 60))
         except requests.RequestException as error:
             exchange.ended, exchange.wall_ended = time.monotonic(), time.time()
             exchange.headers = {"x-harness-error": repr(error)}
@@ -132,9 +166,15 @@ class Client:
         headers = self._headers(user, key, if_match)
         if data is not None:
             headers["Content-Type"] = "application/json"
-        exchange = Exchange("dropped", user.sub, "POST", path, key, if_match, data, time.monotonic(), dropped=True)
+        exchange = Exchange("dropped", user.sub, "POST", path, key, if_match, data, time.monotonic(), dropped=True,
+                            base=self.base)
         self.journal.add(exchange)
-        send_and_drop(self.base, build_request("POST", path, self.base, headers, data))
+        try:
+            send_and_drop(exchange.base, build_request("POST", path, exchange.base, headers, data))
+        except OSError:
+            if len(self.bases) == 1:
+                raise
+            self.fail_over(exchange)
 
     def until_answered(self, kind: str, user: User, path: str, body, key: str, if_match, session=None) -> Exchange:
         """Send, and resend with the same key while the first is in flight."""
@@ -270,7 +310,7 @@ class Client:
         return None
 
 
-def run_load(base: str, journal: Journal, *, clients: int, commands: int, duration: float | None,
+def run_load(base: str | list[str], journal: Journal, *, clients: int, commands: int, duration: float | None,
              mix: Mix, seed: int) -> None:
     budget = Budget(commands, time.monotonic() + duration if duration else None)
     workers = [Client(n, base, journal, budget, mix, seed) for n in range(clients)]

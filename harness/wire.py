@@ -29,6 +29,10 @@ class Exchange:
     headers: dict[str, str] = field(default_factory=dict)
     content: bytes = b""
     dropped: bool = False
+    #: The client sent this request again (same key) because this attempt got
+    #: no answer or a retry-later 503: the later attempt's answer stands for it.
+    retried: bool = False
+    base: str = ""  # the API it went to
 
     @property
     def replayed(self) -> bool:

@@ -7,7 +7,9 @@ Fault switches (`POST /_faults`) make it slow, failing, throttling, declining,
 or sloppy with callbacks. Besides the documented switches it has a few for
 deterministic tests: `error_next`, `timeout_next`, `throttle_next` (the next
 N API calls fail that way), `throttle_rate`, `retry_after_s` (the 429's
-Retry-After) and `hang_ms` (how long a timed-out call is held).
+Retry-After) and `hang_ms` (how long a timed-out call is held). `GET /_calls`
+lists the order calls being answered right now (caller address, clientRef)
+and counts the decisions, shipments and callbacks still to come.
 
 Deliberate quirks for refusals: currencies outside ACCEPTED_CURRENCIES get
 422 `CCY`; item codes starting with `BAD-` get 422 `BAD_ITEM`.
@@ -78,12 +80,15 @@ class Scheduler:
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._stopped = False
+        #: Actions scheduled and not yet finished (0: the fake is idle).
+        self.pending = 0
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="acme-fake-callbacks")
         self._thread = threading.Thread(target=self._run, name="acme-fake-scheduler", daemon=True)
         self._thread.start()
 
     def after(self, seconds: float, action) -> None:
         with self._cond:
+            self.pending += 1
             heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._seq), action))
             self._cond.notify()
 
@@ -95,7 +100,14 @@ class Scheduler:
                 if self._stopped:
                     return
                 _, _, action = heapq.heappop(self._heap)
-            self._pool.submit(action)
+            self._pool.submit(self._finish, action)
+
+    def _finish(self, action) -> None:
+        try:
+            action()
+        finally:
+            with self._cond:
+                self.pending -= 1
 
     def stop(self) -> None:
         with self._cond:
@@ -123,6 +135,8 @@ class AcmeFake:
         self.server.daemon_threads = True
         self.server.fake = self
         self.scheduler: Scheduler | None = None
+        #: Order calls being answered right now: the caller's address and the PO.
+        self.calls_in_flight: list[dict] = []
 
     @property
     def url(self) -> str:
@@ -309,6 +323,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(200, {"orders": [dict(o) for o in self.fake.orders]})
         if url.path == "/_faults":
             return self._send(200, asdict(self.fake.faults))
+        if url.path == "/_calls":
+            with self.fake.lock:
+                calls = list(self.fake.calls_in_flight)
+            return self._send(200, {"in_flight": calls, "scheduled": self.fake.scheduler.pending})
         if url.path != ORDERS:
             return self._send(404, {"err": "NOT_FOUND"})
         if not self._authorised():
@@ -328,6 +346,17 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"err": "NOT_FOUND"})
         if not self._authorised():
             return None
+        call = {"from": self.client_address[0],
+                "client_ref": body.get("clientRef") if isinstance(body, dict) else None}
+        with self.fake.lock:
+            self.fake.calls_in_flight.append(call)
+        try:
+            return self._order(body)
+        finally:
+            with self.fake.lock:
+                self.fake.calls_in_flight.remove(call)
+
+    def _order(self, body) -> None:
         trouble = self.fake.api_trouble()
         if trouble:
             return self._send(*trouble)

@@ -1,0 +1,289 @@
+"""Procura on several hosts, with hosts dying under load.
+
+The test builds its own network from Linux network namespaces
+(testkit/hosts.py): a database host (PostgreSQL primary, a streaming replica,
+PgBouncer), two API hosts (`procura serve`), two worker hosts (`procura
+worker`) and a client host running the harness load against both APIs and
+the fake Acme supplier. Mid-run it kills one API host, then a worker host
+while it is calling the supplier, then restarts the primary. The scenario
+runs once (a module fixture); each test checks one thing that must hold
+after it. Needs root and iproute2 (skipped without them, failed under CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+import psycopg
+import pytest
+import requests
+
+from app.bootstrap import build_services
+from app.config import Settings
+from harness import checks
+from harness.stack import API_KEY, PLACEMENT_ENV, SECRET, WEBHOOK_SECRET
+from projections.tables import ReadModel
+from testkit.db_host import DatabaseHost, database_host
+from testkit.hosts import Host, network
+from testkit.server import ROOT, UNTHROTTLED, stop, wait_until
+
+pytestmark = pytest.mark.postgres
+
+API_PORT, SUPPLIER_PORT = 8000, 8100
+#: A worker that dies mid-call leaves its placement to the other after this.
+LEASE_SECONDS = 3
+CLIENTS = 8
+#: Events the load must add before each fault (and after the last), so every
+#: phase runs under load.
+PHASE_EVENTS = 250
+#: How the APIs and workers reach PostgreSQL: PgBouncer in front of the primary.
+POOL_MODE = "session"
+POOLER_ENV: dict[str, str] = {}
+
+
+@dataclass
+class Scenario:
+    """What the run left behind for the checks."""
+
+    db: DatabaseHost
+    supplier: str
+    exchanges: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+    services: object = None
+    timeline: list[tuple[float, str]] = field(default_factory=list)
+    in_flight_on_killed_worker: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def note(self, what: str) -> None:
+        self.timeline.append((round(time.monotonic() - self.started, 1), what))
+
+
+class Logs:
+    """Each process's output in a file; their tails are shown when a step fails."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self.paths: list[str] = []
+
+    def file(self, name: str):
+        path = os.path.join(self.directory, f"{name}.log")
+        self.paths.append(path)
+        return open(path, "w")
+
+    def tails(self) -> str:
+        parts = []
+        for path in self.paths:
+            with open(path, errors="replace") as f:
+                parts.append(f"--- {os.path.basename(path)}:\n{f.read()[-3000:]}")
+        return "\n".join(parts)
+
+
+def _procura(host: Host, args: list[str], env: dict[str, str], logs: Logs, name: str) -> subprocess.Popen:
+    with logs.file(name) as out:
+        return host.popen([sys.executable, "-m", *args], cwd=ROOT, env={**os.environ, **UNTHROTTLED, **env},
+                          stdout=out, stderr=subprocess.STDOUT)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _head(db: DatabaseHost) -> int:
+    with psycopg.connect(db.primary.url(), connect_timeout=3) as conn:
+        return conn.execute("SELECT coalesce(max(notification_id), 0) FROM procura_events").fetchone()[0]
+
+
+def _head_or_zero(db: DatabaseHost) -> int:
+    try:
+        return _head(db)
+    except psycopg.Error:
+        return 0
+
+
+def _unsettled_placements(db: DatabaseHost) -> int:
+    with psycopg.connect(db.primary.url(), connect_timeout=3) as conn:
+        return conn.execute("SELECT count(*) FROM procura_placements WHERE state <> 'done'").fetchone()[0]
+
+
+def _grows_by(db: DatabaseHost, events: int, timeout: float, what: str) -> None:
+    target = _head_or_zero(db) + events
+    wait_until(lambda: _head_or_zero(db) >= target, timeout, 0.2, what=what)
+
+
+@contextmanager
+def _scenario():
+    with ExitStack() as stack:
+        net = stack.enter_context(network())
+        db_host, api1, api2, worker1, worker2, client = (
+            net.add(name) for name in ("db", "api1", "api2", "worker1", "worker2", "client"))
+        db = stack.enter_context(database_host(db_host, pool_mode=POOL_MODE))
+        logs = Logs(stack.enter_context(tempfile.TemporaryDirectory(prefix="procura-multihost-")))
+        supplier = f"http://{client.ip}:{SUPPLIER_PORT}"
+        env = {"DATABASE_URL": db.pooled_url, "PROCURA_JWT_SECRET": SECRET, "PROCURA_SUPPLIER_URL": supplier,
+               "PROCURA_SUPPLIER_API_KEY": API_KEY, "PROCURA_WEBHOOK_SECRETS": f"acme={WEBHOOK_SECRET}",
+               "PROCURA_PLACEMENT_LEASE_SECONDS": str(LEASE_SECONDS), "PROCURA_DB_POOL_SIZE": "2",
+               "PROCURA_DB_MAX_OVERFLOW": "6", **PLACEMENT_ENV, **POOLER_ENV}
+        try:
+            processes = [_procura(client, ["app.cli", "fake-supplier", "--host", client.ip, "--port",
+                                           str(SUPPLIER_PORT), "--api-key", API_KEY, "--webhook-secret",
+                                           WEBHOOK_SECRET, "--callback-url",
+                                           f"http://{api2.ip}:{API_PORT}/callbacks/suppliers/acme"],
+                                  {}, logs, "supplier")]
+            # The first API prepares the schema; the others start once it is there.
+            for host in (api1, api2):
+                processes.append(_procura(host, ["app.cli", "serve", "--host", host.ip, "--port", str(API_PORT),
+                                                 "--workers", "2", "--threads", "8"], env, logs, host.name))
+                wait_until(lambda h=host: _answers(f"http://{h.ip}:{API_PORT}/readyz"), 60, 0.2,
+                           what=f"{host.name} to be ready")
+            for host in (worker1, worker2):
+                processes.append(_procura(host, ["app.cli", "worker", "--batch-size", "200"], env, logs, host.name))
+            wait_until(lambda: _answers(f"{supplier}/_faults"), 20, 0.1, what="the supplier")
+            scenario = Scenario(db, supplier)
+            journal = os.path.join(logs.directory, "exchanges.pickle")
+            load = _procura(client, ["harness.client_host", "--clients", str(CLIENTS), "--out", journal,
+                                     "--base", f"http://{api1.ip}:{API_PORT}", "--base",
+                                     f"http://{api2.ip}:{API_PORT}"], {}, logs, "load")
+            processes.append(load)
+            _faults(scenario, db, api1, worker1)
+            load.terminate()
+            load.wait(timeout=120)
+            scenario.note("load stopped")
+            with open(journal, "rb") as f:
+                scenario.exchanges = pickle.load(f)
+            services = build_services(Settings(database_url=db.primary.url(), jwt_secret=SECRET))
+            stack.callback(services.close)
+            scenario.services = services
+            _settle(scenario, db, services)
+            scenario.events = checks.stored_events(services.app)
+            yield scenario
+        except BaseException:
+            sys.stderr.write(logs.tails())
+            raise
+        finally:
+            for process in reversed(processes):
+                stop(process, timeout=10)
+
+
+def _faults(scenario: Scenario, db: DatabaseHost, api1: Host, worker1: Host) -> None:
+    """Kill an API host, then a worker host mid-call, then restart the primary,
+    each once the load has moved on since the one before."""
+    _grows_by(db, PHASE_EVENTS, 60, "the load to get going on both APIs")
+    api1.kill()
+    scenario.note(f"killed {api1.name} at event {_head(db)}")
+    _grows_by(db, PHASE_EVENTS, 60, "the load to go on through the other API")
+    # Slow supplier calls, so a worker is caught mid-call.
+    requests.post(f"{scenario.supplier}/_faults", json={"latency_ms": 1500}, timeout=5).raise_for_status()
+
+    def calling_from_worker1():
+        calls = requests.get(f"{scenario.supplier}/_calls", timeout=5).json()["in_flight"]
+        return [c["client_ref"] for c in calls if c["from"] == worker1.ip]
+
+    scenario.in_flight_on_killed_worker = wait_until(calling_from_worker1, 60, 0.05,
+                                                     what=f"{worker1.name} to call the supplier")
+    worker1.kill()
+    scenario.note(f"killed {worker1.name} during placements of {scenario.in_flight_on_killed_worker}")
+    requests.post(f"{scenario.supplier}/_faults", json={"latency_ms": 0}, timeout=5).raise_for_status()
+    _grows_by(db, PHASE_EVENTS, 60, "the load to go on with one worker")
+    scenario.note(f"restarting the primary at event {_head(db)}")
+    db.primary.restart()
+    scenario.note("primary back")
+    _grows_by(db, PHASE_EVENTS, 60, "the load to go on after the primary's restart")
+
+
+def _quiet(scenario: Scenario, db: DatabaseHost, services) -> bool:
+    """Nothing more is coming: placements ended, the supplier has no decision,
+    shipment or callback left to send, and every read model is at the head."""
+    if _unsettled_placements(db) or requests.get(f"{scenario.supplier}/_calls", timeout=5).json()["scheduled"]:
+        return False
+    head = _head(db)
+    positions = services.read_store.positions()
+    return all(int(positions.get(m.name, {}).get("position", 0)) >= head for m in _read_models(services))
+
+
+def _settle(scenario: Scenario, db: DatabaseHost, services) -> None:
+    wait_until(lambda: _quiet(scenario, db, services), 90, 0.2, what="placements, callbacks and read models")
+    scenario.note("placements, callbacks and read models settled")
+    wait_until(db.replica_caught_up, 30, 0.1, what="the replica to replay everything")
+
+
+def _read_models(services) -> list[ReadModel]:
+    return [p for p in services.processors if isinstance(p, ReadModel)]
+
+
+def _rows(url: str, model: ReadModel) -> dict[str, list[tuple]]:
+    with psycopg.connect(url) as conn:
+        return {t.name: conn.execute(f"SELECT * FROM {t.name} ORDER BY {', '.join(t.key)}").fetchall()
+                for t in model.tables}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    with _scenario() as run:
+        yield run
+
+
+def _results(run: Scenario, result: checks.Result) -> None:
+    assert result.cases, f"{result.name}: nothing to check"
+    assert not result.failures, f"{result.name}: {len(result.failures)} failures, e.g. {result.failures[:5]}"
+
+
+def test_every_acknowledged_command_is_stored_exactly_once_across_host_failures(scenario):
+    acked, refused = checks.check_store(scenario.exchanges, scenario.events)
+    _results(scenario, acked)
+    assert not refused.failures, refused.failures[:5]
+    assert any(e.retried and e.status is None for e in scenario.exchanges), "no client ever failed over"
+
+
+def test_resends_on_the_other_api_get_the_first_answer(scenario):
+    same, in_flight = checks.check_replays(scenario.exchanges)
+    _results(scenario, same)
+    assert not in_flight.failures, in_flight.failures[:5]
+
+
+def test_every_final_answer_is_in_the_contract(scenario):
+    contract, request_ids = checks.check_statuses(scenario.exchanges)
+    _results(scenario, contract)
+    _results(scenario, request_ids)
+
+
+def test_no_purchase_order_has_more_than_one_live_supplier_order(scenario):
+    orders = requests.get(f"{scenario.supplier}/_orders", timeout=10).json()["orders"]
+    live = Counter(o["clientRef"] for o in orders if o["state"] != "NACK")
+    assert live, "no supplier order was placed"
+    assert max(live.values()) == 1, [po for po, n in live.items() if n > 1]
+
+
+def test_a_placement_the_killed_worker_was_making_is_finished_by_the_other(scenario):
+    orders = requests.get(f"{scenario.supplier}/_orders", timeout=10).json()["orders"]
+    with psycopg.connect(scenario.db.primary.url()) as conn:
+        for po_id in scenario.in_flight_on_killed_worker:
+            [order] = [o for o in orders if o["clientRef"] == po_id]
+            status, reference = conn.execute(
+                "SELECT status, supplier_reference FROM rm_po_summary WHERE id = %s", (po_id,)).fetchone()
+            assert (status, reference) in {("placed", order["orderNo"]), ("shipped", order["orderNo"])}
+
+
+def test_409s_name_the_true_current_version(scenario):
+    from harness.runner import _status_at
+
+    _results(scenario, checks.check_conflicts(scenario.exchanges, scenario.events, _status_at(scenario)))
+
+
+def test_read_models_on_the_replica_equal_those_on_the_primary(scenario):
+    for model in _read_models(scenario.services):
+        assert _rows(scenario.db.replica.url(), model) == _rows(scenario.db.primary.url(), model), model.name
+
+
+def test_read_models_on_the_primary_equal_a_rebuild_from_the_events(scenario):
+    _results(scenario, checks.check_read_models(scenario.services, timeout=30))
