@@ -227,9 +227,24 @@ def _rows(url: str, model: ReadModel) -> dict[str, list[tuple]]:
                 for t in model.tables}
 
 
+def _figures(run: Scenario) -> str:
+    """The run in numbers (pytest -s shows them; docs/reliability.md quotes them)."""
+    kinds = Counter(e.kind for e in run.exchanges)
+    lost = sum(1 for e in run.exchanges if e.retried and e.status is None)
+    later = sum(1 for e in run.exchanges if e.retried and e.status is not None)
+    orders = requests.get(f"{run.supplier}/_orders", timeout=10).json()["orders"]
+    lines = [f"requests: {len(run.exchanges):,} ({', '.join(f'{k} {v:,}' for k, v in sorted(kinds.items()))})",
+             f"acknowledged commands: {sum(1 for e in run.exchanges if e.key and e.status and e.status < 300):,}",
+             f"events in store: {len(run.events):,}; supplier orders: {len(orders)}",
+             f"failed over after no answer: {lost}; resent after a retry-later 503: {later}",
+             *(f"{at:6.1f} s  {what}" for at, what in run.timeline)]
+    return "\n".join(lines)
+
+
 @pytest.fixture(scope="module")
 def scenario():
     with _scenario() as run:
+        print("\nmulti-host run:\n" + _figures(run))
         yield run
 
 
