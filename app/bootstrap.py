@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from flask import Flask, g, request
 
 from app.config import Settings, load_settings
+from app.persistence.pooler import check_session_timeouts
 from app.schema import SchemaStatus, prepare_schema
 from app.service.application import Procura
 from app.service.command_service import CommandService, _dependency
@@ -54,13 +55,23 @@ class Services:
         self.app.close()
 
 
+def prepare_database(settings: Settings) -> SchemaStatus:
+    """What a process (gunicorn's master for its workers) does once at start:
+    prepare the schema (`app.schema.prepare_schema`), and behind a transaction
+    pooler warn when the server's session defaults miss Procura's timeouts
+    (`app.persistence.pooler`)."""
+    schema = prepare_schema(settings)
+    check_session_timeouts(settings)
+    return schema
+
+
 def build_services(settings: Settings | None = None, *, schema: SchemaStatus | None = None) -> Services:
-    """Everything a process needs. The schema is prepared first (migrated or
-    checked, see `app.schema.prepare_schema`) unless the caller already did
-    and passes its `schema` status (gunicorn's workers, after the master)."""
+    """Everything a process needs. The database is prepared first
+    (`prepare_database`) unless the caller already did and passes its
+    `schema` status (gunicorn's workers, after the master)."""
     settings = settings or load_settings()
     if schema is None and not settings.in_memory:
-        schema = prepare_schema(settings)
+        schema = prepare_database(settings)
     procura = Procura(settings)
     read_store = ReadStore.for_application(procura)
     if settings.in_memory:  # the read models live in a private in-memory database

@@ -116,6 +116,7 @@ class Settings:
     statement_timeout_seconds: int = 10
     db_pool_size: int = 5
     db_max_overflow: int = 10
+    db_pooler: str = "none"  # "transaction": a transaction-pooling PgBouncer sits in front of PostgreSQL
     snapshot_interval: int = 100
     supplier_url: str = DEV_SUPPLIER_URL
     supplier_api_key: str = ""
@@ -149,6 +150,7 @@ class Settings:
                 POSTGRES_MAX_OVERFLOW=str(self.db_max_overflow),
                 POSTGRES_PRE_PING="yes",
                 PROCURA_STATEMENT_TIMEOUT_MS=str(self.statement_timeout_seconds * 1000),
+                PROCURA_DB_POOLER=self.db_pooler,
             )
         else:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -195,6 +197,20 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     except ValueError:
         raise ConfigError("DATABASE_URL", "the port is not a number") from None
     return url
+
+
+POOLERS = ("none", "transaction")
+
+
+def _db_pooler(env: Mapping[str, str], database_url: str | None) -> str:
+    """What sits between Procura and PostgreSQL: nothing, or a pooler that
+    hands out server connections per transaction (PgBouncer's transaction mode)."""
+    raw = (env.get("PROCURA_DB_POOLER") or "none").strip().lower()
+    if raw not in POOLERS:
+        raise ConfigError("PROCURA_DB_POOLER", f"expected none or transaction, got {raw!r}")
+    if raw != "none" and database_url is None:
+        raise ConfigError("PROCURA_DB_POOLER", "a pooler needs DATABASE_URL (the embedded default has none)")
+    return raw
 
 
 def _jwt_secret(env: Mapping[str, str], embedded: bool, identity: IdentityProvider) -> str:
@@ -407,6 +423,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         statement_timeout_seconds=_int(env, "PROCURA_STATEMENT_TIMEOUT", 10, 1),
         db_pool_size=_int(env, "PROCURA_DB_POOL_SIZE", 5, 1),
         db_max_overflow=_int(env, "PROCURA_DB_MAX_OVERFLOW", 10, 0),
+        db_pooler=_db_pooler(env, database_url),
         snapshot_interval=_snapshot_interval(env),
         supplier_url=_supplier_url(env),
         supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),

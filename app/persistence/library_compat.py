@@ -119,6 +119,15 @@ def set_checkout_check(pool: ConnectionPool, check: Callable[[Any], None]) -> No
     pool._check = check
 
 
+def set_connect_configure(pool: ConnectionPool, configure: Callable[[Any], None]) -> None:
+    """Make `configure` what the pool runs on every new connection, instead of
+    the library's datastore's (autocommit, then a session-level `SET
+    idle_in_transaction_session_timeout`). No public setter either: writes
+    `_configure`."""
+    assert hasattr(pool, "_configure"), "psycopg-pool changed: revisit set_connect_configure"
+    pool._configure = configure
+
+
 # --- Application.save, without the protocol checks ----------------------------
 
 class _AggregateEvents(ProcessingEvent):

@@ -59,6 +59,7 @@ from app.persistence.library_compat import (
     select_events_once,
     select_notifications_once,
     set_checkout_check,
+    set_connect_configure,
     snapshot_insert_once,
     snapshot_select_once,
     translated,
@@ -328,6 +329,13 @@ class ProcuraSnapshotRecorder(PostgresAggregateRecorder):
 
 
 STATEMENT_TIMEOUT = "PROCURA_STATEMENT_TIMEOUT_MS"
+#: "transaction": a transaction-pooling PgBouncer sits in front of PostgreSQL.
+POOLER = "PROCURA_DB_POOLER"
+
+
+def _autocommit(conn: Any) -> None:
+    conn.autocommit = True
+
 
 #: A pooled connection unused for longer than this is pinged before use.
 PING_AFTER_IDLE_SECONDS = 1.0
@@ -362,7 +370,9 @@ class ProcuraPostgresFactory(PostgresFactory):
     With ``POSTGRES_PRE_PING`` a connection is pinged on checkout only after
     it sat idle (``_PingWhenIdle``). With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
     ``statement_timeout``, so a query stuck behind a lock fails instead of
-    holding its request (and its pooled connection) forever.
+    holding its request (and its pooled connection) forever. With
+    ``PROCURA_DB_POOLER=transaction`` connections keep no session state
+    (``_behind_transaction_pooler``).
     """
 
     application_recorder_class = ProcuraPostgresRecorder
@@ -372,6 +382,9 @@ class ProcuraPostgresFactory(PostgresFactory):
         super().__init__(env)
         if self.datastore.pre_ping:
             set_checkout_check(self.datastore.pool, _PingWhenIdle())
+        if self.env.get(POOLER) == "transaction":
+            self._behind_transaction_pooler()
+            return
         # The pool is not open yet: its connections will carry the options.
         # procura.lock_timeout is read by the save function (schema step 0002).
         options = [f"-c procura.lock_timeout={self.datastore.lock_timeout}s"]
@@ -379,3 +392,21 @@ class ProcuraPostgresFactory(PostgresFactory):
         if timeout_ms:
             options.append(f"-c statement_timeout={int(timeout_ms)}")
         self.datastore.pool.kwargs["options"] = " ".join(options)
+
+    def _behind_transaction_pooler(self) -> None:
+        """Keep no state outside a transaction: consecutive transactions of
+        one pooled connection run on whichever server connection the pooler
+        hands out.
+
+        * No server-side prepared statements: with `prepare_threshold` None
+          psycopg prepares nothing, `prepare=True` included.
+        * No startup `options` (PgBouncer refuses the parameter, or drops it
+          when told to ignore it): the timeouts they carry come from the
+          role's defaults instead (README, "Behind a connection pooler").
+        * No session-level SET on connect (the library's configure sets
+          idle_in_transaction_session_timeout on whichever server connection
+          it lands on, for every client of that connection after it).
+        """
+        self.datastore.pool.kwargs["prepare_threshold"] = None
+        set_connect_configure(self.datastore.pool, _autocommit)
+

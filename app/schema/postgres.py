@@ -41,7 +41,10 @@ class PostgresMigrator(Migrator):
 
     def _connect(self) -> psycopg.Connection:
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout)
+            # Nothing prepared: each statement runs once per connection, and a
+            # transaction pooler would hand the next one another server connection.
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout,
+                                   prepare_threshold=None)
         except psycopg.OperationalError as error:
             raise SchemaError(f"cannot reach PostgreSQL: {str(error).strip().splitlines()[-1]}") from None
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
-from app.schema import SchemaStatus, prepare_schema
+from app.schema import SchemaStatus
 from app.serving.edge import EdgePlan, EdgeProxy
 
 #: Seconds a worker that stops answering its master lives before it is killed.
@@ -76,13 +76,14 @@ def _child_exit(server, worker) -> None:
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
-    """Prepare the schema (raising SchemaError when it cannot), then serve until
+    """Prepare the database (raising SchemaError when the schema cannot be), then serve until
     stopped; EdgeError when the edge cannot start."""
     _metrics_directory()  # before anything imports prometheus-client (app.serving.metrics)
+    from app.bootstrap import prepare_database
     from app.serving.observability import configure_logging
 
     configure_logging()
-    schema = prepare_schema(settings)
+    schema = prepare_database(settings)
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
     options = {
