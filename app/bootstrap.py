@@ -15,6 +15,7 @@ from flask import Flask, g, request
 
 from app.config import Settings, load_settings
 from app.persistence.pooler import check_session_timeouts
+from app.persistence.replicas import ReadRouting
 from app.schema import SchemaStatus, prepare_schema
 from app.service.application import Procura
 from app.service.command_service import CommandService, _dependency
@@ -34,6 +35,8 @@ class Services:
     app: Procura
     commands: CommandService
     read_store: ReadStore
+    #: Where the read-model routes read: replicas when configured, else read_store.
+    reads: ReadRouting
     processors: list[Processor]
     schema: SchemaStatus
     suppliers: SupplierServices | None = None
@@ -51,6 +54,7 @@ class Services:
             self.app.head_position()
 
     def close(self) -> None:
+        self.reads.close()
         self.read_store.close()
         self.app.close()
 
@@ -80,7 +84,8 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
     processors = [*read_models(), suppliers.processor]
     read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
-                    read_store=read_store, processors=processors, schema=schema, suppliers=suppliers)
+                    read_store=read_store, reads=ReadRouting.from_settings(settings, read_store),
+                    processors=processors, schema=schema, suppliers=suppliers)
 
 
 def _identify_request() -> None:

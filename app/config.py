@@ -117,6 +117,9 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 10
     db_pooler: str = "none"  # "transaction": a transaction-pooling PgBouncer sits in front of PostgreSQL
+    #: Streaming replicas of DATABASE_URL the read models may be read from.
+    read_database_urls: tuple[str, ...] = ()
+    replica_max_lag_seconds: int = 5
     snapshot_interval: int = 100
     supplier_url: str = DEV_SUPPLIER_URL
     supplier_api_key: str = ""
@@ -185,17 +188,14 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     return value
 
 
-def _database_url(env: Mapping[str, str]) -> str | None:
-    url = env.get("DATABASE_URL") or None
-    if url is None:
-        return None
+def _postgres_url(name: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
-        raise ConfigError("DATABASE_URL", "expected postgresql://user@host:port/dbname")
+        raise ConfigError(name, "expected postgresql://user@host:port/dbname")
     try:
         _ = parts.port  # urlsplit raises ValueError only when the port is read
     except ValueError:
-        raise ConfigError("DATABASE_URL", "the port is not a number") from None
+        raise ConfigError(name, "the port is not a number") from None
     return url
 
 
@@ -211,6 +211,22 @@ def _db_pooler(env: Mapping[str, str], database_url: str | None) -> str:
     if raw != "none" and database_url is None:
         raise ConfigError("PROCURA_DB_POOLER", "a pooler needs DATABASE_URL (the embedded default has none)")
     return raw
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("DATABASE_URL") or None
+    return None if url is None else _postgres_url("DATABASE_URL", url)
+
+
+def _read_database_urls(env: Mapping[str, str], database_url: str | None) -> tuple[str, ...]:
+    """Comma-separated streaming replicas of DATABASE_URL (PostgreSQL only)."""
+    name = "PROCURA_READ_DATABASE_URL"
+    urls = tuple(_postgres_url(name, u.strip()) for u in (env.get(name) or "").split(",") if u.strip())
+    if urls and database_url is None:
+        raise ConfigError(name, "needs DATABASE_URL: replicas are PostgreSQL streaming replicas of it")
+    if len(set(urls)) != len(urls):
+        raise ConfigError(name, "names one replica twice")
+    return urls
 
 
 def _jwt_secret(env: Mapping[str, str], embedded: bool, identity: IdentityProvider) -> str:
@@ -424,6 +440,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_int(env, "PROCURA_DB_POOL_SIZE", 5, 1),
         db_max_overflow=_int(env, "PROCURA_DB_MAX_OVERFLOW", 10, 0),
         db_pooler=_db_pooler(env, database_url),
+        read_database_urls=_read_database_urls(env, database_url),
+        replica_max_lag_seconds=_int(env, "PROCURA_REPLICA_MAX_LAG_SECONDS", Settings.replica_max_lag_seconds, 1),
         snapshot_interval=_snapshot_interval(env),
         supplier_url=_supplier_url(env),
         supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),

@@ -42,8 +42,11 @@ class ModelStatus:
 
 
 def status(app: Any, store: ReadStore, models: Sequence[ReadModel]) -> list[ModelStatus]:
-    head = app.recorder.max_notification_id() or 0
-    rows = store.positions()
+    return statuses(app.recorder.max_notification_id() or 0, store.positions(), models)
+
+
+def statuses(head: int, rows: dict[str, dict[str, Any]], models: Sequence[ReadModel]) -> list[ModelStatus]:
+    """Each model's status from its tracking row in `rows` (ReadStore.positions) and the store's head."""
     return [ModelStatus(m.name, int(rows.get(m.name, {}).get("position", 0)), head,
                         rows.get(m.name, {}).get("updated_at")) for m in models]
 

@@ -1,8 +1,10 @@
 """Read-model routes (docs/api.md section 8): lists, the approval queue,
 reports and projection status, answered from the projections.
 
-Every answer carries `Projection-Position`: the position of the read model
-the rows were read at (read in the same snapshot as the rows). With
+They read from a healthy replica when `PROCURA_READ_DATABASE_URL` names any,
+else from the primary. Every answer carries `Projection-Position`: the
+position of the read model the rows were read at (read in the same snapshot
+as the rows, on the store that answered). With
 `min_position=N` the view first waits up to 2 s for the read model to reach
 N, then answers 503 `projection-behind`.
 """
@@ -14,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,9 +48,9 @@ from app.service.command_service import _dependency
 from app.service.metadata import rfc3339
 from projections import approval_queue as queue_model
 from projections import cycle_times, po_summary, spend
-from projections.maintenance import status
+from projections.maintenance import statuses
 from projections.runner import wait_for
-from projections.store import Cursor
+from projections.store import Cursor, ReadStore
 from projections.tables import ReadModel, format_cents
 
 bp = Blueprint("read_models", __name__)
@@ -77,18 +80,25 @@ def _position(cur: Cursor, names: list[str]) -> int:
 
 def read_fresh(names: list[str], min_position: int | None, query: Callable[[Cursor], T]) -> tuple[T, int]:
     """`query`'s result and the read models' position, once they have reached
-    `min_position` (Problem 'projection-behind' after waiting 2 s)."""
-    store = _services().read_store
+    `min_position` (Problem 'projection-behind' after waiting 2 s), from a
+    replica when one is healthy (see app.persistence.replicas), else from the
+    primary; the position is that of the store that answered."""
+    deadline = time.monotonic() + FRESHNESS_WAIT_SECONDS
     with _dependency("database"):
-        if min_position is not None and not wait_for(store, names, min_position, FRESHNESS_WAIT_SECONDS):
-            with store.snapshot() as cur:
-                position = _position(cur, names)
-            raise Problem("projection-behind",
-                          f"The read model is at position {position}, not yet at {min_position}.",
-                          {"position": position, "min_position": min_position}, headers={"Retry-After": "1"})
+        return _services().reads.read(lambda store: _read_at(store, names, min_position, deadline, query))
+
+
+def _read_at(store: ReadStore, names: list[str], min_position: int | None, deadline: float,
+             query: Callable[[Cursor], T]) -> tuple[T, int]:
+    if min_position is not None and not wait_for(store, names, min_position, max(0.0, deadline - time.monotonic())):
         with store.snapshot() as cur:
             position = _position(cur, names)
-            return query(cur), position
+        raise Problem("projection-behind",
+                      f"The read model is at position {position}, not yet at {min_position}.",
+                      {"position": position, "min_position": min_position}, headers={"Retry-After": "1"})
+    with store.snapshot() as cur:
+        position = _position(cur, names)
+        return query(cur), position
 
 
 def _answer(document: Any, position: int, schema: Schema | None = None) -> Response:
@@ -303,7 +313,8 @@ def projections_status() -> Response:
     services = _services()
     models = [p for p in services.processors if isinstance(p, ReadModel)]
     with _dependency("database"):
-        found = status(services.app, services.read_store, models)
+        head = services.app.head_position()
+        found = services.reads.read(lambda store: statuses(head, store.positions(), models))
     head = max((s.head for s in found), default=0)
     document = {"head": head, "projections": [
         {"name": s.name, "position": s.position, "head": s.head, "lag": s.lag, "updated_at": api_time(s.updated_at)}

@@ -1,4 +1,5 @@
-"""Prometheus metrics of the background workers (placement outcomes, circuit state).
+"""Prometheus metrics of the background workers (placement outcomes, circuit state)
+and of reading from replicas.
 
 prometheus-client picks single- or multi-process storage when it is first
 imported (from PROMETHEUS_MULTIPROC_DIR), and `procura serve` sets that
@@ -24,6 +25,13 @@ CIRCUIT_VALUES = {"closed": 0, "half-open": 1, "open": 2}
 #: retried (a transient failure, tried again later), timed_out (a call got no
 #: answer in time), circuit_open (a call held back by the breaker).
 PLACEMENT_OUTCOMES = ("placed", "queued", "refused", "failed", "retried", "timed_out", "circuit_open")
+
+#: Why a read passed over a replica (procura_replica_skipped_total): it could
+#: not be reached, was too far behind, is not a standby, had no recent check,
+#: or failed during the read.
+REPLICA_SKIP_REASONS = ("down", "lagging", "not_standby", "unchecked", "failed")
+#: Which store answered a read-model read (procura_read_model_reads_total).
+READ_SOURCES = ("replica", "primary")
 
 
 @cache
@@ -52,3 +60,32 @@ def count_placement(supplier: str, outcome: str) -> None:
 def report_circuit(supplier: str, state: str) -> None:
     """Publish `supplier`'s breaker state ("closed", "half-open" or "open")."""
     _circuit_gauge().labels(supplier).set(CIRCUIT_VALUES[state])
+
+
+@cache
+def _replica_skips():
+    from prometheus_client import Counter
+
+    return Counter("procura_replica_skipped_total", "Read-model reads that passed over a replica, by reason",
+                   ["replica", "reason"])
+
+
+@cache
+def _reads():
+    from prometheus_client import Counter
+
+    return Counter("procura_read_model_reads_total", "Read-model reads by the store that answered", ["source"])
+
+
+def count_replica_skip(replica: str, reason: str) -> None:
+    """Count one read that passed over `replica` (a configured host:port/db) for `reason`."""
+    if reason not in REPLICA_SKIP_REASONS:
+        raise ValueError(f"unknown replica skip reason {reason!r}")
+    _replica_skips().labels(replica, reason).inc()
+
+
+def count_read(source: str) -> None:
+    """Count one read-model read answered by `source` (one of READ_SOURCES)."""
+    if source not in READ_SOURCES:
+        raise ValueError(f"unknown read source {source!r}")
+    _reads().labels(source).inc()

@@ -59,3 +59,30 @@ def test_rate_limits_are_on_by_default_and_can_be_turned_off():
     assert load_settings({}).rate_limit_commands == "1200/minute"
     assert load_settings({"PROCURA_RATE_LIMIT_COMMANDS": "off"}).rate_limit_commands is None
     assert load_settings({"PROCURA_RATE_LIMIT_READS": "20 per second"}).rate_limit_reads == "20 per second"
+
+
+def test_read_replicas_are_a_comma_separated_list_of_postgresql_urls():
+    replicas = "postgresql://postgres@10.0.0.2:5432/procura, postgresql://postgres@10.0.0.3:5432/procura,"
+    settings = load_settings({"DATABASE_URL": PG, "PROCURA_JWT_SECRET": "s" * 40,
+                              "PROCURA_READ_DATABASE_URL": replicas, "PROCURA_REPLICA_MAX_LAG_SECONDS": "2"})
+    assert settings.read_database_urls == ("postgresql://postgres@10.0.0.2:5432/procura",
+                                           "postgresql://postgres@10.0.0.3:5432/procura")
+    assert settings.replica_max_lag_seconds == 2
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("PROCURA_READ_DATABASE_URL", "postgresql://postgres@10.0.0.2:5432/procura,redis://x/0"),
+    ("PROCURA_READ_DATABASE_URL", "postgresql://postgres@10.0.0.2:port/procura"),
+    ("PROCURA_READ_DATABASE_URL", "postgresql://postgres@10.0.0.2/procura,postgresql://postgres@10.0.0.2/procura"),
+    ("PROCURA_REPLICA_MAX_LAG_SECONDS", "0"), ("PROCURA_REPLICA_MAX_LAG_SECONDS", "soon"),
+])
+def test_a_bad_replica_setting_names_its_variable(variable, value):
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"DATABASE_URL": PG, "PROCURA_JWT_SECRET": "s" * 40, variable: value})
+    assert refused.value.variable == variable
+
+
+def test_read_replicas_need_a_postgresql_primary():
+    with pytest.raises(ConfigError, match="needs DATABASE_URL") as refused:
+        load_settings({"PROCURA_READ_DATABASE_URL": PG})
+    assert refused.value.variable == "PROCURA_READ_DATABASE_URL"
