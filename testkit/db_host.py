@@ -112,7 +112,7 @@ auth_type = trust
 auth_file = {directory}/users.txt
 pool_mode = {db.pool_mode}
 max_client_conn = 1000
-default_pool_size = 120
+default_pool_size = {120 if db.pool_mode == 'session' else 20}
 server_login_retry = 1
 ignore_startup_parameters = extra_float_digits,options
 logfile = {directory}/pgbouncer.log
@@ -137,6 +137,9 @@ def database_host(host: Host, *, pool_mode: str = "transaction", ports=(5432, 54
         primary.start()
         with psycopg.connect(primary.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            # Procura's timeouts, which it cannot send through a transaction pooler.
+            conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET statement_timeout = '10s'")
+            conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET procura.lock_timeout = '3s'")
         host.run(_as_postgres([_bin("pg_basebackup"), "-h", host.ip, "-p", str(primary.port), "-U", "postgres",
                                "-D", replica.directory, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]),
                  check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -43,10 +43,10 @@ LEASE_SECONDS = 3
 CLIENTS = 8
 #: Events the load must add before each fault (and after the last), so every
 #: phase runs under load.
-PHASE_EVENTS = 250
-#: How the APIs and workers reach PostgreSQL: PgBouncer in front of the primary.
-POOL_MODE = "session"
-POOLER_ENV: dict[str, str] = {}
+PHASE_EVENTS = 500
+#: The APIs and workers reach the primary through PgBouncer in transaction
+#: pooling mode; the APIs read the read models from the replica.
+POOL_MODE = "transaction"
 
 
 @dataclass
@@ -55,6 +55,7 @@ class Scenario:
 
     db: DatabaseHost
     supplier: str
+    surviving_api: str
     exchanges: list = field(default_factory=list)
     events: list = field(default_factory=list)
     services: object = None
@@ -133,7 +134,8 @@ def _scenario():
         env = {"DATABASE_URL": db.pooled_url, "PROCURA_JWT_SECRET": SECRET, "PROCURA_SUPPLIER_URL": supplier,
                "PROCURA_SUPPLIER_API_KEY": API_KEY, "PROCURA_WEBHOOK_SECRETS": f"acme={WEBHOOK_SECRET}",
                "PROCURA_PLACEMENT_LEASE_SECONDS": str(LEASE_SECONDS), "PROCURA_DB_POOL_SIZE": "2",
-               "PROCURA_DB_MAX_OVERFLOW": "6", **PLACEMENT_ENV, **POOLER_ENV}
+               "PROCURA_DB_MAX_OVERFLOW": "6", "PROCURA_DB_POOLER": POOL_MODE,
+               "PROCURA_READ_DATABASE_URL": db.replica.url(), **PLACEMENT_ENV}
         try:
             processes = [_procura(client, ["app.cli", "fake-supplier", "--host", client.ip, "--port",
                                            str(SUPPLIER_PORT), "--api-key", API_KEY, "--webhook-secret",
@@ -149,7 +151,7 @@ def _scenario():
             for host in (worker1, worker2):
                 processes.append(_procura(host, ["app.cli", "worker", "--batch-size", "200"], env, logs, host.name))
             wait_until(lambda: _answers(f"{supplier}/_faults"), 20, 0.1, what="the supplier")
-            scenario = Scenario(db, supplier)
+            scenario = Scenario(db, supplier, f"http://{api2.ip}:{API_PORT}")
             journal = os.path.join(logs.directory, "exchanges.pickle")
             load = _procura(client, ["harness.client_host", "--clients", str(CLIENTS), "--out", journal,
                                      "--base", f"http://{api1.ip}:{API_PORT}", "--base",
@@ -302,3 +304,10 @@ def test_read_models_on_the_replica_equal_those_on_the_primary(scenario):
 
 def test_read_models_on_the_primary_equal_a_rebuild_from_the_events(scenario):
     _results(scenario, checks.check_read_models(scenario.services, timeout=30))
+
+
+def test_the_lists_the_clients_read_came_from_the_replica(scenario):
+    metrics = requests.get(f"{scenario.surviving_api}/metrics", timeout=10).text
+    [replica_reads] = [float(line.split()[-1]) for line in metrics.splitlines()
+                       if line.startswith('procura_read_model_reads_total{source="replica"}')]
+    assert replica_reads >= 1
