@@ -45,6 +45,8 @@ class HostCluster:
                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def start(self) -> None:
+        # fsync off: the cluster lives for one test and the machine does not
+        # crash under it; restarts are clean shutdowns, which write everything.
         options = (f"-p {self.port} -k {self.directory} -c listen_addresses={self.host.ip} "
                    "-c max_connections=300 -c fsync=off")
         self._ctl("-o", options, "-l", os.path.join(self.directory, "log"), "start")

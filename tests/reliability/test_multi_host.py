@@ -122,52 +122,61 @@ def _grows_by(db: DatabaseHost, events: int, timeout: float, what: str) -> None:
     wait_until(lambda: _head_or_zero(db) >= target, timeout, 0.2, what=what)
 
 
+def _environment(db: DatabaseHost, supplier: str) -> dict[str, str]:
+    """What the APIs and workers are configured with."""
+    return {"DATABASE_URL": db.pooled_url, "PROCURA_DB_POOLER": POOL_MODE,
+            "PROCURA_READ_DATABASE_URL": db.replica.url(), "PROCURA_JWT_SECRET": SECRET,
+            "PROCURA_SUPPLIER_URL": supplier, "PROCURA_SUPPLIER_API_KEY": API_KEY,
+            "PROCURA_WEBHOOK_SECRETS": f"acme={WEBHOOK_SECRET}",
+            "PROCURA_PLACEMENT_LEASE_SECONDS": str(LEASE_SECONDS), "PROCURA_DB_POOL_SIZE": "2",
+            "PROCURA_DB_MAX_OVERFLOW": "6", **PLACEMENT_ENV}
+
+
+def _start_services(hosts: dict[str, Host], env: dict[str, str], logs: Logs, processes: list) -> None:
+    """The supplier on the client host (calling back api2), both APIs (the
+    first prepares the schema, so the second starts once it is ready), both workers."""
+    client, api2 = hosts["client"], hosts["api2"]
+    processes.append(_procura(client, ["app.cli", "fake-supplier", "--host", client.ip, "--port",
+                                       str(SUPPLIER_PORT), "--api-key", API_KEY, "--webhook-secret", WEBHOOK_SECRET,
+                                       "--callback-url", f"http://{api2.ip}:{API_PORT}/callbacks/suppliers/acme"],
+                              {}, logs, "supplier"))
+    for host in (hosts["api1"], api2):
+        processes.append(_procura(host, ["app.cli", "serve", "--host", host.ip, "--port", str(API_PORT),
+                                         "--workers", "2", "--threads", "8"], env, logs, host.name))
+        wait_until(lambda h=host: _answers(f"http://{h.ip}:{API_PORT}/readyz"), 60, 0.2,
+                   what=f"{host.name} to be ready")
+    for host in (hosts["worker1"], hosts["worker2"]):
+        processes.append(_procura(host, ["app.cli", "worker", "--batch-size", "200"], env, logs, host.name))
+    wait_until(lambda: _answers(f"http://{client.ip}:{SUPPLIER_PORT}/_faults"), 20, 0.1, what="the supplier")
+
+
 @contextmanager
 def _scenario():
     with ExitStack() as stack:
         net = stack.enter_context(network())
-        db_host, api1, api2, worker1, worker2, client = (
-            net.add(name) for name in ("db", "api1", "api2", "worker1", "worker2", "client"))
-        db = stack.enter_context(database_host(db_host, pool_mode=POOL_MODE))
+        hosts = {name: net.add(name) for name in ("db", "api1", "api2", "worker1", "worker2", "client")}
+        db = stack.enter_context(database_host(hosts["db"], pool_mode=POOL_MODE))
         logs = Logs(stack.enter_context(tempfile.TemporaryDirectory(prefix="procura-multihost-")))
-        supplier = f"http://{client.ip}:{SUPPLIER_PORT}"
-        env = {"DATABASE_URL": db.pooled_url, "PROCURA_JWT_SECRET": SECRET, "PROCURA_SUPPLIER_URL": supplier,
-               "PROCURA_SUPPLIER_API_KEY": API_KEY, "PROCURA_WEBHOOK_SECRETS": f"acme={WEBHOOK_SECRET}",
-               "PROCURA_PLACEMENT_LEASE_SECONDS": str(LEASE_SECONDS), "PROCURA_DB_POOL_SIZE": "2",
-               "PROCURA_DB_MAX_OVERFLOW": "6", "PROCURA_DB_POOLER": POOL_MODE,
-               "PROCURA_READ_DATABASE_URL": db.replica.url(), **PLACEMENT_ENV}
+        supplier = f"http://{hosts['client'].ip}:{SUPPLIER_PORT}"
+        apis = [f"http://{hosts[name].ip}:{API_PORT}" for name in ("api1", "api2")]
+        processes: list[subprocess.Popen] = []
         try:
-            processes = [_procura(client, ["app.cli", "fake-supplier", "--host", client.ip, "--port",
-                                           str(SUPPLIER_PORT), "--api-key", API_KEY, "--webhook-secret",
-                                           WEBHOOK_SECRET, "--callback-url",
-                                           f"http://{api2.ip}:{API_PORT}/callbacks/suppliers/acme"],
-                                  {}, logs, "supplier")]
-            # The first API prepares the schema; the others start once it is there.
-            for host in (api1, api2):
-                processes.append(_procura(host, ["app.cli", "serve", "--host", host.ip, "--port", str(API_PORT),
-                                                 "--workers", "2", "--threads", "8"], env, logs, host.name))
-                wait_until(lambda h=host: _answers(f"http://{h.ip}:{API_PORT}/readyz"), 60, 0.2,
-                           what=f"{host.name} to be ready")
-            for host in (worker1, worker2):
-                processes.append(_procura(host, ["app.cli", "worker", "--batch-size", "200"], env, logs, host.name))
-            wait_until(lambda: _answers(f"{supplier}/_faults"), 20, 0.1, what="the supplier")
-            scenario = Scenario(db, supplier, f"http://{api2.ip}:{API_PORT}")
+            _start_services(hosts, _environment(db, supplier), logs, processes)
+            scenario = Scenario(db, supplier, apis[1])
             journal = os.path.join(logs.directory, "exchanges.pickle")
-            load = _procura(client, ["harness.client_host", "--clients", str(CLIENTS), "--out", journal,
-                                     "--base", f"http://{api1.ip}:{API_PORT}", "--base",
-                                     f"http://{api2.ip}:{API_PORT}"], {}, logs, "load")
+            load = _procura(hosts["client"], ["harness.client_host", "--clients", str(CLIENTS), "--out", journal,
+                                              "--base", apis[0], "--base", apis[1]], {}, logs, "load")
             processes.append(load)
-            _faults(scenario, db, api1, worker1)
+            _faults(scenario, db, hosts["api1"], hosts["worker1"])
             load.terminate()
             load.wait(timeout=120)
             scenario.note("load stopped")
             with open(journal, "rb") as f:
                 scenario.exchanges = pickle.load(f)
-            services = build_services(Settings(database_url=db.primary.url(), jwt_secret=SECRET))
-            stack.callback(services.close)
-            scenario.services = services
-            _settle(scenario, db, services)
-            scenario.events = checks.stored_events(services.app)
+            scenario.services = build_services(Settings(database_url=db.primary.url(), jwt_secret=SECRET))
+            stack.callback(scenario.services.close)
+            _settle(scenario, db, scenario.services)
+            scenario.events = checks.stored_events(scenario.services.app)
             yield scenario
         except BaseException:
             sys.stderr.write(logs.tails())
