@@ -50,14 +50,15 @@ def require_namespaces() -> None:
 
 
 def free_subnet() -> ipaddress.IPv4Network:
-    """A 10.x.y.0/24 that overlaps no route of this machine."""
+    """A private /24 (in 10/8, else 172.16/12) that overlaps no route of this machine."""
     routes = _ip("-4", "route", "show", "table", "all").stdout.split()
     taken = []
     for word in routes:
         with suppress(ValueError):
             taken.append(ipaddress.ip_network(word, strict=False))
-    for _ in range(200):
-        candidate = ipaddress.ip_network(f"10.{secrets.randbelow(200) + 50}.{secrets.randbelow(250) + 1}.0/24")
+    for attempt in range(400):
+        second = secrets.randbelow(200) + 50 if attempt < 200 else secrets.randbelow(16) + 16
+        candidate = ipaddress.ip_network(f"{10 if attempt < 200 else 172}.{second}.{secrets.randbelow(250) + 1}.0/24")
         if not any(candidate.overlaps(t) for t in taken if t.prefixlen > 0):
             return candidate
     raise RuntimeError("no free private /24 for the test network")
