@@ -6,7 +6,9 @@ the hostile-input sweep, then the load with retries, then checks everything
 against the event store, and returns a Report (printed as a rich table).
 
 Entry points: `scripts/soak` (python -m harness) and
-tests/reliability/test_reliability_harness.py (a short run).
+tests/reliability/test_reliability_harness.py (a short run). The load alone,
+against several APIs with failover, runs as a process of its own on another
+host (`harness.client_host`, used by tests/reliability/test_multi_host.py).
 """
 
 from harness.runner import Options, run
