@@ -81,7 +81,7 @@ def run(options: Options, console: Console | None = None) -> Report:
         events = checks.stored_events(stack.services.app)
         report.results += checks.check_store(exchanges, events)
         report.results += checks.check_replays(exchanges)
-        report.results.append(checks.check_conflicts(exchanges, events, _status_at(stack)))
+        report.results.append(checks.check_conflicts(exchanges, events, status_at(stack)))
         report.results += checks.check_statuses(exchanges)
         report.results.append(checks.check_read_models(stack.services, options.catch_up_timeout))
         kinds = Counter(e.kind for e in exchanges)
@@ -96,7 +96,7 @@ def run(options: Options, console: Console | None = None) -> Report:
     return report
 
 
-def _status_at(stack):
+def status_at(stack):
     """The PO's status at a version, as the event stream folds it."""
     from uuid import UUID
 
