@@ -79,13 +79,23 @@ class Bouncer:
         netloc = f"{parts.username or 'postgres'}@127.0.0.1:{self.port}"
         return urlunsplit(parts._replace(netloc=netloc))
 
+    def console(self) -> psycopg.Connection:
+        """A connection to PgBouncer's admin console (simple queries only)."""
+        return psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/pgbouncer",
+                               autocommit=True, prepare_threshold=None)
+
     def show(self, what: str) -> list[dict]:
         """Rows of the admin console's `SHOW <what>` (pools, servers, clients...)."""
-        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/pgbouncer",
-                             autocommit=True, prepare_threshold=None) as admin:
-            cur = admin.execute(f"SHOW {what}".encode(), prepare=False)
+        with self.console() as console:
+            cur = console.execute(f"SHOW {what}".encode(), prepare=False)
             names = [column.name for column in cur.description]
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def reconnect(self, database: str) -> None:
+        """Close `database`'s server connections once released: new ones get
+        the role's and database's current session defaults."""
+        with self.console() as console:
+            console.execute(f'RECONNECT "{database}"'.encode(), prepare=False)
 
     def log(self) -> str:
         with open(os.path.join(self.directory, "pgbouncer.log")) as f:
@@ -129,9 +139,3 @@ def _listening(process: subprocess.Popen, bouncer: Bouncer) -> bool:
         return False
     return True
 
-
-@pytest.fixture(scope="module")
-def bouncer():
-    """A PgBouncer in transaction mode in front of the test PostgreSQL server."""
-    with pgbouncer() as running:
-        yield running

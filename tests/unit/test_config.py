@@ -30,6 +30,7 @@ def test_a_production_secret_shorter_than_32_bytes_is_refused():
     ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_MIGRATE_WAIT_SECONDS", "0"),
     ("PROCURA_RATE_LIMIT_COMMANDS", "lots"), ("PROCURA_RATE_LIMIT_READS", "5/fortnight"),
     ("PROCURA_RATE_LIMIT_STORAGE", "memcached://x"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
+    ("PROCURA_DB_POOLER", "session"),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
@@ -42,6 +43,19 @@ def test_a_database_url_becomes_the_event_store_settings():
                          "PROCURA_JWT_SECRET": "s" * 40}).persistence_env()
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("db.internal", "6543", "orders")
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("u", "p@ss")
+
+
+def test_a_transaction_pooler_is_named_to_the_event_store_and_is_off_by_default():
+    settings = {"DATABASE_URL": PG, "PROCURA_JWT_SECRET": "s" * 40}
+    assert load_settings(settings).persistence_env()["PROCURA_DB_POOLER"] == "none"
+    pooled = load_settings({**settings, "PROCURA_DB_POOLER": "transaction"})
+    assert pooled.persistence_env()["PROCURA_DB_POOLER"] == "transaction"
+
+
+def test_a_pooler_without_a_database_url_is_refused():
+    with pytest.raises(ConfigError, match="DATABASE_URL") as refused:
+        load_settings({"PROCURA_DB_POOLER": "transaction"})
+    assert refused.value.variable == "PROCURA_DB_POOLER"
 
 
 def test_processes_migrate_at_start_unless_told_not_to():
