@@ -54,7 +54,11 @@ CHECK_INTERVAL_SECONDS = 0.5
 #: libpq's shortest connect timeout; also the longest a health query may run.
 CHECK_TIMEOUT_SECONDS = 2
 #: A healthy verdict older than this (a monitor stuck or dead) is not trusted.
-STALE_AFTER_SECONDS = 10.0
+STALE_AFTER_SECONDS = 5.0
+#: Every replica connection gives up on a peer that stops acknowledging (a
+#: host gone from the network) after this long, rather than TCP's minutes.
+NETWORK_OPTIONS = {"tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                   "keepalives_count": 2}
 #: How long the first read of a process waits for the first verdicts.
 FIRST_CHECK_WAIT_SECONDS = 1.0
 LOG_INTERVAL_SECONDS = 10.0
@@ -104,7 +108,8 @@ class _Probe:
         try:
             if self._conn is None or self._conn.closed:
                 self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CHECK_TIMEOUT_SECONDS,
-                                             options=f"-c statement_timeout={CHECK_TIMEOUT_SECONDS * 1000}")
+                                             options=f"-c statement_timeout={CHECK_TIMEOUT_SECONDS * 1000}",
+                                             **NETWORK_OPTIONS)
             return self._conn.execute(sql).fetchone()
         except psycopg.Error:
             self.close()
@@ -130,7 +135,7 @@ def _replica_datastore(url: str, settings: Settings) -> PostgresDatastore:
         max_overflow=settings.db_pool_size + settings.db_max_overflow - 1)
     set_checkout_check(datastore.pool, _PingWhenIdle())
     datastore.pool.kwargs.update(
-        connect_timeout=CHECK_TIMEOUT_SECONDS,
+        connect_timeout=CHECK_TIMEOUT_SECONDS, **NETWORK_OPTIONS,
         options=f"-c default_transaction_read_only=on -c statement_timeout={settings.statement_timeout_seconds * 1000}")
     return datastore
 
@@ -276,7 +281,7 @@ class ReadRouting:
             if now - self._logged_at.get(key, -LOG_INTERVAL_SECONDS) < LOG_INTERVAL_SECONDS:
                 return
             self._logged_at[key] = now
-        log.warning("replica %s skipped (%s: %s); reading from %s", replica.name, reason, verdict.detail, instead,
+        log.warning("replica %s skipped, %s: %s; reading from %s", replica.name, reason, verdict.detail, instead,
                     extra={"fields": {"replica": replica.name, "reason": reason}})
 
     def close(self) -> None:
