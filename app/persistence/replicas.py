@@ -51,7 +51,7 @@ log = logging.getLogger("procura.replicas")
 T = TypeVar("T")
 
 CHECK_INTERVAL_SECONDS = 0.5
-#: libpq's shortest connect timeout; also the longest a health query may run.
+#: libpq's shortest connect timeout.
 CHECK_TIMEOUT_SECONDS = 2
 #: A healthy verdict older than this (a monitor stuck or dead) is not trusted.
 STALE_AFTER_SECONDS = 5.0
@@ -59,8 +59,9 @@ STALE_AFTER_SECONDS = 5.0
 #: host gone from the network) after this long, rather than TCP's minutes.
 NETWORK_OPTIONS = {"tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
                    "keepalives_count": 2}
-#: How long the first read of a process waits for the first verdicts.
-FIRST_CHECK_WAIT_SECONDS = 1.0
+#: How long the first read of a process waits for the first verdicts (a
+#: replica that does not answer is found down within the connect timeout).
+FIRST_CHECK_WAIT_SECONDS = CHECK_TIMEOUT_SECONDS + 0.5
 LOG_INTERVAL_SECONDS = 10.0
 #: What the read path catches from a replica before falling back to the primary.
 REPLICA_FAILURES = (PersistenceError, psycopg.Error)
@@ -107,8 +108,8 @@ class _Probe:
     def fetch(self, sql: str) -> tuple:
         try:
             if self._conn is None or self._conn.closed:
+                # No startup options: a pooler in front (PgBouncer) may refuse them.
                 self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CHECK_TIMEOUT_SECONDS,
-                                             options=f"-c statement_timeout={CHECK_TIMEOUT_SECONDS * 1000}",
                                              **NETWORK_OPTIONS)
             return self._conn.execute(sql).fetchone()
         except psycopg.Error:

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.bootstrap import build_services
+from app.config import Settings
 from app.persistence.replicas import replica_name
 from projections.po_summary import PurchaseOrderSummary
 from testkit.pg import with_database
@@ -70,7 +73,9 @@ def site(clusters, tmp_path_factory):
     # The server migrates the schema at start; the worker then finds it ready.
     with serving_process(server_env(primary_db, with_database(replica.url, DB)), workers=1, threads=4,
                          log=log) as (base, _server), worker(primary_db):
-        yield Site(base, log, primary, replica)
+        site = Site(base, log, primary, replica)
+        catch_up(site)  # the server's first checks of the replica are done
+        yield site
 
 
 def users(base: str) -> tuple[User, User]:
@@ -218,9 +223,37 @@ def test_with_two_replicas_one_down_the_other_serves(site, tmp_path):
         env = server_env(site.primary_db, down, site.replica_db)
         with serving_process(env, workers=1, threads=4, log=tmp_path / "server.log") as (base, _server):
             alice, _ = users(base)
+            wait_until(lambda: alice.get("/purchase-orders").status_code == 200 and reads_from(base, "replica"),
+                       timeout=15, what="the first read on a replica")
             po, position = created(alice)
+            on_replica, on_primary = reads_from(base, "replica"), reads_from(base, "primary")
+            down_skips = skips(base, replica=replica_name(down), reason="down")
+
             answers = [alice.get(f"/purchase-orders?min_position={position}") for _ in range(4)]
 
             assert [a.status_code for a in answers] == [200] * 4 and all(po in ids(a) for a in answers)
-            assert reads_from(base, "replica") == 4 and reads_from(base, "primary") == 0
-            assert skips(base, replica=replica_name(down), reason="down") >= 4
+            assert reads_from(base, "replica") == on_replica + 4 and reads_from(base, "primary") == on_primary
+            assert skips(base, replica=replica_name(down), reason="down") == down_skips + 4
+
+
+def test_a_server_that_is_not_in_recovery_is_never_read_as_a_replica(clusters):
+    primary, _replica = clusters
+    primary_db = with_database(primary.url, DB)
+    # The primary under another name: writable, so not a streaming replica.
+    impostor = with_database(f"postgresql://postgres@localhost:{primary.port}", DB)
+    services = build_services(Settings(database_url=primary_db, jwt_secret=SECRET, read_database_urls=(impostor,)))
+    labels = {"replica": replica_name(impostor), "reason": "not_standby"}
+
+    def passed_over() -> float:
+        return REGISTRY.get_sample_value("procura_replica_skipped_total", labels) or 0
+
+    try:
+        first = passed_over()
+        wait_until(lambda: services.reads.read(lambda store: store) is services.read_store and passed_over() > first,
+                   timeout=10, what="the first check of the impostor")
+        before = passed_over()
+        answered_by = [services.reads.read(lambda store: store) for _ in range(3)]
+    finally:
+        services.close()
+    assert answered_by == [services.read_store] * 3
+    assert passed_over() == before + 3
