@@ -20,7 +20,9 @@ second by second while replay is paused or the replica has lost its primary.
 It is measured to within one check interval. A replica is skipped when it
 cannot be reached (`down`), is behind by more than the limit (`lagging`), is
 not in recovery (`not_standby`: not a streaming replica, or promoted), has no
-recent verdict (`unchecked`), or failed during a read (`failed`). Each skip
+recent verdict (`unchecked`), or failed during a read (`failed`). A
+standby of another cluster (its system identifier differs) is `not_standby`
+too: its WAL positions say nothing about the primary's. Each skip
 counts in `procura_replica_skipped_total{replica, reason}` and is logged, at
 most once per replica and reason every LOG_INTERVAL_SECONDS.
 """
@@ -66,8 +68,9 @@ LOG_INTERVAL_SECONDS = 10.0
 #: What the read path catches from a replica before falling back to the primary.
 REPLICA_FAILURES = (PersistenceError, psycopg.Error)
 
-_FLUSHED = "SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
-_REPLAYED = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
+_SYSTEM = "(SELECT system_identifier FROM pg_control_system())"  # the same for a cluster and its replicas
+_FLUSHED = f"SELECT {_SYSTEM}, pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
+_REPLAYED = f"SELECT {_SYSTEM}, pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class Replica:
         self.verdict = Verdict("unchecked", "not checked yet", time.monotonic())
         self.checked = threading.Event()
         self._probe, self._primary = _Probe(url), _Probe(primary_url)
+        self._primary_system: int | None = None
         # Each sample is a check interval apart at least, so the oldest one
         # kept is always older than the lag limit.
         self._clock = WalClock(keep=int(self.max_lag / CHECK_INTERVAL_SECONDS) * 4 + 8)
@@ -166,16 +170,18 @@ class Replica:
     def check(self) -> Verdict:
         """Sample the primary, then judge the replica against what it had flushed."""
         try:
-            (flushed,) = self._primary.fetch(_FLUSHED)
+            self._primary_system, flushed = self._primary.fetch(_FLUSHED)
             self._clock.record(time.monotonic(), int(flushed))
         except psycopg.Error:
             pass  # the primary unreachable: judge by what it had flushed before
         try:
-            in_recovery, replayed = self._probe.fetch(_REPLAYED)
+            system, in_recovery, replayed = self._probe.fetch(_REPLAYED)
         except psycopg.Error as error:
             return Verdict("down", _first_line(error), time.monotonic())
         if not in_recovery or replayed is None:
             return Verdict("not_standby", "it is not in recovery, so not a streaming replica", time.monotonic())
+        if self._primary_system is not None and system != self._primary_system:
+            return Verdict("not_standby", "it replicates another cluster than the primary", time.monotonic())
         now = time.monotonic()
         lag = self._clock.lag(int(replayed), now)
         if lag > self.max_lag:

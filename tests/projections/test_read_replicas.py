@@ -236,11 +236,9 @@ def test_with_two_replicas_one_down_the_other_serves(site, tmp_path):
             assert skips(base, replica=replica_name(down), reason="down") == down_skips + 4
 
 
-def test_a_server_that_is_not_in_recovery_is_never_read_as_a_replica(clusters):
-    primary, _replica = clusters
-    primary_db = with_database(primary.url, DB)
-    # The primary under another name: writable, so not a streaming replica.
-    impostor = with_database(f"postgresql://postgres@localhost:{primary.port}", DB)
+def assert_never_read(primary_db: str, impostor: str) -> None:
+    """Reads in this process with `impostor` as the replica: every one is
+    answered by the primary and counted as passing it over, not_standby."""
     services = build_services(Settings(database_url=primary_db, jwt_secret=SECRET, read_database_urls=(impostor,)))
     labels = {"replica": replica_name(impostor), "reason": "not_standby"}
 
@@ -257,3 +255,15 @@ def test_a_server_that_is_not_in_recovery_is_never_read_as_a_replica(clusters):
         services.close()
     assert answered_by == [services.read_store] * 3
     assert passed_over() == before + 3
+
+
+def test_a_server_that_is_not_in_recovery_is_never_read_as_a_replica(clusters):
+    primary, _replica = clusters
+    # The primary under another name: writable, so not a streaming replica.
+    assert_never_read(with_database(primary.url, DB), with_database(f"postgresql://postgres@localhost:{primary.port}", DB))
+
+
+def test_a_standby_of_another_cluster_is_never_read_as_a_replica(clusters, pg_database_url):
+    _primary, replica = clusters
+    # A primary on the shared server: the private cluster's standby replays someone else's WAL.
+    assert_never_read(pg_database_url, with_database(replica.url, DB))
