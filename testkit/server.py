@@ -60,13 +60,15 @@ def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
 
 
 @contextmanager
-def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, source: Path = ROOT):
+def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, source: Path = ROOT,
+                    log: Path | None = None):
     """Yield (base URL, gunicorn master Popen) of a ready server running the
-    code in `source` (default: this checkout); stop it afterwards."""
+    code in `source` (default: this checkout); stop it afterwards. Its stderr
+    (JSON log lines) goes to `log` when given, for the test to read."""
     port = free_port()
     # A file, not a pipe: nobody drains a pipe while the server runs, and a
     # full one (64 KiB of request logs) would block the server mid-request.
-    with tempfile.TemporaryFile(mode="w+") as errors:
+    with (open(log, "w+") if log else tempfile.TemporaryFile(mode="w+")) as errors:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(port),
              "--workers", str(workers), "--threads", str(threads)],

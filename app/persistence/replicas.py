@@ -20,7 +20,9 @@ second by second while replay is paused or the replica has lost its primary.
 It is measured to within one check interval. A replica is skipped when it
 cannot be reached (`down`), is behind by more than the limit (`lagging`), is
 not in recovery (`not_standby`: not a streaming replica, or promoted), has no
-recent verdict (`unchecked`), or failed during a read (`failed`). Each skip
+recent verdict (`unchecked`), or failed during a read (`failed`). A
+standby of another cluster (its system identifier differs) is `not_standby`
+too: its WAL positions say nothing about the primary's. Each skip
 counts in `procura_replica_skipped_total{replica, reason}` and is logged, at
 most once per replica and reason every LOG_INTERVAL_SECONDS.
 """
@@ -51,18 +53,24 @@ log = logging.getLogger("procura.replicas")
 T = TypeVar("T")
 
 CHECK_INTERVAL_SECONDS = 0.5
-#: libpq's shortest connect timeout; also the longest a health query may run.
+#: libpq's shortest connect timeout.
 CHECK_TIMEOUT_SECONDS = 2
 #: A healthy verdict older than this (a monitor stuck or dead) is not trusted.
-STALE_AFTER_SECONDS = 10.0
-#: How long the first read of a process waits for the first verdicts.
-FIRST_CHECK_WAIT_SECONDS = 1.0
+STALE_AFTER_SECONDS = 5.0
+#: Every replica connection gives up on a peer that stops acknowledging (a
+#: host gone from the network) after this long, rather than TCP's minutes.
+NETWORK_OPTIONS = {"tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                   "keepalives_count": 2}
+#: How long the first read of a process waits for the first verdicts (a
+#: replica that does not answer is found down within the connect timeout).
+FIRST_CHECK_WAIT_SECONDS = CHECK_TIMEOUT_SECONDS + 0.5
 LOG_INTERVAL_SECONDS = 10.0
 #: What the read path catches from a replica before falling back to the primary.
 REPLICA_FAILURES = (PersistenceError, psycopg.Error)
 
-_FLUSHED = "SELECT pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
-_REPLAYED = "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
+_SYSTEM = "(SELECT system_identifier FROM pg_control_system())"  # the same for a cluster and its replicas
+_FLUSHED = f"SELECT {_SYSTEM}, pg_current_wal_flush_lsn() - '0/0'::pg_lsn"
+_REPLAYED = f"SELECT {_SYSTEM}, pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn"
 
 
 @dataclass(frozen=True)
@@ -103,8 +111,9 @@ class _Probe:
     def fetch(self, sql: str) -> tuple:
         try:
             if self._conn is None or self._conn.closed:
+                # No startup options: a pooler in front (PgBouncer) may refuse them.
                 self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CHECK_TIMEOUT_SECONDS,
-                                             options=f"-c statement_timeout={CHECK_TIMEOUT_SECONDS * 1000}")
+                                             **NETWORK_OPTIONS)
             return self._conn.execute(sql).fetchone()
         except psycopg.Error:
             self.close()
@@ -130,7 +139,7 @@ def _replica_datastore(url: str, settings: Settings) -> PostgresDatastore:
         max_overflow=settings.db_pool_size + settings.db_max_overflow - 1)
     set_checkout_check(datastore.pool, _PingWhenIdle())
     datastore.pool.kwargs.update(
-        connect_timeout=CHECK_TIMEOUT_SECONDS,
+        connect_timeout=CHECK_TIMEOUT_SECONDS, **NETWORK_OPTIONS,
         options=f"-c default_transaction_read_only=on -c statement_timeout={settings.statement_timeout_seconds * 1000}")
     return datastore
 
@@ -151,6 +160,7 @@ class Replica:
         self.verdict = Verdict("unchecked", "not checked yet", time.monotonic())
         self.checked = threading.Event()
         self._probe, self._primary = _Probe(url), _Probe(primary_url)
+        self._primary_system: int | None = None
         # Each sample is a check interval apart at least, so the oldest one
         # kept is always older than the lag limit.
         self._clock = WalClock(keep=int(self.max_lag / CHECK_INTERVAL_SECONDS) * 4 + 8)
@@ -160,16 +170,18 @@ class Replica:
     def check(self) -> Verdict:
         """Sample the primary, then judge the replica against what it had flushed."""
         try:
-            (flushed,) = self._primary.fetch(_FLUSHED)
+            self._primary_system, flushed = self._primary.fetch(_FLUSHED)
             self._clock.record(time.monotonic(), int(flushed))
         except psycopg.Error:
             pass  # the primary unreachable: judge by what it had flushed before
         try:
-            in_recovery, replayed = self._probe.fetch(_REPLAYED)
+            system, in_recovery, replayed = self._probe.fetch(_REPLAYED)
         except psycopg.Error as error:
             return Verdict("down", _first_line(error), time.monotonic())
         if not in_recovery or replayed is None:
             return Verdict("not_standby", "it is not in recovery, so not a streaming replica", time.monotonic())
+        if self._primary_system is not None and system != self._primary_system:
+            return Verdict("not_standby", "it replicates another cluster than the primary", time.monotonic())
         now = time.monotonic()
         lag = self._clock.lag(int(replayed), now)
         if lag > self.max_lag:
@@ -276,7 +288,7 @@ class ReadRouting:
             if now - self._logged_at.get(key, -LOG_INTERVAL_SECONDS) < LOG_INTERVAL_SECONDS:
                 return
             self._logged_at[key] = now
-        log.warning("replica %s skipped (%s: %s); reading from %s", replica.name, reason, verdict.detail, instead,
+        log.warning("replica %s skipped, %s: %s; reading from %s", replica.name, reason, verdict.detail, instead,
                     extra={"fields": {"replica": replica.name, "reason": reason}})
 
     def close(self) -> None:
