@@ -292,6 +292,15 @@ def test_no_purchase_order_has_more_than_one_live_supplier_order(scenario):
     assert max(live.values()) == 1, [po for po, n in live.items() if n > 1]
 
 
+def test_every_placed_purchase_order_names_its_live_supplier_order(scenario):
+    orders = requests.get(f"{scenario.supplier}/_orders", timeout=10).json()["orders"]
+    live = {(o["clientRef"], o["orderNo"]) for o in orders if o["state"] != "NACK"}
+    with psycopg.connect(scenario.db.primary.url()) as conn:
+        placed = set(conn.execute("SELECT id, supplier_reference FROM rm_po_summary WHERE status = 'placed'"))
+    assert placed, "no purchase order was placed"
+    assert placed <= live, sorted(placed - live)[:5]
+
+
 def test_a_placement_the_killed_worker_was_making_is_finished_by_the_other(scenario):
     assert scenario.in_flight_on_killed_worker
     orders = requests.get(f"{scenario.supplier}/_orders", timeout=10).json()["orders"]
