@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -316,3 +318,25 @@ def test_serve_two_workers_and_migrate_started_at_once_through_pgbouncer_all_com
             for step in load_steps("postgres"):
                 assert len(appliers(started, step.name)) == 1, {n: s.text() for n, s in started.items()}
         assert schema_text(direct) == reference_schema
+
+
+# --- a pooler with no server connection free ------------------------------------------
+
+
+def test_a_request_queued_at_a_pooler_with_no_free_server_connection_answers_503_after_its_wait(
+        pg_database_url):
+    with pgbouncer(query_wait_timeout=2) as busy:
+        pooled = busy.url_for(pg_database_url)
+        env = {"DATABASE_URL": pooled, "PROCURA_DB_POOLER": "transaction", "PROCURA_JWT_SECRET": SECRET}
+        with serving_process(env, workers=1, threads=2) as (base, _), contextlib.ExitStack() as holding:
+            for _ in range(busy.pool_size):  # every server connection in an open transaction
+                other = holding.enter_context(psycopg.connect(pooled, autocommit=True))
+                holding.enter_context(other.transaction())
+                other.execute("SELECT 1")
+            started = time.monotonic()
+            response = requests.get(f"{base}/purchase-orders/{uuid.uuid4()}",
+                                    headers={"Authorization": f"Bearer {token()}"}, timeout=60)
+            waited = time.monotonic() - started
+    assert response.status_code == 503, response.text
+    assert response.json()["dependency"] == "database"
+    assert waited < 2 + 3 + 5  # query_wait_timeout, PROCURA_DB_TIMEOUT, leeway
