@@ -43,7 +43,8 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
-def _ini(port: int, directory: str, server_host: str, server_port: int, pool_size: int) -> str:
+def _ini(port: int, directory: str, server_host: str, server_port: int, pool_size: int, extra: dict) -> str:
+    lines = "".join(f"{name} = {value}\n" for name, value in extra.items())
     return f"""[databases]
 * = host={server_host} port={server_port}
 
@@ -58,12 +59,11 @@ default_pool_size = {pool_size}
 min_pool_size = 0
 reserve_pool_size = 0
 max_client_conn = 500
-ignore_startup_parameters = extra_float_digits
 logfile = {directory}/pgbouncer.log
 pidfile = {directory}/pgbouncer.pid
 admin_users = postgres
 stats_users = postgres
-"""
+{lines}"""
 
 
 @dataclass
@@ -103,9 +103,10 @@ class Bouncer:
 
 
 @contextmanager
-def pgbouncer(server_url: str = PG_ADMIN_URL, *, pool_size: int = POOL_SIZE):
+def pgbouncer(server_url: str = PG_ADMIN_URL, *, pool_size: int = POOL_SIZE, **settings: str | int):
     """Yield a PgBouncer in transaction mode in front of `server_url`'s server
-    (any database on it); stopped and removed afterwards."""
+    (any database on it), with any further `settings` of its [pgbouncer]
+    section; stopped and removed afterwards."""
     binary = _bin()
     server = urlsplit(server_url)
     directory = tempfile.mkdtemp(prefix="procura-pgbouncer-")
@@ -115,7 +116,8 @@ def pgbouncer(server_url: str = PG_ADMIN_URL, *, pool_size: int = POOL_SIZE):
     port = free_port()
     ini = os.path.join(directory, "pgbouncer.ini")
     with open(ini, "w") as f:
-        f.write(_ini(port, directory, server.hostname or "127.0.0.1", server.port or 5432, pool_size))
+        f.write(_ini(port, directory, server.hostname or "127.0.0.1", server.port or 5432, pool_size,
+                     settings))
     if os.geteuid() == 0:
         for name in os.listdir(directory):
             shutil.chown(os.path.join(directory, name), "postgres")

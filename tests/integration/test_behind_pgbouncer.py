@@ -11,7 +11,10 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -57,12 +60,23 @@ def pooled_env(pooled_url: str, partner_url: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT,
-                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield process
-    finally:
-        stop(process)
+    """`procura worker`, once it follows the event store; stopped afterwards."""
+    with tempfile.TemporaryFile(mode="w+") as output:
+        process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT,
+                                   env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, text=True)
+
+        def following() -> bool:
+            output.seek(0)
+            text = output.read()
+            if process.poll() is not None:
+                raise RuntimeError(f"procura worker exited {process.returncode}: {text[-2000:]}")
+            return "procura worker: following" in text
+
+        try:
+            wait_until(following, timeout=60, what="procura worker to follow the event store")
+            yield process
+        finally:
+            stop(process)
 
 
 @dataclass
@@ -216,6 +230,11 @@ def test_every_projection_catches_up_with_the_head(deployment):
 # --- placement leases ------------------------------------------------------------------
 
 
+def finished(operation: dict) -> dict | None:
+    return operation if operation["status"] in ("succeeded", "failed") else None
+
+
+
 def test_two_workers_racing_for_the_same_placements_attempt_each_once_and_order_once(deployment):
     deployment.partner.faults.latency_ms = 300  # each call holds its lease a while
     try:
@@ -226,8 +245,8 @@ def test_two_workers_racing_for_the_same_placements_attempt_each_once_and_order_
             assert response.status_code == 202, response.text
             placing.append((po_id, response.json()["id"]))
         for po_id, op_id in placing:
-            done = wait_until(lambda op=op_id: (lambda body: body if body["status"] != "running" else None)(
-                deployment.get(f"/operations/{op}", user=BUYER).json()), timeout=30, what=f"operation {op_id}")
+            done = wait_until(lambda op=op_id: finished(deployment.get(f"/operations/{op}", user=BUYER).json()),
+                              timeout=30, what=f"operation {op_id} to finish")
             assert (done["status"], done["attempts"]) == ("succeeded", 1), done
             orders = [o for o in deployment.partner.orders if o["clientRef"] == po_id]
             assert [o["orderNo"] for o in orders] == [done["result"]["supplier_reference"]]
@@ -299,3 +318,25 @@ def test_serve_two_workers_and_migrate_started_at_once_through_pgbouncer_all_com
             for step in load_steps("postgres"):
                 assert len(appliers(started, step.name)) == 1, {n: s.text() for n, s in started.items()}
         assert schema_text(direct) == reference_schema
+
+
+# --- a pooler with no server connection free ------------------------------------------
+
+
+def test_a_request_queued_at_a_pooler_with_no_free_server_connection_answers_503_after_its_wait(
+        pg_database_url):
+    with pgbouncer(query_wait_timeout=2) as busy:
+        pooled = busy.url_for(pg_database_url)
+        env = {"DATABASE_URL": pooled, "PROCURA_DB_POOLER": "transaction", "PROCURA_JWT_SECRET": SECRET}
+        with serving_process(env, workers=1, threads=2) as (base, _), contextlib.ExitStack() as holding:
+            for _ in range(busy.pool_size):  # every server connection in an open transaction
+                other = holding.enter_context(psycopg.connect(pooled, autocommit=True))
+                holding.enter_context(other.transaction())
+                other.execute("SELECT 1")
+            started = time.monotonic()
+            response = requests.get(f"{base}/purchase-orders/{uuid.uuid4()}",
+                                    headers={"Authorization": f"Bearer {token()}"}, timeout=60)
+            waited = time.monotonic() - started
+    assert response.status_code == 503, response.text
+    assert response.json()["dependency"] == "database"
+    assert waited < 2 + 3 + 5  # query_wait_timeout, PROCURA_DB_TIMEOUT, leeway
