@@ -1,4 +1,4 @@
-"""The reliability and hostile-input harness (issue 8).
+"""The reliability and hostile-input harness.
 
 It runs against a real stack: `procura serve` (gunicorn) and `procura worker`
 on a temporary PostgreSQL database, with the fake Acme supplier. `run()` does

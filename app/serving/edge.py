@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import resource
 import shutil
 import signal
@@ -36,6 +37,9 @@ SERVER_TIMEOUT = 60
 #: A request body may be 1 MiB (app.http.requests.MAX_BODY_BYTES); the buffer
 #: holds it and its headers, so the whole request arrives before dispatch.
 BUFFER_BYTES = 1024 * 1024 + 64 * 1024
+#: glibc serves blocks this large with mmap, or trims the heap when they are
+#: freed: two system calls per request for HAProxy's buffers. Keep them in the heap.
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
 
 
 class EdgeError(RuntimeError):
@@ -152,7 +156,8 @@ class EdgeProxy:
     def start(self, on_exit: Callable[[int], None], timeout: float = 10) -> None:
         """Start HAProxy and wait until it listens; `on_exit(code)` is called if it dies unasked."""
         self.process = subprocess.Popen([self.binary, "-db", "-f", str(self.directory / "haproxy.cfg")],
-                                        preexec_fn=_die_with_parent, stdout=subprocess.DEVNULL)
+                                        preexec_fn=_die_with_parent, stdout=subprocess.DEVNULL,
+                                        env={**os.environ, "GLIBC_TUNABLES": MALLOC_TUNABLES})
         deadline = time.monotonic() + timeout
         while not self._listening():
             if self.process.poll() is not None:

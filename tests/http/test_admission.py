@@ -33,14 +33,25 @@ def two_slot_server(tmp_path):
         yield base, process
 
 
-def _occupy_slots(base: str, count: int, headers: dict) -> list[threading.Thread]:
-    def slow():
-        requests.get(base + SLOW_READ, headers=headers, timeout=30)
+class _Occupied:
+    """`count` clients sending slow reads back to back until released, so the
+    slots stay busy however slowly a loaded machine starts them."""
 
-    threads = [threading.Thread(target=slow) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    return threads
+    def __init__(self, base: str, count: int, headers: dict):
+        self.released = threading.Event()
+
+        def slow():
+            while not self.released.is_set():
+                requests.get(base + SLOW_READ, headers=headers, timeout=30)
+
+        self.threads = [threading.Thread(target=slow, daemon=True) for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def release(self) -> None:
+        self.released.set()
+        for thread in self.threads:
+            thread.join()
 
 
 def _overloaded(base: str, headers: dict) -> list[requests.Response]:
@@ -52,10 +63,9 @@ def _overloaded(base: str, headers: dict) -> list[requests.Response]:
 def test_a_request_finding_every_slot_busy_is_shed_with_503_overloaded_and_retry_after(two_slot_server):
     base, _ = two_slot_server
     headers = {"Authorization": f"Bearer {token()}"}
-    busy = _occupy_slots(base, 2, headers)
-    [answer] = wait_until(lambda: _overloaded(base, headers), timeout=1.5, interval=0.02, what="a shed request")
-    for thread in busy:
-        thread.join()
+    busy = _Occupied(base, 2, headers)
+    [answer] = wait_until(lambda: _overloaded(base, headers), timeout=20, interval=0.02, what="a shed request")
+    busy.release()
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["type"] == "/problems/overloaded" and answer.json()["instance"] == answer.headers["x-request-id"]
     assert answer.headers["retry-after"] == "1"
@@ -64,19 +74,19 @@ def test_a_request_finding_every_slot_busy_is_shed_with_503_overloaded_and_retry
 def test_health_and_readiness_answer_while_every_slot_is_busy(two_slot_server):
     base, _ = two_slot_server
     headers = {"Authorization": f"Bearer {token()}"}
-    busy = _occupy_slots(base, 2, headers)
-    wait_until(lambda: _overloaded(base, headers), timeout=1.5, interval=0.02, what="every slot busy")
+    busy = _Occupied(base, 2, headers)
+    wait_until(lambda: _overloaded(base, headers), timeout=20, interval=0.02, what="every slot busy")
     probes = [requests.get(base + path, timeout=5).status_code for path in ("/healthz", "/readyz") * 3]
-    for thread in busy:
-        thread.join()
+    busy.release()
     assert probes == [200] * 6
 
 
 def test_a_request_after_the_slots_free_up_is_served(two_slot_server):
     base, _ = two_slot_server
     headers = {"Authorization": f"Bearer {token()}"}
-    for thread in _occupy_slots(base, 2, headers):
-        thread.join()
+    busy = _Occupied(base, 2, headers)
+    wait_until(lambda: _overloaded(base, headers), timeout=20, interval=0.02, what="every slot busy")
+    busy.release()
     assert requests.get(base + "/purchase-orders?limit=1", headers=headers, timeout=5).status_code == 200
 
 
