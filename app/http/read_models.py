@@ -313,8 +313,8 @@ def projections_status() -> Response:
     services = _services()
     models = [p for p in services.processors if isinstance(p, ReadModel)]
     with _dependency("database"):
-        head = services.app.head_position()
-        found = services.reads.read(lambda store: statuses(head, store.positions(), models))
+        store_head = services.app.head_position()  # the primary's: the replicas follow it
+        found = services.reads.read(lambda store: statuses(store_head, store.positions(), models))
     head = max((s.head for s in found), default=0)
     document = {"head": head, "projections": [
         {"name": s.name, "position": s.position, "head": s.head, "lag": s.lag, "updated_at": api_time(s.updated_at)}

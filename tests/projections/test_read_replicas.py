@@ -110,6 +110,12 @@ def tracked(url: str) -> int:
     return int(row[0])
 
 
+def applied(primary_db: str, position: int) -> None:
+    """Wait for the worker to apply `position` on the primary (it may start
+    slowly on a busy machine; the replica's own wait is what the tests time)."""
+    wait_until(lambda: tracked(primary_db) >= position, timeout=30, what=f"the worker to apply {position}")
+
+
 def replica_log_lines(log: Path, reason: str) -> list[dict]:
     lines = []
     for line in log.read_text().splitlines():
@@ -150,6 +156,7 @@ def catch_up(site: Site) -> None:
 def test_a_read_with_min_position_is_answered_by_the_replica_once_it_has_replayed_that_far(site):
     alice, _ = users(site.base)
     po, position = created(alice)
+    applied(site.primary_db, position)
     on_replica, on_primary = reads_from(site.base, "replica"), reads_from(site.base, "primary")
 
     answer = alice.get(f"/purchase-orders?min_position={position}")
@@ -226,6 +233,7 @@ def test_with_two_replicas_one_down_the_other_serves(site, tmp_path):
             wait_until(lambda: alice.get("/purchase-orders").status_code == 200 and reads_from(base, "replica"),
                        timeout=15, what="the first read on a replica")
             po, position = created(alice)
+            applied(site.primary_db, position)
             on_replica, on_primary = reads_from(base, "replica"), reads_from(base, "primary")
             down_skips = skips(base, replica=replica_name(down), reason="down")
 
