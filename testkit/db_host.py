@@ -116,7 +116,6 @@ pool_mode = {db.pool_mode}
 max_client_conn = 1000
 default_pool_size = {120 if db.pool_mode == 'session' else 20}
 server_login_retry = 1
-ignore_startup_parameters = extra_float_digits,options
 logfile = {directory}/pgbouncer.log
 """)
     with open(os.path.join(directory, "users.txt"), "w") as users:
