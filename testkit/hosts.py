@@ -105,9 +105,13 @@ class Network:
         self.gateway = str(self.subnet.network_address + 1)
 
     def __enter__(self) -> Network:
-        _ip("link", "add", self.bridge, "type", "bridge")
-        _ip("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", self.bridge)
-        _ip("link", "set", self.bridge, "up")
+        try:
+            _ip("link", "add", self.bridge, "type", "bridge")
+            _ip("addr", "add", f"{self.gateway}/{self.subnet.prefixlen}", "dev", self.bridge)
+            _ip("link", "set", self.bridge, "up")
+        except subprocess.CalledProcessError:
+            self.__exit__()
+            raise
         return self
 
     def add(self, name: str) -> Host:
