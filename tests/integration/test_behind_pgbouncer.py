@@ -12,11 +12,9 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import psycopg
@@ -29,6 +27,7 @@ from app.schema.steps import load_steps
 from partners.acme_fake import AcmeFake
 from testkit.pg import temporary_database
 from testkit.pgbouncer import Bouncer, pgbouncer
+from testkit.races import race
 from testkit.server import ROOT, free_port, serving_process, stop, wait_until
 from tests.conftest import SECRET, po_body, token
 from tests.schema.conftest import procura, procura_env, schema_text
@@ -127,18 +126,6 @@ def deployment(module_pg_database_url, bouncer) -> Iterator[Deployment]:
             yield Deployment(base, module_pg_database_url, bouncer, partner)
     finally:
         partner.stop()
-
-
-def race(count: int, send):
-    """`send(i)` in `count` threads released at the same instant."""
-    barrier = threading.Barrier(count)
-
-    def go(index):
-        barrier.wait()
-        return send(index)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(go, range(count)))
 
 
 def created(deployment: Deployment) -> dict:

@@ -7,7 +7,6 @@ single-PO reads never touch a replica."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from app.bootstrap import build_services
 from app.config import Settings
 from app.persistence.replicas import replica_name
 from projections.po_summary import PurchaseOrderSummary
+from testkit.logs import json_log_entries
 from testkit.pg import with_database
 from testkit.pg_cluster import Cluster, private_cluster
 from testkit.pg_replica import Replica, streaming_replica
@@ -117,15 +117,8 @@ def applied(primary_db: str, position: int) -> None:
 
 
 def replica_log_lines(log: Path, reason: str) -> list[dict]:
-    lines = []
-    for line in log.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("logger") == "procura.replicas" and entry.get("reason") == reason:
-            lines.append(entry)
-    return lines
+    return json_log_entries(
+        log, lambda entry: entry.get("logger") == "procura.replicas" and entry.get("reason") == reason)
 
 
 def created(user: User) -> tuple[str, int]:

@@ -5,7 +5,6 @@ would make them."""
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from app.bootstrap import build_services
 from benchmarks.projections import write_events
+from testkit.logs import json_log_entries
 from testkit.pg import with_database
 from testkit.pg_cluster import private_cluster
 from testkit.server import wait_until
@@ -33,15 +33,8 @@ def worker_logging_to(url: str, log: Path):
 
 def projection_failures(log: Path) -> list[dict]:
     """The worker's logged failures to reach its database."""
-    lines = []
-    for line in log.read_text().splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("logger") == "procura.projections" and entry.get("level") in ("warning", "error"):
-            lines.append(entry)
-    return lines
+    return json_log_entries(log, lambda entry: entry.get("logger") == "procura.projections"
+                            and entry.get("level") in ("warning", "error"))
 
 
 @contextmanager

@@ -3,13 +3,11 @@ duplicates and conflicts must resolve to exactly one effect."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import psycopg
 import pytest
 import requests
 
+from testkit.races import race
 from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
 
@@ -20,18 +18,6 @@ pytestmark = pytest.mark.postgres
 def server(pg_database_url):
     with running_server({"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}) as base:
         yield base
-
-
-def race(count: int, send):
-    """Run `send(i)` in `count` threads (i = 0..count-1) released at the same instant."""
-    barrier = threading.Barrier(count)
-
-    def go(index):
-        barrier.wait()
-        return send(index)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(go, range(count)))
 
 
 def headers(key: str, **extra) -> dict:
