@@ -341,7 +341,7 @@ def _autocommit(conn: Any) -> None:
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
-class _PingWhenIdle:
+class PingWhenIdle:
     """The pool's checkout check: ping (one round trip) only connections that
     sat unused for PING_AFTER_IDLE_SECONDS.
 
@@ -368,7 +368,7 @@ class ProcuraPostgresFactory(PostgresFactory):
 
     ``APPLICATION_RECORDER_TOPIC`` still takes precedence (library behaviour).
     With ``POSTGRES_PRE_PING`` a connection is pinged on checkout only after
-    it sat idle (``_PingWhenIdle``). With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
+    it sat idle (``PingWhenIdle``). With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
     ``statement_timeout``, so a query stuck behind a lock fails instead of
     holding its request (and its pooled connection) forever. With
     ``PROCURA_DB_POOLER=transaction`` connections keep no session state
@@ -381,7 +381,7 @@ class ProcuraPostgresFactory(PostgresFactory):
     def __init__(self, env: Any):
         super().__init__(env)
         if self.datastore.pre_ping:
-            set_checkout_check(self.datastore.pool, _PingWhenIdle())
+            set_checkout_check(self.datastore.pool, PingWhenIdle())
         if self.env.get(POOLER) == "transaction":
             self._behind_transaction_pooler()
             return

@@ -45,7 +45,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from app.config import Settings, postgres_env_from_url
 from app.persistence.library_compat import set_checkout_check
-from app.persistence.postgres import _PingWhenIdle
+from app.persistence.postgres import PingWhenIdle
 from app.serving.metrics import count_read, count_replica_skip
 from projections.store import ReadStore
 
@@ -137,7 +137,7 @@ def _replica_datastore(url: str, settings: Settings) -> PostgresDatastore:
         env["POSTGRES_DBNAME"], env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_USER"],
         env["POSTGRES_PASSWORD"], connect_timeout=CHECK_TIMEOUT_SECONDS, pool_size=1,
         max_overflow=settings.db_pool_size + settings.db_max_overflow - 1)
-    set_checkout_check(datastore.pool, _PingWhenIdle())
+    set_checkout_check(datastore.pool, PingWhenIdle())
     datastore.pool.kwargs.update(
         connect_timeout=CHECK_TIMEOUT_SECONDS, **NETWORK_OPTIONS,
         options=f"-c default_transaction_read_only=on -c statement_timeout={settings.statement_timeout_seconds * 1000}")
