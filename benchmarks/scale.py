@@ -95,9 +95,10 @@ def _function_saver(url: str, writer: int):
 SAVERS = {"app save": _app_saver, "save function": _function_saver}
 
 
-def _writer(kind: str, url: str, writer: int, start, stop_at, results) -> None:
+def _writer(kind: str, url: str, writer: int, ready, start, stop_at, results) -> None:
     save = SAVERS[kind](url, writer)
     save()  # connections open, statements prepared
+    ready.put(writer)
     start.wait()
     done, latencies = 0, []
     while (now := time.monotonic()) < stop_at.value:
@@ -110,16 +111,14 @@ def _writer(kind: str, url: str, writer: int, start, stop_at, results) -> None:
 def appends(kind: str, url: str, writers: int) -> dict[str, float]:
     """Events/s and per-save latency with `writers` processes saving for SECONDS."""
     context = multiprocessing.get_context("spawn")  # no pool or connection crosses a fork
-    start, results = context.Event(), context.Queue()
+    ready, start, results = context.Queue(), context.Event(), context.Queue()
     stop_at = context.Value("d", float("inf"))
-    processes = [context.Process(target=_writer, args=(kind, url, w, start, stop_at, results))
+    processes = [context.Process(target=_writer, args=(kind, url, w, ready, start, stop_at, results))
                  for w in range(writers)]
     for process in processes:
         process.start()
-    time.sleep(0.2)
-    began = time.monotonic()
-    while not _all_ready(processes, began):
-        time.sleep(0.1)
+    for _ in processes:  # each has imported, connected and saved once
+        ready.get(timeout=120)
     load = os.getloadavg()[0]
     stop_at.value = time.monotonic() + SECONDS
     start.set()
@@ -130,11 +129,6 @@ def appends(kind: str, url: str, writers: int) -> dict[str, float]:
     latencies = sorted(latency for _, values in gathered for latency in values)
     return {"events": saves / SECONDS, "p50": latencies[len(latencies) // 2] * 1000,
             "p99": latencies[int(len(latencies) * 0.99)] * 1000, "load": load}
-
-
-def _all_ready(processes, began: float) -> bool:
-    """Writers need a moment to import and connect; give them up to 20 s."""
-    return time.monotonic() - began > min(20.0, 1.0 + 0.5 * len(processes))
 
 
 def main() -> None:
