@@ -13,7 +13,11 @@ shows in `GET /purchase-orders`, at half the measured command ceiling.
 3. Step 2 runs twice per round (BENCH_ROUNDS, default 1), each time with a
    fresh `procura worker`: woken by LISTEN/NOTIFY (the default on
    PostgreSQL), then polling alone, as it does behind a transaction pooler
-   (PROCURA_DB_POOLER=transaction, set for the worker only).
+   (PROCURA_DB_POOLER=transaction, set for the worker only). With the
+   NOTIFY worker it also runs once more with the sampler watching the PO
+   summary's tracking row in PostgreSQL (every 1 ms) instead of the list:
+   the worker's share of the figure, without the API's read path
+   (BENCH_TRACKING=0 skips it).
 
 Why poll rather than pass `min_position`: the server waits for a position
 by checking it every 20 ms, which would round every figure up to that
@@ -51,6 +55,9 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 #: The share of the ceiling offered as load (0: the sampler alone).
 LOAD_FRACTION = float(os.environ.get("BENCH_LOAD_FRACTION", "0.5"))
+#: Also measure the worker's share alone: the sampler watches the PO
+#: summary's tracking row instead of the list (BENCH_TRACKING=0: skip).
+TRACKING = os.environ.get("BENCH_TRACKING", "1") != "0"
 DEADLINE = 10.0  # a sample not visible by then counts as this
 
 
@@ -117,6 +124,31 @@ def sample(base: str, token: str, until: float) -> list[float]:
     return latencies
 
 
+def sample_tracking(url: str, token: str, base: str, until: float) -> list[float]:
+    """As `sample`, but watching the PO summary's tracking row in PostgreSQL
+    (every 1 ms) instead of the list: the worker's share alone, without the
+    API's read path."""
+    import psycopg
+
+    session, auth = requests.Session(), {"Authorization": f"Bearer {token}"}
+    latencies = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        while time.monotonic() < until:
+            started = time.monotonic()
+            answer = session.post(base + "/purchase-orders", data=BODY, timeout=30, headers={
+                **auth, "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())})
+            answered, position = time.monotonic(), int(answer.headers["Event-Position"])
+            while True:
+                reached = conn.execute("SELECT position FROM procura_tracking WHERE name = 'po_summary'").fetchone()[0]
+                seen = time.monotonic()
+                if reached >= position or seen - answered > DEADLINE:
+                    break
+                time.sleep(0.001)
+            latencies.append((seen - answered) * 1000)
+            time.sleep(max(0.0, SAMPLE_MS / 1000 - (time.monotonic() - started)))
+    return latencies
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]  # nearest rank
@@ -128,13 +160,18 @@ def percentile(values: list[float], p: float) -> float:
 MODES = {"listen": {}, "poll only": {"PROCURA_DB_POOLER": "transaction"}}
 
 
-def measure(base: str, rate: float, loader_token: str, sampler_token: str) -> dict[str, float]:
-    """Load at `rate` and sample for SECONDS; latencies and what was offered."""
+def measure(base: str, rate: float, loader_token: str, sampler_token: str,
+            tracking_url: str | None = None) -> dict[str, float]:
+    """Load at `rate` and sample for SECONDS (watching the list, or the
+    tracking row in `tracking_url`); latencies and what was offered."""
     counts = {"sent": 0, "non2xx": 0}
     started = time.monotonic()
     until = started + SECONDS
     loaders = paced_load(base, loader_token, rate - 1000 / SAMPLE_MS, until, counts)
-    latencies = sample(base, sampler_token, until)
+    if tracking_url is None:
+        latencies = sample(base, sampler_token, until)
+    else:
+        latencies = sample_tracking(tracking_url, sampler_token, base, until)
     for thread in loaders:
         thread.join()
     elapsed = time.monotonic() - started
@@ -169,6 +206,8 @@ def main() -> None:
                 with worker({**env, **extra}):
                     sample(base, sampler_token, time.monotonic() + 1)  # the worker has caught up
                     results.append((mode, measure(base, rate, loader_token, sampler_token)))
+                    if mode == "listen" and TRACKING:
+                        results.append(("listen, tracking row", measure(base, rate, loader_token, sampler_token, url)))
     report(rate, results)
 
 
@@ -176,12 +215,12 @@ def report(rate: float, results: list[tuple[str, dict[str, float]]]) -> None:
     print(f"load: creates paced at {rate:.0f}/s ({LOAD_FRACTION:.0%} of the ceiling) for {SECONDS:.0f}s per run, "
           f"procura serve {WORKERS}x{THREADS} + procura worker; answer -> visible in GET /purchase-orders, "
           f"polled every {POLL_MS:.0f} ms")
-    print(f"{'worker':10} {'offered/s':>9} {'samples':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+    print(f"{'worker':20} {'offered/s':>9} {'samples':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'max ms':>7} "
           f"{'non-2xx':>7} {'load avg':>8}")
     for mode, r in results:
-        print(f"{mode:10} {r['offered']:9.0f} {r['samples']:7.0f} {r['p50']:7.1f} {r['p90']:7.1f} {r['p99']:7.1f} "
+        print(f"{mode:20} {r['offered']:9.0f} {r['samples']:7.0f} {r['p50']:7.1f} {r['p90']:7.1f} {r['p99']:7.1f} "
               f"{r['max']:7.1f} {r['non2xx']:7.0f} {r['load']:8.2f}")
-    for mode in MODES:
+    for mode in dict.fromkeys(m for m, _ in results):
         p99 = statistics.median(r["p99"] for m, r in results if m == mode)
         print(f"{mode}: median p99 {p99:.1f} ms (target <= 100 ms)")
 
