@@ -11,6 +11,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+import psycopg
 from flask import Flask, g, request
 
 from app.config import Settings, load_settings
@@ -23,6 +24,7 @@ from app.suppliers.wiring import SupplierServices, build_supplier_services
 from projections import read_models
 from projections.runner import Follower, Processor, Supervisor
 from projections.store import ReadStore
+from projections.wakeups import Notifications
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -46,7 +48,19 @@ class Services:
         return [Follower(self.app, self.read_store, p) for p in self.processors]
 
     def supervisor(self) -> Supervisor:
-        return Supervisor(self.followers())
+        return Supervisor(self.followers(), notifications=self.notifications())
+
+    def notifications(self) -> Notifications | None:
+        """What wakes the followers when events are saved: a LISTEN on the
+        events' channel on PostgreSQL, except behind a transaction pooler
+        (LISTEN needs a session of its own); None there and on SQLite,
+        where the followers only poll."""
+        settings = self.settings
+        channel = getattr(self.app.recorder, "channel_name", None)
+        if settings.database_url is None or settings.db_pooler == "transaction" or channel is None:
+            return None
+        url = settings.database_url
+        return Notifications(lambda: psycopg.connect(url, autocommit=True, connect_timeout=5), channel)
 
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""

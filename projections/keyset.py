@@ -20,9 +20,10 @@ class Order:
     column: str
     descending: bool
 
-    def by(self) -> str:
+    def by(self, table: str = "") -> str:
+        """The ORDER BY list; `table` qualifies the columns (`"s."`)."""
         direction = "DESC" if self.descending else "ASC"
-        return f"{self.column} {direction}, id {direction}"
+        return f"{table}{self.column} {direction}, {table}id {direction}"
 
     def after(self, key: tuple[Any, str] | None, params: dict[str, Any]) -> str:
         """A WHERE fragment selecting rows strictly after `key` (value, id)."""

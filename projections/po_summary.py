@@ -159,15 +159,29 @@ def _where(who: Principal, f: Filters, params: dict[str, Any]) -> list[str]:
     return clauses
 
 
+#: The columns a list item is made of (not `search` or `position`).
+LISTED = ("id", "org", "title", "status", "total_cents", "currency", "supplier_id", "department", "requester",
+          "needed_by", "version", "created_at", "updated_at", "rejection_reason", "cancellation_reason",
+          "supplier_reference", "tracking_number", "operation_id")
+
+
+def page_statement(who: Principal, filters: Filters, sort: str, limit: int,
+                   after: tuple[Any, str] | None = None) -> tuple[str, dict[str, Any]]:
+    """SQL and parameters selecting up to `limit + 1` rows (LISTED columns)
+    of the POs `who` may see, in `sort` order, strictly after the key
+    `after` (a key a previous page returned): one more than a page, so that
+    `keyset.page` can tell whether another page follows."""
+    order = SORTS[sort]
+    params: dict[str, Any] = {"limit": limit + 1}
+    clauses = [*_where(who, filters, params), order.after(after, params)]
+    sql = (f"SELECT {', '.join(LISTED)} FROM {SUMMARY.name} WHERE {' AND '.join(clauses)} "
+           f"ORDER BY {order.by()} LIMIT %(limit)s")
+    return sql, params
+
+
 def list_orders(cur: Cursor, who: Principal, filters: Filters, sort: str, limit: int,
                 after: tuple[Any, str] | None = None) -> tuple[list[dict[str, Any]], tuple | None]:
     """One page of the POs `who` may see, and the key to continue after (None
     on the last page). `after` is a key a previous page returned."""
-    order = SORTS[sort]
-    params: dict[str, Any] = {"limit": limit + 1}
-    clauses = [*_where(who, filters, params), order.after(after, params)]
-    rows = cur.execute(
-        f"SELECT * FROM {SUMMARY.name} WHERE {' AND '.join(clauses)} ORDER BY {order.by()} LIMIT %(limit)s",
-        params,
-    ).fetchall()
-    return page(rows, limit, order.column)
+    sql, params = page_statement(who, filters, sort, limit, after)
+    return page(cur.execute(sql, params).fetchall(), limit, SORTS[sort].column)

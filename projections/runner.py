@@ -21,6 +21,7 @@ from eventsourcing.persistence import Notification, PersistenceError
 
 from projections.logcontext import log_fields
 from projections.store import Cursor, ReadStore, TrackingConflict
+from projections.wakeups import Notifications
 
 log = logging.getLogger("procura.projections")
 
@@ -111,66 +112,86 @@ class Follower:
 
 
 class Supervisor:
-    """Runs followers in a background thread until stopped.
+    """Runs followers in background threads until stopped: one thread per
+    follower, so a read model that is slow, or failing on a poison event,
+    never holds the others back.
 
-    Errors (a lost connection, a restarted database) are logged and retried
-    after a pause; progress resumes from the tracking rows, so nothing is
-    skipped or applied twice.
+    Each follower reads the next batch as soon as it has applied one; once
+    caught up it waits `idle_wait` seconds, or less when `notifications`
+    wakes it because events were saved. Errors (a lost connection, a
+    restarted database) are logged and retried after a pause; progress
+    resumes from the tracking rows, so nothing is skipped or applied twice.
     """
 
-    def __init__(self, followers: Sequence[Follower], *, idle_wait: float = 0.2, error_wait: float = 1.0):
+    def __init__(self, followers: Sequence[Follower], *, idle_wait: float = 0.2, error_wait: float = 1.0,
+                 notifications: Notifications | None = None):
         self.followers = list(followers)
         self.idle_wait = idle_wait
         self.error_wait = error_wait
+        self.notifications = notifications
         self._stop = threading.Event()
+        self._wakes: list[threading.Event] = []
         self._thread: threading.Thread | None = None
-        self._current: Follower | None = None  # the one being stepped, for error logs
-
-    def run_once(self) -> int:
-        """One step of every follower; log lines name the projection they concern."""
-        busy = 0
-        for follower in self.followers:
-            self._current = follower
-            follower.batch = {}
-            with log_fields(projection=follower.processor.name):
-                busy += follower.step()
-        self._current = None
-        return busy
-
-    def _failing(self) -> dict[str, Any]:
-        """Log fields naming the projection and batch a pass failed on."""
-        if self._current is None:
-            return {}
-        return {"projection": self._current.processor.name, **self._current.batch}
 
     def run(self) -> None:
-        """Poll until stopped. It never relies on LISTEN/NOTIFY (whose lost
-        connection goes unnoticed): every pass re-reads the tracking rows
-        through the pool, so a restarted database is simply polled again."""
+        """Follow until stopped. Polling alone keeps every read model moving
+        (LISTEN/NOTIFY only shortens the wait, and its lost connection would
+        go unnoticed): every pass re-reads the tracking rows through the
+        pool, so a restarted database is simply polled again."""
+        if self.notifications is not None:
+            self.notifications.start()
+        threads = [threading.Thread(target=self._follow, args=(f, self._wake_for()), daemon=True,
+                                    name=f"procura-projection-{f.processor.name}") for f in self.followers]
+        for thread in threads:
+            thread.start()
+        try:
+            self._stop.wait()
+        finally:
+            self._halt()
+            for thread in threads:
+                thread.join(10.0)
+            if self.notifications is not None:
+                self.notifications.stop()
+
+    def _wake_for(self) -> threading.Event:
+        wake = self.notifications.subscribe() if self.notifications is not None else threading.Event()
+        self._wakes.append(wake)
+        return wake
+
+    def _follow(self, follower: Follower, wake: threading.Event) -> None:
         failures = 0
+        name = follower.processor.name
         while not self._stop.is_set():
+            wake.clear()  # before reading: a notification from now on ends the next wait at once
+            follower.batch = {}
             try:
-                busy = self.run_once()
+                with log_fields(projection=name):
+                    busy = follower.step()
             except (PersistenceError, OSError) as error:
                 failures += 1
                 log.warning("projection worker: %s; retrying in %ss", error, self._backoff(failures),
-                            extra={"fields": self._failing()})
+                            extra={"fields": {"projection": name, **follower.batch}})
                 self._stop.wait(self._backoff(failures))
                 continue
             except Exception:
                 # A bug or a poison event: keep the thread alive and retry
-                # (from the same tracking row) rather than stop all read models.
+                # (from the same tracking row) rather than stop the read model.
                 failures += 1
                 log.exception("projection worker failed; retrying in %ss", self._backoff(failures),
-                              extra={"fields": self._failing()})
+                              extra={"fields": {"projection": name, **follower.batch}})
                 self._stop.wait(self._backoff(failures))
                 continue
             failures = 0
             if not busy:
-                self._stop.wait(self.idle_wait)
+                wake.wait(self.idle_wait)
 
     def _backoff(self, failures: int) -> float:
         return min(self.error_wait * 2 ** min(failures - 1, 5), 30.0)
+
+    def _halt(self) -> None:
+        self._stop.set()
+        for wake in self._wakes:
+            wake.set()
 
     def start(self) -> Supervisor:
         self._thread = threading.Thread(target=self.run, name="procura-projections", daemon=True)
@@ -178,7 +199,7 @@ class Supervisor:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
+        self._halt()
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -116,9 +116,30 @@ class ReadStore:
             yield cur
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of one read-only statement."""
+        """Rows of one read-only statement, which sees one snapshot. On
+        PostgreSQL it runs alone on the pool's autocommit connection: one
+        round trip, where BEGIN, the statement and ROLLBACK took three."""
+        if self.dialect == "postgres":
+            with self.datastore.cursor() as raw:
+                return Cursor(raw, self.dialect).execute(sql, params).fetchall()
         with self.datastore.transaction(commit=False) as raw:
             return Cursor(raw, self.dialect).execute(sql, params).fetchall()
+
+    def page_at_position(self, names: Sequence[str], sql: str, params: dict[str, Any],
+                         order_by: str) -> tuple[list[dict[str, Any]], int]:
+        """The rows of `sql` (a page query; `order_by` is its ORDER BY with
+        columns qualified `s.`) and the lowest tracked position of the
+        projections `names` (0 for none), read by ONE statement: one snapshot,
+        so the position describes exactly these rows, and one round trip."""
+        names_params = {f"tn{i}": name for i, name in enumerate(names)}
+        wanted = ", ".join(f"%({key})s" for key in names_params)
+        statement = (
+            "SELECT p.projection_position, s.* FROM (SELECT COALESCE(MIN(position), 0) AS projection_position "
+            f"FROM procura_tracking WHERE name IN ({wanted})) AS p LEFT JOIN ({sql}) AS s ON 1 = 1 "
+            f"ORDER BY {order_by}")
+        rows = self.query(statement, {**params, **names_params})
+        # Without rows the page query's columns come back NULL beside the position.
+        return [r for r in rows if r["id"] is not None], int(rows[0]["projection_position"])
 
     def create_tracking(self, names: Sequence[str]) -> None:
         """A tracking row at position 0 for each new name (the table itself

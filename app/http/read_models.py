@@ -48,6 +48,7 @@ from app.service.command_service import _dependency
 from app.service.metadata import rfc3339
 from projections import approval_queue as queue_model
 from projections import cycle_times, po_summary, spend
+from projections.keyset import page
 from projections.maintenance import statuses
 from projections.runner import wait_for
 from projections.store import Cursor, ReadStore
@@ -59,6 +60,9 @@ FRESHNESS_WAIT_SECONDS = 2.0
 REPORT_READERS = frozenset({"analyst", "auditor", "admin"})
 _READ_PROBLEMS = (*AUTHENTICATED, "validation-error", "projection-behind")
 T = TypeVar("T")
+#: Built once: building a schema deep-copies its fields, and marshmallow 4
+#: keeps no per-load state on an instance, so threads may share it.
+_LIST_QUERY = PurchaseOrderListQuery()
 
 
 def _services():
@@ -90,15 +94,38 @@ def read_fresh(names: list[str], min_position: int | None, query: Callable[[Curs
 
 def _read_at(store: ReadStore, names: list[str], min_position: int | None, deadline: float,
              query: Callable[[Cursor], T]) -> tuple[T, int]:
+    _await(store, names, min_position, deadline)
+    with store.snapshot() as cur:
+        position = _position(cur, names)
+        return query(cur), position
+
+
+def _await(store: ReadStore, names: list[str], min_position: int | None, deadline: float) -> None:
+    """Return once the read models `names` on `store` have reached
+    `min_position` (at once without one); Problem 'projection-behind' at
+    `deadline`."""
     if min_position is not None and not wait_for(store, names, min_position, max(0.0, deadline - time.monotonic())):
         with store.snapshot() as cur:
             position = _position(cur, names)
         raise Problem("projection-behind",
                       f"The read model is at position {position}, not yet at {min_position}.",
                       {"position": position, "min_position": min_position}, headers={"Retry-After": "1"})
-    with store.snapshot() as cur:
-        position = _position(cur, names)
-        return query(cur), position
+
+
+def read_fresh_page(names: list[str], min_position: int | None, statement: tuple[str, dict[str, Any]],
+                    order_by: str) -> tuple[list[dict[str, Any]], int]:
+    """As `read_fresh`, for one page query (`statement`, ordered by
+    `order_by` over columns qualified `s.`): the rows and the read models'
+    position come from one statement (`ReadStore.page_at_position`), one
+    round trip instead of a transaction's five."""
+    deadline = time.monotonic() + FRESHNESS_WAIT_SECONDS
+
+    def page_at(store: ReadStore) -> tuple[list[dict[str, Any]], int]:
+        _await(store, names, min_position, deadline)
+        return store.page_at_position(names, *statement, order_by)
+
+    with _dependency("database"):
+        return _services().reads.read(page_at)
 
 
 def _answer(document: Any, position: int, schema: Schema | None = None) -> Response:
@@ -154,6 +181,11 @@ def api_time(text: str | None) -> str | None:
     """Stored UTC text as the API writes times (as GET /purchase-orders/{id} does)."""
     if text is None:
         return None
+    # The stored form (`utc_text`, fixed width) is already RFC 3339 but for
+    # a zero fraction, which the API omits (datetime.isoformat): cut, not
+    # parsed, since a list page formats a hundred of them.
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":
+        return text[:19] + "Z" if text[20:26] == "000000" else text
     return rfc3339(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC))
 
 
@@ -166,16 +198,18 @@ class _Facts:
         self.total = Decimal(int(row["total_cents"])).scaleb(-2)
 
 
-_SUMMARY_COPIED = ("id", "org", "title", "status", "currency", "supplier_id", "department", "requester",
-                   "needed_by", "version", "rejection_reason", "cancellation_reason", "supplier_reference",
-                   "tracking_number", "operation_id")
-
-
 def summary_item(row: dict[str, Any], who: Principal) -> dict[str, Any]:
-    item = {k: row[k] for k in _SUMMARY_COPIED}
-    item.update(total=format_cents(row["total_cents"]), created_at=api_time(row["created_at"]),
-                updated_at=api_time(row["updated_at"]), allowed_actions=allowed_actions(who, _Facts(row)))
-    return item
+    """A list item, exactly as OrderSummaryOut dumps it (keys in its order;
+    built by hand: dumping a page through marshmallow was a third of a list
+    request's time)."""
+    return {"id": row["id"], "org": row["org"], "title": row["title"], "status": row["status"],
+            "total": format_cents(row["total_cents"]), "currency": row["currency"],
+            "supplier_id": row["supplier_id"], "department": row["department"], "requester": row["requester"],
+            "needed_by": row["needed_by"], "version": row["version"], "created_at": api_time(row["created_at"]),
+            "updated_at": api_time(row["updated_at"]), "rejection_reason": row["rejection_reason"],
+            "cancellation_reason": row["cancellation_reason"], "supplier_reference": row["supplier_reference"],
+            "tracking_number": row["tracking_number"], "operation_id": row["operation_id"],
+            "allowed_actions": allowed_actions(who, _Facts(row))}
 
 
 def queue_item(row: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +236,7 @@ def _require_report_reader(who: Principal) -> None:
             response_headers=("Projection-Position",))
 def list_purchase_orders() -> Response:
     """Filtered, sorted, keyset-paginated; same visibility as reading one PO."""
-    args, who = query_args(PurchaseOrderListQuery()), caller()
+    args, who = query_args(_LIST_QUERY), caller()
     scope = _scope(args)
     after = decode_cursor(args.get("cursor"), scope, int if args["sort"].endswith("total") else str)
     filters = po_summary.Filters(
@@ -210,12 +244,14 @@ def list_purchase_orders() -> Response:
         supplier_id=args.get("supplier_id"), requester=args.get("requester"),
         created_from=args.get("created_from"), created_before=args.get("created_to"),
         min_cents=args.get("min_total"), max_cents=args.get("max_total"), q=args.get("q"))
-    (rows, key), position = read_fresh(
+    sort, limit = args["sort"], args["limit"]
+    fetched, position = read_fresh_page(
         [po_summary.PurchaseOrderSummary.name], args.get("min_position"),
-        lambda cur: po_summary.list_orders(cur, who, filters, args["sort"], args["limit"], after))
+        po_summary.page_statement(who, filters, sort, limit, after), po_summary.SORTS[sort].by("s."))
+    rows, key = page(fetched, limit, po_summary.SORTS[sort].column)
     document = {"items": [summary_item(r, who) for r in rows],
                 "next_cursor": encode_cursor(key, scope) if key else None}
-    return _answer(document, position, OrderPageOut())
+    return _answer(document, position)  # the document is OrderPageOut's already (tests hold it)
 
 
 @bp.get("/approvals/queue")

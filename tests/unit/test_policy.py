@@ -79,6 +79,22 @@ def test_allowed_actions_combine_status_and_policy():
     assert allowed_actions(who("carol", "buyer"), FakePO(status="approved")) == ["place"]
 
 
+def test_allowed_actions_are_exactly_the_legal_commands_authorize_permits():
+    from itertools import combinations, product
+
+    from aggregates.policy import ROLES
+    from aggregates.transitions import CLIENT_COMMANDS, Status, is_legal
+
+    role_sets = [frozenset(c) for n in range(len(ROLES) + 1) for c in combinations(sorted(ROLES), n)]
+    for roles, limit, department in product(role_sets, (None, "500.00"), ("eng", None)):
+        caller = who("bob", *roles, department=department, limit=limit)
+        for status, requester, po_department, total in product(
+                Status, ("bob", "alice"), ("eng", "ops", None), (Decimal("10.00"), Decimal("1000.00"))):
+            po = FakePO(requester=requester, department=po_department, status=status.value, total=total)
+            expected = [a for a in CLIENT_COMMANDS if is_legal(a, po.status) and authorize(caller, a, po) is None]
+            assert allowed_actions(caller, po) == expected, (roles, limit, department, po)
+
+
 def test_history_is_for_auditors_admins_and_the_requester():
     assert can_read_history(who("erin", "auditor"), FakePO())
     assert can_read_history(who("alice", "requester"), FakePO())
