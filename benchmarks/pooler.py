@@ -254,7 +254,8 @@ def report(results: dict[str, list[dict[str, dict[str, float]]]], args: argparse
         return f"{min(values):.0f}-{max(values):.0f}"
 
     print(f"PostgreSQL CPU per command: utime+stime of the scratch database's client backends "
-          f"(pg_stat_activity, /proc/<pid>/stat, {TICK_SECONDS * 1000:.0f} ms ticks)")
+          f"(pg_stat_activity, /proc/<pid>/stat, {TICK_SECONDS * 1000:.0f} ms ticks: "
+          f"{TICK_SECONDS * 1e6 / args.requests:.0f} us per command at this count)")
     print(f"{args.requests} creates + {args.requests} replays per run, {args.threads} threads into the WSGI app, "
           f"{args.rounds} interleaved rounds (medians; PG range over rounds)")
     print(f"{'configuration':25} {'command':7} {'PG us/cmd':>9} {'PG range':>9} {'PgBouncer':>9} "
@@ -272,13 +273,17 @@ def report(results: dict[str, list[dict[str, dict[str, float]]]], args: argparse
     for configuration in CONFIGURATIONS[1:]:
         label = configuration.label
         for command in COMMANDS:
-            pg = median(label, command, "pg_us") / median(first, command, "pg_us")
-            with_bouncer = ((median(label, command, "pg_us") + median(label, command, "bouncer_us"))
-                            / median(first, command, "pg_us"))
-            rps = median(label, command, "rps") / median(first, command, "rps")
-            client = median(label, command, "client_us") / median(first, command, "client_us")
-            print(f"{label} / 1, {command}: PostgreSQL CPU {pg:.2f}, with PgBouncer's {with_bouncer:.2f}, "
-                  f"client CPU {client:.2f}, req/s {rps:.2f}")
+            pg, bouncer = median(label, command, "pg_us"), median(label, command, "bouncer_us")
+            base = median(first, command, "pg_us")
+            print(f"{label} / 1, {command}: PostgreSQL CPU {_ratio(pg, base)}, "
+                  f"with PgBouncer's {_ratio(pg + bouncer, base)}, client CPU "
+                  f"{_ratio(median(label, command, 'client_us'), median(first, command, 'client_us'))}, "
+                  f"req/s {_ratio(median(label, command, 'rps'), median(first, command, 'rps'))}")
+
+
+def _ratio(value: float, base: float) -> str:
+    # Short runs can see no whole clock tick of PostgreSQL CPU at all.
+    return f"{value / base:.2f}" if base else "n/a (too few commands to measure)"
 
 
 def main() -> None:
