@@ -15,7 +15,7 @@ from app.bootstrap import build_services, create_app
 from app.cli import main
 from projections.maintenance import rebuild, verify
 from projections.tables import ReadModel
-from testkit.server import ROOT, LiveClient, running_server
+from testkit.server import ROOT, LiveClient, running_server, wait_until
 from tests.conftest import SECRET, User, sqlite_settings
 
 
@@ -38,12 +38,18 @@ def test_a_client_that_just_wrote_always_reads_it_back_with_min_position_on_the_
 
 
 @pytest.mark.postgres
-def test_a_client_that_just_wrote_always_reads_it_back_with_min_position_on_postgres_with_a_worker(pg_database_url):
+def test_a_client_that_just_wrote_always_reads_it_back_with_min_position_on_postgres_with_a_worker(
+        pg_database_url, tmp_path):
     env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}
-    with running_server(env) as base:
+    output = tmp_path / "worker.out"
+    with running_server(env) as base, output.open("w") as sink:
         worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT,
-                                  env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  env={**os.environ, **env}, stdout=sink, stderr=subprocess.STDOUT)
         try:
+            # min_position waits 2 s: a worker still starting (imports, schema check) on a busy
+            # machine is not what this test is about.
+            wait_until(lambda: "procura worker: following" in output.read_text(), timeout=60,
+                       what="the worker to start following")
             read_your_writes(base)
         finally:
             worker.terminate()
