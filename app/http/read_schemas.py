@@ -145,6 +145,8 @@ class PeriodQuery(ReadQuery):
 
 class SpendQuery(PeriodQuery):
     group_by = fields.String(load_default="department", validate=validate.OneOf(list(GROUPS)))
+    department = _text(metadata={"description": "only POs of this department (exact)"})
+    supplier_id = _text(metadata={"description": "only POs with this supplier (exact)"})
 
 
 class CycleTimesQuery(PeriodQuery):
