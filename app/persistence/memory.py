@@ -82,6 +82,11 @@ class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder, PositionRead
             found = [c for (o, _, k), c in self._commands.items() if (o, k) == (org, key)]
         return sorted(found, key=lambda c: c.created_at)
 
+    def select_commands_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        with self._database_lock:
+            found = [c for c in self._commands.values() if (c.org, c.po_id) == (org, po_id)]
+        return sorted(found, key=lambda c: c.created_at)
+
     def purge_commands(self, older_than: datetime) -> int:
         cutoff = require_aware(older_than)
         with self._database_lock:

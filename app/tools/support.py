@@ -79,7 +79,7 @@ def command_fields(record: CommandRecord, request_ids: dict[int, str | None]) ->
         "key": record.key,
         "principal": record.principal,
         "status": record.status,
-        "po_id": getattr(record, "po_id", None),
+        "po_id": record.po_id,
         "created_at": rfc3339(record.created_at),
         "event_position": record.event_position,
         "request_id": request_id,
@@ -109,13 +109,24 @@ def _written_under(domain_event: Any, value: str) -> bool:
 
 
 def _records(app: Procura, org: str, value: str) -> list[CommandRecord]:
-    return list(app.recorder.select_commands_with_key(org, value))
+    """The records with key `value`, and those naming the PO `value` when it is a PO id."""
+    records = list(app.recorder.select_commands_with_key(org, value))
+    if _is_uuid(value):
+        records += app.recorder.select_commands_for_po(org, value)
+    return records
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(UUID(value)) == value
+    except ValueError:
+        return False
 
 
 def trace(app: Procura, org: str, value: str) -> dict[str, Any]:
     """Everything of `org` written under `value` (a request, correlation or
     operation id, an Idempotency-Key, a PO id): the events, in global order,
-    and the command records with that key. A full scan of the event store:
+    and the command records with that key or naming that PO. A full scan of the event store:
     a support tool, not a hot path. At most MAX_TRACE_EVENTS events and
     MAX_TRACE_COMMANDS records; `truncated` says when more matched."""
     owners, events, truncated = _Owners(app), [], False
