@@ -308,6 +308,11 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.statements.positions_of, (originator_id,))
+            return {version: position for version, position in curs.fetchall()}
+
     def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.statements.select_commands_with_key, (org, key))

@@ -62,6 +62,7 @@ class CommandStatements:
     select_commands_for_po: Composed
     purge_commands: Composed
     select_after: Composed
+    positions_of: Composed
 
 
 def command_statements(tables: Tables) -> CommandStatements:
@@ -84,6 +85,8 @@ def command_statements(tables: Tables) -> CommandStatements:
         select_after=SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
                          "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
                          "ORDER BY notification_id LIMIT %s::bigint").format(events=events),
+        positions_of=SQL("SELECT originator_version, notification_id FROM {events} WHERE originator_id = %s"
+                         ).format(events=events),
     )
 
 

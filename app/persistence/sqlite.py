@@ -30,6 +30,7 @@ from app.persistence.positions import PositionReader
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from uuid import UUID
 
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
@@ -142,6 +143,12 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             c.execute(self.select_commands_statement, (org, principal))
             rows = c.fetchall()
         return [self._record(row) for row in rows]
+
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_version, rowid FROM {self.events_table_name} WHERE originator_id = ?",
+                      (originator_id.hex,))  # the library stores ids as 32 hex digits
+            return {row[0]: row[1] for row in c.fetchall()}
 
     def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
         with self.datastore.transaction(commit=False) as c:
