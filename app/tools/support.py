@@ -9,7 +9,7 @@ read models), and only what belongs to one organisation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,7 +20,7 @@ from aggregates.transitions import DECLARED
 from app.persistence.command_records import CommandRecord
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
-from app.tools.replay import diff, events_in_order, po_state
+from app.tools.replay import PAGE, diff, events_in_order, po_state
 from projections.store import ReadStore
 
 #: At most this many events and this many command records in one trace.
@@ -106,6 +106,29 @@ class _Owners:
         return self.known[aggregate_id]
 
 
+def _events_mentioning(app: Procura, value: str) -> Iterator[tuple[Any, int]]:
+    """Every event of the store that may have been written under `value`,
+    decoded, with its position, in global order: those of the aggregate whose
+    id it is, and those whose stored bytes hold it as JSON text (as the
+    library's transcoder writes every metadata string). Decoding is most of
+    a scan's cost, and most events hold no such bytes; with a cipher or a
+    compressor the bytes are opaque, and every event is decoded."""
+    if app.mapper.cipher is not None or app.mapper.compressor is not None:
+        yield from events_in_order(app)
+        return
+    needle = json.dumps(value, ensure_ascii=False)[1:-1].encode()
+    aggregate_id = UUID(value) if _is_uuid(value) else None
+    after = 0
+    while True:
+        page = app.recorder.select_after(after, PAGE)  # tuples: cheaper than the library's notifications
+        if not page:
+            return
+        for notification in page:
+            if notification.originator_id == aggregate_id or needle in notification.state:
+                yield app.mapper.to_domain_event(notification), notification.id
+        after = page[-1].id
+
+
 def _written_under(domain_event: Any, value: str) -> bool:
     meta = metadata_of(domain_event)
     return value in (meta.get("command_id"), meta.get("correlation_id"), meta.get("causation_id"),
@@ -134,7 +157,7 @@ def trace(app: Procura, org: str, value: str) -> dict[str, Any]:
     a support tool, not a hot path. At most MAX_TRACE_EVENTS events and
     MAX_TRACE_COMMANDS records; `truncated` says when more matched."""
     owners, events, truncated = _Owners(app), [], False
-    for domain_event, position in events_in_order(app):
+    for domain_event, position in _events_mentioning(app, value):
         if not _written_under(domain_event, value) or owners.org(domain_event.originator_id) != org:
             continue
         if len(events) == MAX_TRACE_EVENTS:
