@@ -90,12 +90,20 @@ class SpendRow:
 
 
 def spend_report(cur: Cursor, org: str, group_by: str, since: str | None = None,
-                 before: str | None = None) -> list[SpendRow]:
+                 before: str | None = None, department: str | None = None,
+                 supplier_id: str | None = None) -> list[SpendRow]:
     """Per group and currency, sorted by group (no department first) then
-    currency. `since` is inclusive, `before` exclusive (UTC text)."""
+    currency. `since` is inclusive, `before` exclusive (UTC text);
+    `department` and `supplier_id`, when given, keep only the facts of POs
+    with exactly that department (as created) and supplier (as approved or
+    placed)."""
     column = GROUPS[group_by]
     params: dict[str, Any] = {"org": org}
     clauses = ["org = %(org)s"]
+    for name, value in (("department", department), ("supplier_id", supplier_id)):
+        if value is not None:
+            params[name] = value
+            clauses.append(f"{name} = %({name})s")
     if since is not None:
         params["since"] = since
         clauses.append("at >= %(since)s")

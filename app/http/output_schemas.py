@@ -111,3 +111,114 @@ class HealthOut(StatusOut):
     schema_version = fields.Integer(
         required=True, metadata={"description": "the database's schema version when this process started "
                                                 "(the highest schema step applied)"})
+
+
+# --- support views: trace and timeline ------------------------------------------
+
+_TIME = {"format": "date-time"}
+
+
+class TracedEventOut(Schema):
+    position = fields.Integer(required=True, metadata={"description": "global position in the event store"})
+    aggregate_id = fields.String(required=True, metadata={"description": "the PO's or the operation's id"})
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    at = fields.String(required=True, metadata=_TIME)
+    actor = fields.String(allow_none=True, required=True)
+    command = fields.String(allow_none=True, required=True,
+                            metadata={"description": "the declared command this PO event records; "
+                                                     "null for operation events"})
+    command_id = fields.String(allow_none=True, required=True,
+                               metadata={"description": "the Idempotency-Key, or a callback's webhook-id"})
+    request_id = fields.String(allow_none=True, required=True,
+                               metadata={"description": "the request that wrote it; null for the "
+                                                        "placement worker's own decisions"})
+    correlation_id = fields.String(allow_none=True, required=True)
+    causation_id = fields.String(allow_none=True, required=True)
+
+
+class TracedCommandOut(Schema):
+    key = fields.String(required=True, metadata={"description": "the Idempotency-Key"})
+    principal = fields.String(required=True, metadata={"description": "who sent it (the token's sub)"})
+    status = fields.Integer(required=True, metadata={"description": "the HTTP status it was answered with"})
+    po_id = fields.String(allow_none=True, required=True,
+                          metadata={"description": "the PO of a command on an existing PO"})
+    created_at = fields.String(required=True, metadata=_TIME)
+    event_position = fields.Integer(allow_none=True, required=True,
+                                    metadata={"description": "its last event's position; null: it wrote none"})
+    request_id = fields.String(allow_none=True, required=True)
+    problem = fields.Dict(allow_none=True, required=True,
+                          metadata={"description": "the problem+json the client got, when refused (status >= 400)"})
+
+
+class TraceOut(Schema):
+    id = fields.String(required=True)
+    events = fields.List(fields.Nested(TracedEventOut), required=True)
+    commands = fields.List(fields.Nested(TracedCommandOut), required=True)
+    truncated = fields.Boolean(required=True, metadata={
+        "description": "more than 1000 events or 1000 command records matched (the oldest are shown), "
+                       "or the scan of the event store stopped after 20 s"})
+
+
+class ChangeOut(Schema):
+    field = fields.String(required=True)
+    before = fields.Raw(allow_none=True, required=True)
+    after = fields.Raw(allow_none=True, required=True)
+
+
+class TimelineStepOut(Schema):
+    """An event (`kind: event`) or a refused command (`kind: refusal`);
+    each kind has the members its description names."""
+
+    kind = fields.String(required=True, metadata={"enum": ["event", "refusal"]})
+    at = fields.String(required=True, metadata=_TIME)
+    actor = fields.String(allow_none=True, required=True)
+    command_id = fields.String(allow_none=True, required=True)
+    request_id = fields.String(allow_none=True, required=True)
+    # kind "event"
+    position = fields.Integer(metadata={"description": "event: its global position"})
+    version = fields.Integer(metadata={"description": "event: the PO's version it made"})
+    type = fields.String(metadata={"description": "event: its type (Submitted, Placed, ...)"})
+    command = fields.String(allow_none=True, metadata={"description": "event: the declared command it records"})
+    correlation_id = fields.String(allow_none=True)
+    causation_id = fields.String(allow_none=True)
+    changes = fields.List(fields.Nested(ChangeOut), metadata={
+        "description": "event: the PO fields it changed (version and updated_at left out)"})
+    state = fields.Dict(metadata={"description": "event: the PO's fields after it"})
+    # kind "refusal"
+    status = fields.Integer(metadata={"description": "refusal: the HTTP status its client got"})
+    problem = fields.Dict(metadata={"description": "refusal: the problem+json its client got"})
+
+
+class AttemptOut(Schema):
+    attempt = fields.Integer(required=True)
+    at = fields.String(required=True, metadata=_TIME)
+    actor = fields.String(allow_none=True, required=True)
+
+
+class TimelineOperationOut(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={
+        "description": "the placement's outbox state: pending (calls to make), queued (the supplier decides "
+                       "and calls back), done", "enum": ["pending", "queued", "done"]})
+    attempts = fields.Integer(required=True, metadata={"description": "calls to the supplier started"})
+    uncertain = fields.Boolean(required=True, metadata={
+        "description": "an order may exist at the supplier that Procura does not know of yet"})
+    last_error = fields.String(allow_none=True, required=True, metadata={
+        "description": "why the last call failed (it was retried)"})
+    created_at = fields.String(required=True, metadata=_TIME)
+    updated_at = fields.String(required=True, metadata=_TIME)
+    status = fields.String(required=True, metadata={"enum": ["pending", "running", "succeeded", "failed"]})
+    error = fields.Dict(allow_none=True, required=True)
+    result = fields.Dict(allow_none=True, required=True)
+    attempt_log = fields.List(fields.Nested(AttemptOut), required=True)
+
+
+class TimelineOut(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+    steps = fields.List(fields.Nested(TimelineStepOut), required=True)
+    operations = fields.List(fields.Nested(TimelineOperationOut), required=True)
+    truncated = fields.Boolean(required=True, metadata={
+        "description": "more than 200 steps: only the newest 200 are shown"})

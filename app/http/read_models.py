@@ -285,7 +285,8 @@ def spend_report() -> Response:
     _require_report_reader(who)
     rows, position = read_fresh([spend.Spend.name], args.get("min_position"),
                                 lambda cur: spend.spend_report(cur, who.org, args["group_by"],
-                                                               args.get("since"), args.get("before")))
+                                                               args.get("since"), args.get("before"),
+                                                               args.get("department"), args.get("supplier_id")))
     groups = [{"group": r.group, "currency": r.currency, "approved_total": format_cents(r.approved_cents),
                "approved_count": r.approved_count, "placed_total": format_cents(r.placed_cents),
                "placed_count": r.placed_count} for r in rows]

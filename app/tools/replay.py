@@ -61,16 +61,23 @@ def stream(app: Procura, aggregate_id: UUID) -> list[EventRow]:
     return [event_row(e) for e in app.stored_events(aggregate_id)]
 
 
-def all_events(app: Procura) -> Iterator[EventRow]:
-    """Every event in the store in global order, page by page."""
+def events_in_order(app: Procura) -> Iterator[tuple[Any, int]]:
+    """Every domain event in the store with its global position, in that
+    order, page by page."""
     after = 0
     while True:
         page = app.recorder.select_notifications(start=after, limit=PAGE, inclusive_of_start=False)
         if not page:
             return
         for notification in page:
-            yield event_row(app.mapper.to_domain_event(notification), notification.id)
+            yield app.mapper.to_domain_event(notification), notification.id
         after = page[-1].id
+
+
+def all_events(app: Procura) -> Iterator[EventRow]:
+    """Every event in the store in global order, page by page."""
+    for domain_event, position in events_in_order(app):
+        yield event_row(domain_event, position)
 
 
 def trace(app: Procura, some_id: str) -> list[EventRow]:
@@ -85,8 +92,11 @@ def trace(app: Procura, some_id: str) -> list[EventRow]:
 def state_at(app: Procura, po_id: UUID, version: int | None = None) -> dict[str, Any] | None:
     """The PO's fields as they stood at `version` (default: now)."""
     po = app.purchase_order(po_id, version)
-    if po is None:
-        return None
+    return None if po is None else po_state(po)
+
+
+def po_state(po: Any) -> dict[str, Any]:
+    """A PurchaseOrder's fields, as `state_at` and the timeline show them."""
     return {
         "id": str(po.id), "org": po.org, "version": po.version, "status": po.status,
         "title": po.title, "supplier_id": po.supplier_id, "department": po.department,
