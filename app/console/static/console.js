@@ -285,7 +285,7 @@ function histogramChart(container, report) {
     "aria-label": `Cycle-time histogram: ${report.count} decisions, p50 ${text(report.p50_hours)} h, p90 ${text(report.p90_hours)} h` });
   chart.append(svg("line", { x1: x0, y1: base, x2: width - 10, y2: base, class: "axis-line" }));
   report.histogram.forEach((bucket, index) => {
-    const barHeight = ((base - 30) * bucket.count) / max;
+    const barHeight = ((base - 44) * bucket.count) / max;
     const x = x0 + index * slot;
     chart.append(svg("rect", { x: x + 3, y: base - barHeight, width: slot - 6, height: barHeight, class: "bar",
       "data-le-hours": bucket.le_hours === null ? "" : bucket.le_hours, "data-count": bucket.count },
@@ -301,8 +301,9 @@ function histogramChart(container, report) {
   for (const [name, hours] of [["p50", report.p50_hours], ["p90", report.p90_hours]]) {
     if (hours === null) continue;
     const x = bucketPosition(report.histogram, hours, x0, slot);
-    chart.append(svg("line", { x1: x, y1: 12, x2: x, y2: base, class: `marker ${name}`, "data-hours": hours }));
-    chart.append(svg("text", { x: x + 4, y: name === "p50" ? 12 : 26, class: "marker-label" }, `${name} ${hours} h`));
+    const top = name === "p50" ? 14 : 30;
+    chart.append(svg("line", { x1: x, y1: top - 10, x2: x, y2: base, class: `marker ${name}`, "data-hours": hours }));
+    chart.append(svg("text", { x: x + 4, y: top, class: "marker-label" }, `${name} ${hours} h`));
   }
   container.replaceChildren(chart);
 }

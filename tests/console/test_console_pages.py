@@ -1,0 +1,141 @@
+"""What people see in the console, in a real browser: every page renders
+cleanly and accessibly, the figures are the API's, the API's refusals are
+said in words, and a view's filters survive a reload."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+PAGES = {
+    "home": "/console",
+    "sign-in": "/console/sign-in",
+    "spend": "/console/spend?group_by=department",
+    "cycle-times": "/console/cycle-times",
+    "approvals": "/console/approvals",
+    "projections": "/console/projections",
+}
+
+
+def _path(seeded, name: str) -> str:
+    return PAGES[name].format(story=seeded.po_ids["story"])
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_each_console_page_renders_with_no_browser_console_errors(seeded, tab, name):
+    tab.sign_in(seeded["root"])
+    tab.open(_path(seeded, name))
+    assert tab.page.locator("h1").is_visible()
+    assert not tab.page.locator("#message.error").is_visible(), tab.page.inner_text("#message")
+    assert tab.errors == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_core_reports_no_serious_or_critical_violations_on_each_page(seeded, tab, name):
+    from axe_playwright_python.sync_playwright import Axe
+
+    tab.sign_in(seeded["root"])
+    tab.open(_path(seeded, name))
+    violations = Axe().run(tab.page).response["violations"]
+    grave = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in violations
+             if v["impact"] in ("serious", "critical")]
+    assert grave == []
+
+
+def _chart_bars(tab) -> dict[tuple[str, str, str], str]:
+    bars = tab.page.locator("#spend-chart rect.bar")
+    return {(bars.nth(i).get_attribute("data-group"), bars.nth(i).get_attribute("data-currency"),
+             bars.nth(i).get_attribute("data-measure")): bars.nth(i).get_attribute("data-value")
+            for i in range(bars.count())}
+
+
+def _table_rows(tab, selector: str) -> list[list[str]]:
+    return tab.page.eval_on_selector_all(
+        f"{selector} tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+
+
+def test_the_spend_chart_bars_and_table_hold_the_figures_of_the_spend_report(seeded, tab):
+    report = seeded["dave"].get("/reports/spend?group_by=department").json()
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/spend?group_by=department")
+    expected = [[g["group"], g["currency"], g["approved_total"], str(g["approved_count"]), g["placed_total"],
+                 str(g["placed_count"])] for g in report["groups"]]
+    assert len(expected) == 2  # engineering and marketing
+    assert _table_rows(tab, "#spend-table") == expected
+    assert _chart_bars(tab) == {(g["group"], g["currency"], measure): g[f"{measure}_total"]
+                                for g in report["groups"] for measure in ("approved", "placed")}
+
+
+def test_the_spend_csv_download_is_the_reports_csv(seeded, tab):
+    report = seeded["dave"].get("/reports/spend?group_by=supplier", Accept="text/csv").text
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/spend?group_by=supplier")
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="Download CSV").click()
+    saved = download.value
+    assert saved.suggested_filename == "spend-supplier.csv"
+    with open(saved.path(), encoding="utf-8") as file:
+        assert list(csv.reader(file)) == list(csv.reader(io.StringIO(report)))
+
+
+def test_a_requester_sees_no_analyst_data_but_the_apis_403_in_words(seeded, tab):
+    tab.sign_in(seeded["alice"])
+    tab.open("/console/spend")
+    message = tab.page.locator("#message")
+    assert "403" in message.inner_text() and "roles do not allow" in message.inner_text()
+    assert tab.page.locator("#spend-table").is_hidden()
+    assert tab.page.locator("#spend-table tbody tr").count() == 0
+    assert tab.page.locator("#spend-chart rect").count() == 0
+
+
+def test_a_refused_token_is_said_in_words_with_a_way_to_sign_in(seeded, tab):
+    tab.page.goto(seeded.base + "/console/sign-in")
+    tab.page.evaluate("sessionStorage.setItem('procura.token', 'not-a-token')")
+    tab.open("/console/projections")
+    assert "401" in tab.page.inner_text("#message")
+    assert tab.page.get_by_role("link", name="Sign in").first.is_visible()
+    assert tab.page.locator("#projections-table").is_hidden()
+
+
+def test_a_network_error_is_said_in_words(seeded, tab):
+    tab.sign_in(seeded["dave"])
+    tab.page.route("**/reports/**", lambda route: route.abort())
+    tab.open("/console/cycle-times")
+    assert "could not be reached" in tab.page.inner_text("#message")
+
+
+def test_filters_in_the_url_are_restored_on_reload(seeded, tab):
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/spend")
+    tab.page.select_option("#group_by", "supplier")
+    tab.page.fill("#department", "marketing")
+    tab.page.fill("#from", "2020-01-01")
+    tab.page.get_by_role("button", name="Apply filters").click()
+    tab.page.wait_for_url("**group_by=supplier**")
+    tab.page.wait_for_selector("body[data-ready='true']")
+    tab.page.reload()
+    tab.page.wait_for_selector("body[data-ready='true']")
+    assert (tab.page.input_value("#group_by"), tab.page.input_value("#department"),
+            tab.page.input_value("#from")) == ("supplier", "marketing", "2020-01-01")
+    marketing = seeded["dave"].get("/reports/spend?group_by=supplier&department=marketing&from=2020-01-01").json()
+    assert [row[:3] for row in _table_rows(tab, "#spend-table")] == [
+        [g["group"], g["currency"], g["approved_total"]] for g in marketing["groups"]]
+    assert marketing["groups"][0]["approved_total"] == "2881.00"
+
+
+def test_the_sign_in_page_lists_the_demo_users_and_signs_in_as_one(seeded, tab):
+    tab.open("/console/sign-in")
+    tab.page.get_by_role("button", name="Sign in as dave").click()
+    tab.page.wait_for_url("**/console")
+    tab.page.wait_for_selector("body[data-ready='true']")
+    assert "Signed in as dave (analyst)" in tab.page.inner_text("#who")
+
+
+def test_the_approval_queue_shows_each_waiting_po_with_its_age(seeded, tab):
+    tab.sign_in(seeded["bob"])
+    tab.open("/console/approvals")
+    rows = _table_rows(tab, "#queue-table")
+    assert [(r[0], r[5]) for r in rows] == [("Laptops for new hires", rows[0][5])]
+    assert rows[0][5].endswith("min")
