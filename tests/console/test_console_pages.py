@@ -139,3 +139,12 @@ def test_the_approval_queue_shows_each_waiting_po_with_its_age(seeded, tab):
     rows = _table_rows(tab, "#queue-table")
     assert [(r[0], r[5]) for r in rows] == [("Laptops for new hires", rows[0][5])]
     assert rows[0][5].endswith("min")
+
+
+def test_the_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_the_content(seeded, tab):
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/spend")
+    tab.page.keyboard.press("Tab")
+    assert tab.page.evaluate("document.activeElement.textContent") == "Skip to content"
+    tab.page.keyboard.press("Enter")
+    assert tab.page.evaluate("document.activeElement.id") == "main"

@@ -364,16 +364,20 @@ async function findPage() {
   await load(async () => {
     const trace = await api(`/trace?${new URLSearchParams({ id })}`);
     fill(document.querySelector("#trace-events tbody"), trace.events.map((event) => row(
-      event.position, when(event.at), event.type, poLink(event.aggregate_id), text(event.actor),
+      // Only PO events name a command; an operation's id has no timeline page.
+      event.position, when(event.at), event.type, event.command ? poLink(event.aggregate_id) : event.aggregate_id,
+      text(event.actor),
       text(event.command_id || event.command), text(event.request_id), text(event.correlation_id))));
     fill(document.querySelector("#trace-commands tbody"), trace.commands.map((command) => row(
       command.key, text(command.principal), text(command.status), poLink(command.po_id), when(command.created_at),
       text(command.request_id), command.problem ? problemDetails(command.problem) : "–")));
     const found = document.getElementById("found-po");
-    const poIds = [...new Set(trace.commands.map((command) => command.po_id).filter(Boolean))];
-    found.replaceChildren(poIds.length ? "Timeline: " : "");
+    const poIds = [...new Set([...trace.events.filter((event) => event.command).map((event) => event.aggregate_id),
+      ...trace.commands.map((command) => command.po_id)].filter(Boolean))];
+    found.replaceChildren(poIds.length ? "Timelines of the POs involved: " : "");
     poIds.forEach((poId) => found.append(poLink(poId), " "));
     if (!trace.events.length && !trace.commands.length) say("info", "Nothing was found under this id.");
+    if (trace.truncated) say("info", "More was written under this id than one page shows; the first of it is listed.");
   });
 }
 
