@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from pathlib import Path
 
 import pytest
 
+#: A directory to save each page's picture in as well (docs/console for the README).
+DOCS_SCREENSHOTS = os.environ.get("PROCURA_CONSOLE_SCREENSHOTS")
 PAGES = {
     "home": "/console",
     "sign-in": "/console/sign-in",
@@ -30,6 +34,8 @@ def test_each_console_page_renders_with_no_browser_console_errors(seeded, tab, n
     assert tab.page.locator("h1").is_visible()
     assert not tab.page.locator("#message.error").is_visible(), tab.page.inner_text("#message")
     assert tab.errors == []
+    if DOCS_SCREENSHOTS:  # the README's pictures, refreshed on request
+        tab.page.screenshot(path=str(Path(DOCS_SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("name", PAGES)
