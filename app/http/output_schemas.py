@@ -111,3 +111,49 @@ class HealthOut(StatusOut):
     schema_version = fields.Integer(
         required=True, metadata={"description": "the database's schema version when this process started "
                                                 "(the highest schema step applied)"})
+
+
+# --- support views: trace and timeline ------------------------------------------
+
+_TIME = {"format": "date-time"}
+
+
+class TracedEventOut(Schema):
+    position = fields.Integer(required=True, metadata={"description": "global position in the event store"})
+    aggregate_id = fields.String(required=True, metadata={"description": "the PO's or the operation's id"})
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    at = fields.String(required=True, metadata=_TIME)
+    actor = fields.String(allow_none=True, required=True)
+    command = fields.String(allow_none=True, required=True,
+                            metadata={"description": "the declared command this PO event records; "
+                                                     "null for operation events"})
+    command_id = fields.String(allow_none=True, required=True,
+                               metadata={"description": "the Idempotency-Key, or a callback's webhook-id"})
+    request_id = fields.String(allow_none=True, required=True,
+                               metadata={"description": "the request that wrote it; null for the "
+                                                        "placement worker's own decisions"})
+    correlation_id = fields.String(allow_none=True, required=True)
+    causation_id = fields.String(allow_none=True, required=True)
+
+
+class TracedCommandOut(Schema):
+    key = fields.String(required=True, metadata={"description": "the Idempotency-Key"})
+    principal = fields.String(required=True, metadata={"description": "who sent it (the token's sub)"})
+    status = fields.Integer(required=True, metadata={"description": "the HTTP status it was answered with"})
+    po_id = fields.String(allow_none=True, required=True,
+                          metadata={"description": "the PO of a command on an existing PO"})
+    created_at = fields.String(required=True, metadata=_TIME)
+    event_position = fields.Integer(allow_none=True, required=True,
+                                    metadata={"description": "its last event's position; null: it wrote none"})
+    request_id = fields.String(allow_none=True, required=True)
+    problem = fields.Dict(allow_none=True, required=True,
+                          metadata={"description": "the problem+json the client got, when refused (status >= 400)"})
+
+
+class TraceOut(Schema):
+    id = fields.String(required=True)
+    events = fields.List(fields.Nested(TracedEventOut), required=True)
+    commands = fields.List(fields.Nested(TracedCommandOut), required=True)
+    truncated = fields.Boolean(required=True, metadata={
+        "description": "more than 1000 events or 1000 command records matched; the oldest are shown"})

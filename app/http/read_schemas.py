@@ -17,7 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from aggregates.money import parse_amount
 from aggregates.transitions import Status
-from app.http.schemas import no_nul
+from app.http.schemas import no_nul, storable_text
 from projections.po_summary import SORTS
 from projections.spend import GROUPS
 from projections.store import utc_text
@@ -151,6 +151,21 @@ class SpendQuery(PeriodQuery):
 
 class CycleTimesQuery(PeriodQuery):
     department = _text()
+
+
+def _storable(value: str) -> None:
+    if not storable_text(value):
+        raise ValidationError("must be text without NUL or unpaired surrogates")
+
+
+class TraceQuery(Schema):
+    """GET /trace: the one id to look for."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(required=True, validate=[validate.Length(1, 200), _storable], metadata={
+        "description": "a request id, correlation id, Idempotency-Key, operation id or PO id"})
 
 
 class ProjectionsQuery(Schema):

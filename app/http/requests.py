@@ -145,10 +145,12 @@ def query_args(schema: Schema) -> dict[str, Any]:
             errors.append({"pointer": f"/{key}", "detail": "given more than once; send it once", "code": "repeated"})
         else:
             raw[key] = values[0]
+    repeated = {e["pointer"] for e in errors}
     try:
         data = schema.load(raw)
     except ValidationError as error:
-        errors += pointer_errors(error.messages)
+        # One error per parameter: a repeated required one is not also "missing".
+        errors += [e for e in pointer_errors(error.messages) if e["pointer"] not in repeated]
         data = {}
     if errors:
         raise Problem("validation-error", "Some query parameters are invalid.",

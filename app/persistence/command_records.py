@@ -126,6 +126,11 @@ class CommandRecorder(ABC):
         """Every stored record of (org, principal), oldest first."""
 
     @abstractmethod
+    def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
+        """Every stored record of `org` whose key is `key`, whoever sent it,
+        oldest first (support tracing; not on any command's path)."""
+
+    @abstractmethod
     def purge_commands(self, older_than: datetime) -> int:
         """Delete records with ``created_at < older_than`` (tz-aware); return count."""
 

@@ -77,6 +77,11 @@ class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder, PositionRead
             found = [c for (o, p, _), c in self._commands.items() if (o, p) == (org, principal)]
         return sorted(found, key=lambda c: c.created_at)
 
+    def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
+        with self._database_lock:
+            found = [c for (o, _, k), c in self._commands.items() if (o, k) == (org, key)]
+        return sorted(found, key=lambda c: c.created_at)
+
     def purge_commands(self, older_than: datetime) -> int:
         cutoff = require_aware(older_than)
         with self._database_lock:

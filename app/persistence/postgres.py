@@ -305,6 +305,12 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
+    def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.statements.select_commands_with_key, (org, key))
+            rows = curs.fetchall()
+        return [self._record(row) for row in rows]
+
     @staticmethod
     def _record(row: tuple[Any, ...]) -> CommandRecord:
         """A record from a row of its columns in field order."""

@@ -55,6 +55,7 @@ class CommandStatements:
     insert_command: bytes
     select_command: bytes
     select_commands: Composed
+    select_commands_with_key: Composed
     purge_commands: Composed
     select_after: Composed
 
@@ -71,6 +72,8 @@ def command_statements(tables: Tables) -> CommandStatements:
                            ).format(columns=RECORD_COLUMNS, table=table).as_bytes(),
         select_commands=SQL("SELECT {columns} FROM {table} WHERE org = %s AND principal = %s ORDER BY created_at"
                             ).format(columns=RECORD_COLUMNS, table=table),
+        select_commands_with_key=SQL("SELECT {columns} FROM {table} WHERE org = %s AND key = %s "
+                                     "ORDER BY created_at").format(columns=RECORD_COLUMNS, table=table),
         purge_commands=SQL("DELETE FROM {table} WHERE created_at < %s").format(table=table),
         select_after=SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
                          "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "

@@ -67,6 +67,9 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
         self.select_commands_statement = (
             f"SELECT * FROM {table} WHERE org = ? AND principal = ? ORDER BY created_at"
         )
+        self.select_commands_with_key_statement = (
+            f"SELECT * FROM {table} WHERE org = ? AND key = ? ORDER BY created_at"
+        )
         self.purge_commands_statement = f"DELETE FROM {table} WHERE created_at < ?"
 
     def construct_create_table_statements(self) -> list[str]:
@@ -130,6 +133,12 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
     def select_commands(self, org: str, principal: str) -> list[CommandRecord]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_commands_statement, (org, principal))
+            rows = c.fetchall()
+        return [self._record(row) for row in rows]
+
+    def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_commands_with_key_statement, (org, key))
             rows = c.fetchall()
         return [self._record(row) for row in rows]
 

@@ -61,16 +61,23 @@ def stream(app: Procura, aggregate_id: UUID) -> list[EventRow]:
     return [event_row(e) for e in app.stored_events(aggregate_id)]
 
 
-def all_events(app: Procura) -> Iterator[EventRow]:
-    """Every event in the store in global order, page by page."""
+def events_in_order(app: Procura) -> Iterator[tuple[Any, int]]:
+    """Every domain event in the store with its global position, in that
+    order, page by page."""
     after = 0
     while True:
         page = app.recorder.select_notifications(start=after, limit=PAGE, inclusive_of_start=False)
         if not page:
             return
         for notification in page:
-            yield event_row(app.mapper.to_domain_event(notification), notification.id)
+            yield app.mapper.to_domain_event(notification), notification.id
         after = page[-1].id
+
+
+def all_events(app: Procura) -> Iterator[EventRow]:
+    """Every event in the store in global order, page by page."""
+    for domain_event, position in events_in_order(app):
+        yield event_row(domain_event, position)
 
 
 def trace(app: Procura, some_id: str) -> list[EventRow]:

@@ -192,6 +192,19 @@ def test_same_key_for_another_principal_or_org_is_independent(app: Application) 
     assert recorder.select_command("org-1", "alice", "key-2") is None
 
 
+def test_records_with_one_key_are_found_across_principals_of_one_org_only(app: Application) -> None:
+    recorder = recorder_of(app)
+    app.save(Widget("a"), command=record("shared", principal="bob", created_at=NOW + timedelta(seconds=1)))
+    app.save(command=record("shared", principal="alice", status=409))
+    app.save(command=record("shared", org="org-2", principal="alice"))
+    app.save(command=record("other", principal="alice"))
+
+    found = recorder.select_commands_with_key("org-1", "shared")
+
+    assert [(r.principal, r.status) for r in found] == [("alice", 409), ("bob", 201)]  # oldest first
+    assert recorder.select_commands_with_key("org-3", "shared") == []
+
+
 # --- A failing command insert leaves no events ------------------------------------
 
 
