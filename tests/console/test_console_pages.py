@@ -20,6 +20,7 @@ PAGES = {
     "cycle-times": "/console/cycle-times",
     "approvals": "/console/approvals",
     "projections": "/console/projections",
+    "find": "/console/find?id=story-approve",
 }
 
 
@@ -154,3 +155,13 @@ def test_the_keyboard_reaches_the_skip_link_first_and_it_moves_focus_to_the_cont
     assert tab.page.evaluate("document.activeElement.textContent") == "Skip to content"
     tab.page.keyboard.press("Enter")
     assert tab.page.evaluate("document.activeElement.id") == "main"
+
+
+def test_find_shows_the_events_and_command_records_written_under_an_idempotency_key(seeded, tab):
+    trace = seeded["erin"].get("/trace?id=story-place-1").json()
+    tab.sign_in(seeded["erin"])
+    tab.open("/console/find?id=story-place-1")
+    events = _table_rows(tab, "#trace-events")
+    assert [(row[0], row[2]) for row in events] == [(str(e["position"]), e["type"]) for e in trace["events"]]
+    assert [row[0] for row in _table_rows(tab, "#trace-commands")] == [c["key"] for c in trace["commands"]]
+    assert tab.page.get_by_role("link", name=seeded.po_ids["story"]).first.is_visible()

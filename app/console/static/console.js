@@ -366,8 +366,8 @@ async function findPage() {
     fill(document.querySelector("#trace-events tbody"), trace.events.map((event) => row(
       // Only PO events name a command; an operation's id has no timeline page.
       event.position, when(event.at), event.type, event.command ? poLink(event.aggregate_id) : event.aggregate_id,
-      text(event.actor),
-      text(event.command_id || event.command), text(event.request_id), text(event.correlation_id))));
+      text(event.actor), text(event.command), text(event.command_id), text(event.request_id),
+      text(event.correlation_id))));
     fill(document.querySelector("#trace-commands tbody"), trace.commands.map((command) => row(
       command.key, text(command.principal), text(command.status), poLink(command.po_id), when(command.created_at),
       text(command.request_id), command.problem ? problemDetails(command.problem) : "–")));
