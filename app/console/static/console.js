@@ -199,7 +199,7 @@ function barChart(container, { label, bars, unit }) {
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": label });
   bars.forEach((bar, index) => {
     const y = gap + index * (barHeight + gap);
-    const length = Math.max(1, ((width - labelWidth - 120) * bar.value) / max);
+    const length = Math.max(1, ((width - labelWidth - 170) * bar.value) / max);
     chart.append(svg("text", { x: labelWidth - 8, y: y + barHeight * 0.7, "text-anchor": "end", class: "axis" }, bar.label));
     const rect = svg("rect", { x: labelWidth, y, width: length, height: barHeight, class: `bar ${bar.kind || ""}`,
       ...bar.data }, svg("title", null, `${bar.label}: ${bar.text} ${unit || ""}`.trim()));
@@ -351,9 +351,11 @@ async function projectionsPage() {
     document.getElementById("head").textContent = `Head of the event store: position ${status.head}`;
     fill(document.querySelector("#projections-table tbody"), status.projections.map((model) =>
       row(model.name, model.position, model.head, model.lag, when(model.updated_at))));
-    barChart(document.getElementById("lag-chart"), { label: "Lag per read model, in events", unit: "events behind",
-      bars: status.projections.map((model) => ({ label: model.name, value: model.lag, text: `${model.lag}`,
-        data: { "data-name": model.name, "data-lag": model.lag } })) });
+    // Each model's position against the head: a short bar is a model behind.
+    barChart(document.getElementById("lag-chart"), { label: "Position of each read model against the head",
+      bars: status.projections.map((model) => ({ label: model.name, value: model.position,
+        text: `${model.position} of ${model.head}, lag ${model.lag}`,
+        data: { "data-name": model.name, "data-position": model.position, "data-lag": model.lag } })) });
   });
 }
 
