@@ -45,7 +45,9 @@ function text(value) {
 }
 
 function when(value) {
-  return value ? new Date(value).toISOString().replace(".000Z", "Z") : "–";
+  if (!value) return "–";
+  const moment = new Date(value);
+  return Number.isNaN(moment.getTime()) ? String(value) : moment.toISOString().replace(".000Z", "Z");
 }
 
 function age(since) {
@@ -445,7 +447,7 @@ async function timelinePage() {
     document.getElementById("steps").replaceChildren(...timeline.steps.map(timelineStep));
     fill(document.querySelector("#operations tbody"), (timeline.operations || []).map((operation) => row(
       operation.id, operation.state, operation.attempts, operation.uncertain ? "yes" : "no",
-      text(operation.last_error), when(operation.created_at), when(operation.updated_at))));
+      shown(operation.last_error), when(operation.created_at), when(operation.updated_at))));
   });
 }
 
