@@ -157,3 +157,67 @@ class TraceOut(Schema):
     commands = fields.List(fields.Nested(TracedCommandOut), required=True)
     truncated = fields.Boolean(required=True, metadata={
         "description": "more than 1000 events or 1000 command records matched; the oldest are shown"})
+
+
+class ChangeOut(Schema):
+    field = fields.String(required=True)
+    before = fields.Raw(allow_none=True, required=True)
+    after = fields.Raw(allow_none=True, required=True)
+
+
+class TimelineStepOut(Schema):
+    """An event (`kind: event`) or a refused command (`kind: refusal`);
+    each kind has the members its description names."""
+
+    kind = fields.String(required=True, metadata={"enum": ["event", "refusal"]})
+    at = fields.String(required=True, metadata=_TIME)
+    actor = fields.String(allow_none=True, required=True)
+    command_id = fields.String(allow_none=True, required=True)
+    request_id = fields.String(allow_none=True, required=True)
+    # kind "event"
+    position = fields.Integer(metadata={"description": "event: its global position"})
+    version = fields.Integer(metadata={"description": "event: the PO's version it made"})
+    type = fields.String(metadata={"description": "event: its type (Submitted, Placed, ...)"})
+    command = fields.String(allow_none=True, metadata={"description": "event: the declared command it records"})
+    correlation_id = fields.String(allow_none=True)
+    causation_id = fields.String(allow_none=True)
+    changes = fields.List(fields.Nested(ChangeOut), metadata={
+        "description": "event: the PO fields it changed (version and updated_at left out)"})
+    state = fields.Dict(metadata={"description": "event: the PO's fields after it"})
+    # kind "refusal"
+    status = fields.Integer(metadata={"description": "refusal: the HTTP status its client got"})
+    problem = fields.Dict(metadata={"description": "refusal: the problem+json its client got"})
+
+
+class AttemptOut(Schema):
+    attempt = fields.Integer(required=True)
+    at = fields.String(required=True, metadata=_TIME)
+    actor = fields.String(allow_none=True, required=True)
+
+
+class TimelineOperationOut(Schema):
+    id = fields.String(required=True)
+    state = fields.String(required=True, metadata={
+        "description": "the placement's outbox state: pending (calls to make), queued (the supplier decides "
+                       "and calls back), done", "enum": ["pending", "queued", "done"]})
+    attempts = fields.Integer(required=True, metadata={"description": "calls to the supplier started"})
+    uncertain = fields.Boolean(required=True, metadata={
+        "description": "an order may exist at the supplier that Procura does not know of yet"})
+    last_error = fields.String(allow_none=True, required=True, metadata={
+        "description": "why the last call failed (it was retried)"})
+    created_at = fields.String(required=True, metadata=_TIME)
+    updated_at = fields.String(required=True, metadata=_TIME)
+    status = fields.String(required=True, metadata={"enum": ["pending", "running", "succeeded", "failed"]})
+    error = fields.Dict(allow_none=True, required=True)
+    result = fields.Dict(allow_none=True, required=True)
+    attempt_log = fields.List(fields.Nested(AttemptOut), required=True)
+
+
+class TimelineOut(Schema):
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+    steps = fields.List(fields.Nested(TimelineStepOut), required=True)
+    operations = fields.List(fields.Nested(TimelineOperationOut), required=True)
+    truncated = fields.Boolean(required=True, metadata={
+        "description": "more than 200 steps: only the newest 200 are shown"})

@@ -1,14 +1,17 @@
 """Support routes: `GET /trace` (everything written under one id) for
-auditors and admins. They read the event store and the command records on
-the primary, never the read models."""
+auditors and admins, and `GET /purchase-orders/{id}/timeline` (one PO's
+story) for whoever may read the PO. They read the event store, the command
+records and the placement outbox on the primary, never the read models."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from flask import Blueprint, Response, current_app
 
 from app.http.access import bearer_required, caller
 from app.http.openapi import AUTHENTICATED, documented
-from app.http.output_schemas import TraceOut
+from app.http.output_schemas import TimelineOut, TraceOut
 from app.http.problems import Problem
 from app.http.read_schemas import TraceQuery
 from app.http.render import JSON, encode
@@ -19,7 +22,7 @@ from app.tools import support
 bp = Blueprint("support", __name__)
 
 TRACE_READERS = frozenset({"admin", "auditor"})
-_TRACE = TraceOut()
+_TRACE, _TIMELINE = TraceOut(), TimelineOut()
 
 
 @bp.get("/trace")
@@ -37,3 +40,22 @@ def trace() -> Response:
     with _dependency("database"):
         document = support.trace(current_app.extensions["procura"].app, who.org, args["id"])
     return Response(encode(_TRACE.dump(document)), status=200, mimetype=JSON)
+
+
+@bp.get("/purchase-orders/<uuid:po_id>/timeline")
+@bearer_required
+@documented(summary="The purchase order's story: events, refused commands and placements, oldest first",
+            tag="purchase orders", response=TimelineOut, problems=(*AUTHENTICATED, "not-found"),
+            response_headers=("ETag",))
+def timeline(po_id: UUID) -> Response:
+    """For whoever may read the PO (others: 404): each event with what it
+    changed and the PO after it, each refused command sent to it (they wrote
+    no event) with the problem its client got, by time then position, and
+    each placement with its attempts. At most 200 steps, the newest."""
+    services = current_app.extensions["procura"]
+    who = caller()
+    po = services.commands.purchase_order(who, po_id)
+    with _dependency("database"):
+        document = support.timeline(services.app, services.read_store, who.org, po)
+    return Response(encode(_TIMELINE.dump(document)), status=200, mimetype=JSON,
+                    headers={"ETag": f'"{po.version}"'})

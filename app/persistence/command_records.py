@@ -50,6 +50,9 @@ class CommandRecord:
     body: bytes
     created_at: datetime
     event_position: int | None = None
+    #: The PO the command was sent to (the id in its path); None for creates
+    #: and for records that concern no PO.
+    po_id: str | None = None
 
     def __post_init__(self) -> None:
         # Validate before any database work, so a bad record fails the save
@@ -74,6 +77,9 @@ class CommandRecord:
             raise ValueError(msg)
         if self.event_position is not None and not isinstance(self.event_position, int):
             msg = "CommandRecord.event_position must be int or None"
+            raise TypeError(msg)
+        if self.po_id is not None and not isinstance(self.po_id, str):
+            msg = "CommandRecord.po_id must be str or None"
             raise TypeError(msg)
         # Frozen dataclass: normalise via object.__setattr__.
         object.__setattr__(self, "headers", dict(self.headers))
@@ -129,6 +135,11 @@ class CommandRecorder(ABC):
     def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
         """Every stored record of `org` whose key is `key`, whoever sent it,
         oldest first (support tracing; not on any command's path)."""
+
+    @abstractmethod
+    def select_commands_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        """Every stored record of `org` naming `po_id`, whoever sent it,
+        oldest first (a PO's timeline; not on any command's path)."""
 
     @abstractmethod
     def purge_commands(self, older_than: datetime) -> int:

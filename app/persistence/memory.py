@@ -25,6 +25,7 @@ from app.persistence.positions import PositionReader
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
+    from uuid import UUID
 
     from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
@@ -77,9 +78,19 @@ class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder, PositionRead
             found = [c for (o, p, _), c in self._commands.items() if (o, p) == (org, principal)]
         return sorted(found, key=lambda c: c.created_at)
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self._database_lock:
+            # The library numbers events by their 1-based place in the list.
+            return {v: i + 1 for v, i in self._stored_events_index.get(str(originator_id), {}).items()}
+
     def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
         with self._database_lock:
             found = [c for (o, _, k), c in self._commands.items() if (o, k) == (org, key)]
+        return sorted(found, key=lambda c: c.created_at)
+
+    def select_commands_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        with self._database_lock:
+            found = [c for c in self._commands.values() if (c.org, c.po_id) == (org, po_id)]
         return sorted(found, key=lambda c: c.created_at)
 
     def purge_commands(self, older_than: datetime) -> int:

@@ -30,3 +30,8 @@ class PositionReader:
         return self.select_notifications(  # type: ignore[attr-defined]
             start=after, limit=limit, stop=stop, inclusive_of_start=False
         )
+
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        """The global position of each of one aggregate's events, by version
+        (one indexed query: the timeline of a PO, not the processors' path)."""
+        raise NotImplementedError

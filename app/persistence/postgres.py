@@ -83,9 +83,10 @@ if TYPE_CHECKING:
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
 def _command_values(command: CommandRecord) -> tuple[Any, ...]:
-    """The record's columns before event_position, in table order."""
+    """The record's columns but event_position: its table columns up to
+    created_at, then po_id (the order of every insert statement's parameters)."""
     return (command.org, command.principal, command.key, command.fingerprint, command.status,
-            Jsonb(command.headers, dumps=json_bytes), command.body, command.created_at)
+            Jsonb(command.headers, dumps=json_bytes), command.body, command.created_at, command.po_id)
 
 
 class _Saving(Checkout):
@@ -121,14 +122,12 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         super().__init__(datastore, events_table_name=events_table_name)
         self.commands_table_name = commands_table_name or commands_table_name_for(events_table_name)
         self.check_identifier_length(self.commands_table_name)
-        self.save_one_function_name = f"{self.events_table_name}_save_one_v2"
+        self.save_one_function_name = f"{self.events_table_name}_save_one_v3"
         self.check_identifier_length(self.save_one_function_name)
         tables = sql.Tables(self.datastore.schema, self.events_table_name, self.commands_table_name,
                             self.datastore.originator_id_type)
-        suffix = "_created_at_idx"
-        index_name = self.commands_table_name[: self.MAX_IDENTIFIER_LEN - len(suffix)] + suffix
         self.sql_create_statements += [
-            *sql.commands_table_ddl(tables, index_name),
+            *sql.commands_table_ddl(tables, self._index_name("_created_at_idx"), self._index_name("_org_po_id_idx")),
             sql.save_one_function_ddl(tables, self.save_one_function_name, self.channel_name,
                                       f"{self.datastore.lock_timeout}s"),
         ]
@@ -146,6 +145,10 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         # transaction and one round trip, without a pipeline's client-side
         # cost (docs/performance.md).
         self._save_one_statement = sql.save_one_call(tables, self.save_one_function_name)
+
+    def _index_name(self, suffix: str) -> str:
+        """An index of the commands table, its name cut to PostgreSQL's limit."""
+        return self.commands_table_name[: self.MAX_IDENTIFIER_LEN - len(suffix)] + suffix
 
     # --- writing -----------------------------------------------------------
 
@@ -305,17 +308,28 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.statements.positions_of, (originator_id,))
+            return {version: position for version, position in curs.fetchall()}
+
     def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.statements.select_commands_with_key, (org, key))
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
+    def select_commands_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.statements.select_commands_for_po, (org, po_id))
+            rows = curs.fetchall()
+        return [self._record(row) for row in rows]
+
     @staticmethod
     def _record(row: tuple[Any, ...]) -> CommandRecord:
         """A record from a row of its columns in field order."""
-        *leading, body, created_at, event_position = row
-        return CommandRecord(*leading, bytes(body), created_at, event_position)
+        *leading, body, created_at, event_position, po_id = row
+        return CommandRecord(*leading, bytes(body), created_at, event_position, po_id)
 
     def purge_commands(self, older_than: datetime) -> int:
         with self.datastore.transaction(commit=True) as curs:

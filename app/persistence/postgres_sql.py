@@ -32,17 +32,20 @@ class Tables:
         return SQL("{}.{}").format(Identifier(self.schema), Identifier(table))
 
 
-def commands_table_ddl(tables: Tables, index_name: str) -> list[Composed]:
-    """CREATE the commands table and its created_at index (IF NOT EXISTS)."""
+def commands_table_ddl(tables: Tables, index_name: str, po_index_name: str) -> list[Composed]:
+    """CREATE the commands table, its created_at index and its (org, po_id)
+    index (IF NOT EXISTS)."""
     table = tables.qualified(tables.commands)
     return [
         SQL("CREATE TABLE IF NOT EXISTS {table} ("
             "org text NOT NULL, principal text NOT NULL, key text NOT NULL, fingerprint text NOT NULL, "
             "status integer NOT NULL, headers jsonb NOT NULL, body bytea NOT NULL, "
-            "created_at timestamptz NOT NULL, event_position bigint NULL, "
+            "created_at timestamptz NOT NULL, event_position bigint NULL, po_id text NULL, "
             "PRIMARY KEY (org, principal, key))").format(table=table),
         SQL("CREATE INDEX IF NOT EXISTS {index} ON {table} (created_at)").format(
             index=Identifier(index_name), table=table),
+        SQL("CREATE INDEX IF NOT EXISTS {index} ON {table} (org, po_id) WHERE po_id IS NOT NULL").format(
+            index=Identifier(po_index_name), table=table),
     ]
 
 
@@ -56,8 +59,10 @@ class CommandStatements:
     select_command: bytes
     select_commands: Composed
     select_commands_with_key: Composed
+    select_commands_for_po: Composed
     purge_commands: Composed
     select_after: Composed
+    positions_of: Composed
 
 
 def command_statements(tables: Tables) -> CommandStatements:
@@ -66,7 +71,7 @@ def command_statements(tables: Tables) -> CommandStatements:
         # No ON CONFLICT: a duplicate key fails the transaction (the events
         # roll back with it) and is recognised by its table name.
         insert_command=SQL("INSERT INTO {table} (org, principal, key, fingerprint, status, headers, body, "
-                           "created_at, event_position) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL)"
+                           "created_at, event_position, po_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, NULL, %s)"
                            ).format(table=table).as_bytes(),
         select_command=SQL("SELECT {columns} FROM {table} WHERE org = %s AND principal = %s AND key = %s"
                            ).format(columns=RECORD_COLUMNS, table=table).as_bytes(),
@@ -74,10 +79,14 @@ def command_statements(tables: Tables) -> CommandStatements:
                             ).format(columns=RECORD_COLUMNS, table=table),
         select_commands_with_key=SQL("SELECT {columns} FROM {table} WHERE org = %s AND key = %s "
                                      "ORDER BY created_at").format(columns=RECORD_COLUMNS, table=table),
+        select_commands_for_po=SQL("SELECT {columns} FROM {table} WHERE org = %s AND po_id = %s "
+                                   "ORDER BY created_at").format(columns=RECORD_COLUMNS, table=table),
         purge_commands=SQL("DELETE FROM {table} WHERE created_at < %s").format(table=table),
         select_after=SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
                          "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
                          "ORDER BY notification_id LIMIT %s::bigint").format(events=events),
+        positions_of=SQL("SELECT originator_version, notification_id FROM {events} WHERE originator_id = %s"
+                         ).format(events=events),
     )
 
 
@@ -98,8 +107,8 @@ def events_and_command_parts(tables: Tables) -> tuple[bytes, bytes, bytes]:
             id_type=Identifier(tables.originator_id_type)).as_bytes(),
         SQL(" RETURNING notification_id), "
             "cmd AS (INSERT INTO {commands} (org, principal, key, fingerprint, status, "
-            "headers, body, created_at, event_position) "
-            "SELECT %s, %s, %s, %s, %s, %s, %s, %s, max(notification_id) FROM ev) "
+            "headers, body, created_at, po_id, event_position) "
+            "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, max(notification_id) FROM ev) "
             "SELECT notification_id, pg_notify(%s, '') FROM ev ORDER BY notification_id").format(
             commands=tables.qualified(tables.commands)).as_bytes(),
     )
@@ -107,7 +116,7 @@ def events_and_command_parts(tables: Tables) -> tuple[bytes, bytes, bytes]:
 
 def save_one_function_ddl(tables: Tables, function: str, channel: str, lock_timeout: str) -> Composed:
     """CREATE the function saving ONE event and its command record in one
-    call (schema step 0002 holds the same for Procura's own tables): it takes
+    call (schema step 0004 holds the same for Procura's own tables): it takes
     the events table's lock with the session's `procura.lock_timeout` (else
     `lock_timeout`), inserts both and notifies the library's channel."""
     events = tables.qualified(tables.events)
@@ -115,7 +124,7 @@ def save_one_function_ddl(tables: Tables, function: str, channel: str, lock_time
         "CREATE OR REPLACE FUNCTION {function}("
         "e_originator_id {id_type}, e_originator_version bigint, e_topic text, e_state bytea, "
         "c_org text, c_principal text, c_key text, c_fingerprint text, c_status integer, "
-        "c_headers jsonb, c_body bytea, c_created_at timestamptz) "
+        "c_headers jsonb, c_body bytea, c_created_at timestamptz, c_po_id text) "
         "RETURNS bigint LANGUAGE plpgsql AS $BODY$ "
         "DECLARE position bigint; "
         "BEGIN "
@@ -126,8 +135,8 @@ def save_one_function_ddl(tables: Tables, function: str, channel: str, lock_time
         "VALUES (e_originator_id, e_originator_version, e_topic, e_state) "
         "RETURNING notification_id INTO position; "
         "INSERT INTO {commands} (org, principal, key, fingerprint, status, headers, body, "
-        "created_at, event_position) VALUES (c_org, c_principal, c_key, c_fingerprint, c_status, "
-        "c_headers, c_body, c_created_at, position); "
+        "created_at, event_position, po_id) VALUES (c_org, c_principal, c_key, c_fingerprint, c_status, "
+        "c_headers, c_body, c_created_at, position, c_po_id); "
         "NOTIFY {channel}; "
         "RETURN position; "
         "END $BODY$"
@@ -138,5 +147,5 @@ def save_one_function_ddl(tables: Tables, function: str, channel: str, lock_time
 
 def save_one_call(tables: Tables, function: str) -> bytes:
     """The statement calling the save-one function; its row's `notification_id`."""
-    return SQL("SELECT {function}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) AS notification_id"
+    return SQL("SELECT {function}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) AS notification_id"
                ).format(function=tables.qualified(function)).as_bytes()

@@ -30,6 +30,7 @@ from app.persistence.positions import PositionReader
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from uuid import UUID
 
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
@@ -58,7 +59,7 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
         table = self.commands_table_name
         self.insert_command_statement = (
             f"INSERT INTO {table} (org, principal, key, fingerprint, status, headers, "
-            "body, created_at, event_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "body, created_at, event_position, po_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (org, principal, key) DO NOTHING RETURNING org"
         )
         self.select_command_statement = (
@@ -69,6 +70,9 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
         )
         self.select_commands_with_key_statement = (
             f"SELECT * FROM {table} WHERE org = ? AND key = ? ORDER BY created_at"
+        )
+        self.select_commands_for_po_statement = (
+            f"SELECT * FROM {table} WHERE org = ? AND po_id = ? ORDER BY created_at"
         )
         self.purge_commands_statement = f"DELETE FROM {table} WHERE created_at < ?"
 
@@ -86,8 +90,11 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             "body BLOB NOT NULL, "
             "created_at TEXT NOT NULL, "
             "event_position INTEGER NULL, "
+            "po_id TEXT NULL, "
             "PRIMARY KEY (org, principal, key)) WITHOUT ROWID",
             f"CREATE INDEX IF NOT EXISTS {table}_created_at_idx ON {table} (created_at)",
+            f"CREATE INDEX IF NOT EXISTS {table}_org_po_id_idx ON {table} (org, po_id) "
+            "WHERE po_id IS NOT NULL",
         ]
 
     def _insert_events(
@@ -118,6 +125,7 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
                 command.body,
                 _utc_text(command.created_at),
                 command.event_position,
+                command.po_id,
             ),
         )
         # fetchall() steps the statement to completion before the commit.
@@ -136,9 +144,21 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             rows = c.fetchall()
         return [self._record(row) for row in rows]
 
+    def positions_of(self, originator_id: UUID) -> dict[int, int]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT originator_version, rowid FROM {self.events_table_name} WHERE originator_id = ?",
+                      (originator_id.hex,))  # the library stores ids as 32 hex digits
+            return {row[0]: row[1] for row in c.fetchall()}
+
     def select_commands_with_key(self, org: str, key: str) -> list[CommandRecord]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_commands_with_key_statement, (org, key))
+            rows = c.fetchall()
+        return [self._record(row) for row in rows]
+
+    def select_commands_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_commands_for_po_statement, (org, po_id))
             rows = c.fetchall()
         return [self._record(row) for row in rows]
 
@@ -154,6 +174,7 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             body=bytes(row["body"]),
             created_at=datetime.fromisoformat(row["created_at"]),
             event_position=row["event_position"],
+            po_id=row["po_id"],
         )
 
     def purge_commands(self, older_than: datetime) -> int:

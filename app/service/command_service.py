@@ -173,6 +173,8 @@ class CommandService:
             headers=reply.headers,
             body=reply.body,
             created_at=datetime.now(UTC),
+            # So a PO's refusals, which write no event, are found by PO too.
+            po_id=None if command.po_id is None else str(command.po_id),
         )
         try:
             recordings = self.app.save(*(a for a in aggregates if a is not None), command=record)

@@ -92,8 +92,11 @@ def trace(app: Procura, some_id: str) -> list[EventRow]:
 def state_at(app: Procura, po_id: UUID, version: int | None = None) -> dict[str, Any] | None:
     """The PO's fields as they stood at `version` (default: now)."""
     po = app.purchase_order(po_id, version)
-    if po is None:
-        return None
+    return None if po is None else po_state(po)
+
+
+def po_state(po: Any) -> dict[str, Any]:
+    """A PurchaseOrder's fields, as `state_at` and the timeline show them."""
     return {
         "id": str(po.id), "org": po.org, "version": po.version, "status": po.status,
         "title": po.title, "supplier_id": po.supplier_id, "department": po.department,

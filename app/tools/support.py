@@ -1,5 +1,6 @@
 """What support staff and auditors ask of the event store and the command
-records: everything written under one id (`trace`), as `GET /trace` answers.
+records: everything written under one id (`trace`, as `GET /trace` answers)
+and the story of one PO (`timeline`, as `GET /purchase-orders/{id}/timeline`).
 
 Everything here reads the event store and the command records (never the
 read models), and only what belongs to one organisation.
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from aggregates.operation import Operation
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import DECLARED
 from app.persistence.command_records import CommandRecord
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
-from app.tools.replay import events_in_order
+from app.tools.replay import diff, events_in_order, po_state
+from projections.store import ReadStore
 
 #: At most this many events and this many command records in one trace.
 MAX_TRACE_EVENTS = 1000
@@ -79,7 +83,7 @@ def command_fields(record: CommandRecord, request_ids: dict[int, str | None]) ->
         "key": record.key,
         "principal": record.principal,
         "status": record.status,
-        "po_id": getattr(record, "po_id", None),
+        "po_id": record.po_id,
         "created_at": rfc3339(record.created_at),
         "event_position": record.event_position,
         "request_id": request_id,
@@ -109,13 +113,24 @@ def _written_under(domain_event: Any, value: str) -> bool:
 
 
 def _records(app: Procura, org: str, value: str) -> list[CommandRecord]:
-    return list(app.recorder.select_commands_with_key(org, value))
+    """The records with key `value`, and those naming the PO `value` when it is a PO id."""
+    records = list(app.recorder.select_commands_with_key(org, value))
+    if _is_uuid(value):
+        records += app.recorder.select_commands_for_po(org, value)
+    return records
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(UUID(value)) == value
+    except ValueError:
+        return False
 
 
 def trace(app: Procura, org: str, value: str) -> dict[str, Any]:
     """Everything of `org` written under `value` (a request, correlation or
     operation id, an Idempotency-Key, a PO id): the events, in global order,
-    and the command records with that key. A full scan of the event store:
+    and the command records with that key or naming that PO. A full scan of the event store:
     a support tool, not a hot path. At most MAX_TRACE_EVENTS events and
     MAX_TRACE_COMMANDS records; `truncated` says when more matched."""
     owners, events, truncated = _Owners(app), [], False
@@ -137,3 +152,86 @@ def trace(app: Procura, org: str, value: str) -> dict[str, Any]:
 def _oldest_first(records: Iterable[CommandRecord]) -> list[CommandRecord]:
     unique = {(r.org, r.principal, r.key): r for r in records}
     return sorted(unique.values(), key=lambda r: (r.created_at, r.principal, r.key))
+
+
+# --- a PO's timeline ----------------------------------------------------------------
+
+#: At most this many steps in one timeline: the newest (a PO has a few dozen).
+MAX_TIMELINE_STEPS = 200
+#: Fields every event changes: left out of `changes` (the step says them).
+_ALWAYS_CHANGING = frozenset({"version", "updated_at"})
+
+
+def _event_steps(app: Procura, po_id: UUID) -> list[tuple[datetime, int, dict[str, Any]]]:
+    """The PO's events as steps, each with what it changed and the PO's
+    state after it (folded once, event by event)."""
+    positions = app.recorder.positions_of(po_id)
+    steps, po, before = [], None, {}
+    for domain_event in app.stored_events(po_id):
+        po = domain_event.mutate(po)
+        after = po_state(po)
+        changes = [{"field": name, "before": old, "after": new} for name, old, new in diff(before, after)
+                   if name not in _ALWAYS_CHANGING]
+        position = positions.get(domain_event.originator_version)
+        step = {"kind": "event", **event_fields(domain_event, position), "changes": changes, "state": after}
+        del step["aggregate_id"]
+        steps.append((domain_event.timestamp, position or 0, step))
+        before = after
+    return steps
+
+
+def _refusal_steps(app: Procura, org: str, po_id: UUID) -> list[tuple[datetime, int, dict[str, Any]]]:
+    """The stored refusals of commands sent to the PO (they wrote no event).
+    They sort after an event of the same instant."""
+    steps = []
+    for record in app.recorder.select_commands_for_po(org, str(po_id)):
+        problem = problem_of(record)
+        if problem is None:
+            continue
+        instance = problem.get("instance")
+        steps.append((record.created_at, 2**63, {
+            "kind": "refusal", "at": rfc3339(record.created_at), "actor": record.principal,
+            "command_id": record.key, "request_id": instance if isinstance(instance, str) else None,
+            "status": record.status, "problem": problem}))
+    return steps
+
+
+def _operations(app: Procura, store: ReadStore, po_id: UUID, operation_ids: list[str]) -> list[dict[str, Any]]:
+    """Each placement of the PO: the Operation (status, attempts, each
+    attempt's start) and its outbox row (retry state, the last error)."""
+    rows = {r["operation_id"]: r for r in store.query(
+        "SELECT * FROM procura_placements WHERE po_id = %(po)s", {"po": str(po_id)})}
+    found = []
+    for op_id in operation_ids:
+        operation, row = app.operation(UUID(op_id)), rows.get(op_id, {})
+        if operation is None:
+            continue
+        started = [e for e in app.stored_events(UUID(op_id)) if isinstance(e, Operation.AttemptStarted)]
+        found.append({
+            "id": op_id, "state": row.get("state", "pending"), "attempts": operation.attempts,
+            "uncertain": bool(row.get("uncertain", 0)), "last_error": row.get("last_error"),
+            "created_at": rfc3339(operation.created_on), "updated_at": rfc3339(operation.modified_on),
+            "status": operation.status, "error": operation.error, "result": operation.result,
+            "attempt_log": [{"attempt": n, "at": rfc3339(e.timestamp), "actor": metadata_of(e).get("actor")}
+                            for n, e in enumerate(started, start=1)],
+        })
+    return found
+
+
+def timeline(app: Procura, store: ReadStore, org: str, po: PurchaseOrder) -> dict[str, Any]:
+    """The story of one PO (the caller may see it: the route checks): its
+    events with what each changed and the state after it, the refused
+    commands sent to it, oldest first by time then position, and its
+    placements. At most MAX_TIMELINE_STEPS steps, the newest; `truncated`
+    says when older ones were left out."""
+    events = _event_steps(app, po.id)
+    ordered = sorted([*events, *_refusal_steps(app, org, po.id)], key=lambda s: (s[0], s[1]))
+    steps = [step for _, _, step in ordered]
+    # The PO as its last step left it (an event may have arrived since the route loaded it).
+    latest = events[-1][2]["state"] if events else {"version": po.version, "status": po.status}
+    operation_ids = list(dict.fromkeys(
+        step["state"]["operation_id"] for _, _, step in events
+        if step["type"] == "PlacementRequested" and step["state"]["operation_id"]))
+    return {"id": str(po.id), "version": latest["version"], "status": latest["status"],
+            "steps": steps[-MAX_TIMELINE_STEPS:], "operations": _operations(app, store, po.id, operation_ids),
+            "truncated": len(steps) > MAX_TIMELINE_STEPS}

@@ -78,6 +78,16 @@ def test_a_trace_by_purchase_order_id_shows_its_events_in_order(alice, bob, audi
     assert positions == sorted(positions)
 
 
+def test_a_trace_by_purchase_order_id_shows_its_refused_commands_too(alice, auditor):
+    po = alice.create().get_json()["id"]
+    alice.command(po, "submit", 1, key="on-time")
+    late = alice.command(po, "revise", 1, po_body(title="Too late"), key="late-revise")
+    assert late.status_code == 409
+    commands = traced(auditor, po)["commands"]
+    assert [(c["key"], c["status"], c["po_id"]) for c in commands] == [("on-time", 200, po), ("late-revise", 409, po)]
+    assert commands[1]["problem"]["type"] == "/problems/version-conflict"
+
+
 def test_records_of_one_key_from_several_people_of_the_org_all_appear(alice, bob, auditor):
     create(alice, "shared-key")
     po = alice.create().get_json()["id"]

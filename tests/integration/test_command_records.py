@@ -205,6 +205,25 @@ def test_records_with_one_key_are_found_across_principals_of_one_org_only(app: A
     assert recorder.select_commands_with_key("org-3", "shared") == []
 
 
+@pytest.mark.parametrize("events", [0, 1, 2])
+def test_a_record_naming_a_po_is_found_by_that_po_within_its_org(app: Application, events: int) -> None:
+    recorder = recorder_of(app)
+    widget = Widget("a")
+    for n in range(events - 1):
+        widget.rename(f"b{n}")
+    app.save(*([widget] if events else []), command=record("k1", po_id="po-1", status=409 if not events else 200))
+    app.save(command=record("k2", principal="bob", po_id="po-1", created_at=NOW + timedelta(seconds=1)))
+    app.save(command=record("k3", po_id="po-2"))
+    app.save(command=record("k4", org="org-2", po_id="po-1"))
+    app.save(command=record("k5"))
+
+    found = recorder.select_commands_for_po("org-1", "po-1")
+
+    assert [(r.key, r.po_id) for r in found] == [("k1", "po-1"), ("k2", "po-1")]
+    assert found[0].event_position == (events or None)
+    assert recorder.select_command("org-1", "alice", "k5").po_id is None
+
+
 # --- A failing command insert leaves no events ------------------------------------
 
 

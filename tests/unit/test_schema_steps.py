@@ -101,4 +101,4 @@ def test_without_auto_migrate_pending_steps_stop_the_start(tmp_path):
     with pytest.raises(SchemaNotReady) as refused:
         prepare_schema(settings)
 
-    assert [s.name for s in refused.value.pending] == [load_steps("sqlite")[-1].name]
+    assert [s.name for s in refused.value.pending] == [s.name for s in load_steps("sqlite")[2:]]
