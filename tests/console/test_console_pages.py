@@ -21,6 +21,7 @@ PAGES = {
     "approvals": "/console/approvals",
     "projections": "/console/projections",
     "find": "/console/find?id=story-approve",
+    "timeline": "/console/purchase-orders/{story}",
 }
 
 

@@ -446,8 +446,10 @@ async function timelinePage() {
       el("dt", null, "Version"), el("dd", null, timeline.version));
     document.getElementById("steps").replaceChildren(...timeline.steps.map(timelineStep));
     fill(document.querySelector("#operations tbody"), (timeline.operations || []).map((operation) => row(
-      operation.id, operation.state, operation.attempts, operation.uncertain ? "yes" : "no",
-      shown(operation.last_error), when(operation.created_at), when(operation.updated_at))));
+      operation.id, text(operation.status), operation.state, operation.attempts, operation.uncertain ? "yes" : "no",
+      shown(operation.last_error), operation.error ? problemDetails(operation.error) : "–",
+      when(operation.created_at), when(operation.updated_at))));
+    if (timeline.truncated) say("info", "Only the newest steps are shown; the PO's history and Find have the older ones.");
   });
 }
 
