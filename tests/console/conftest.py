@@ -177,18 +177,25 @@ class Tab:
         return path
 
 
-@pytest.fixture
-def tab(browser, console, request):
-    """A fresh tab (its own sessionStorage) whose screenshot is saved after the test."""
+@pytest.fixture(scope="module")
+def browser_context(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def tab(browser_context, console, request):
+    """A fresh tab (sessionStorage belongs to the tab, so nobody is signed in)
+    whose screenshot is saved after the test."""
+    page = browser_context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     opened = Tab(page, console.base, errors)
     yield opened
     opened.screenshot(re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name))
-    context.close()
+    page.close()
 
 
 def _line(sku: str, quantity: int, price: str) -> dict:
