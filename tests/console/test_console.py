@@ -218,3 +218,15 @@ def test_the_state_at_each_version_is_one_click_away_on_the_timeline(seeded, tab
     submitted = tab.page.locator("#steps > li[data-type='Submitted']")
     submitted.get_by_text("State at version 2").click()
     assert '"status": "submitted"' in submitted.locator("details.state pre").inner_text()
+
+
+def test_the_cycle_time_histogram_draws_the_reports_buckets_and_marks_p50_and_p90(seeded, tab):
+    report = seeded["dave"].get("/reports/cycle-times").json()
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/cycle-times")
+    bars = tab.page.eval_on_selector_all(
+        "#cycle-chart rect.bar", "bars => bars.map(b => [b.dataset.leHours, Number(b.dataset.count)])")
+    assert bars == [["" if b["le_hours"] is None else str(b["le_hours"]), b["count"]] for b in report["histogram"]]
+    markers = tab.page.eval_on_selector_all("#cycle-chart line.marker", "lines => lines.map(l => l.dataset.hours)")
+    assert [float(hours) for hours in markers] == [report["p50_hours"], report["p90_hours"]]
+    assert report["count"] == 3
