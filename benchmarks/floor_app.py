@@ -26,7 +26,7 @@ from benchmarks.pools import worker_pool
 EVENTS = "procura_events"
 LOOKUP = (f"SELECT status, body FROM {commands_table_name_for(EVENTS)} "
           "WHERE org = %s AND principal = %s AND key = %s").encode()
-SAVE = f"SELECT {EVENTS}_save_one_v2(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)".encode()
+SAVE = f"SELECT {EVENTS}_save_one_v3(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)".encode()
 TOPIC = "benchmarks.floor_app:Item.Created"  # never loaded: no class behind it
 
 app = Flask("floor")
@@ -45,5 +45,6 @@ def create() -> Response:
     state = json.dumps({"org": "floor", "requester": "floor", **body}).encode()
     with worker_pool().connection() as conn:
         conn.execute(SAVE, (item_id, 1, TOPIC, state, "floor", "floor", key, "-", 201,
-                            Jsonb({"Location": f"/items/{item_id}"}), document, datetime.now(UTC)), prepare=True)
+                            Jsonb({"Location": f"/items/{item_id}"}), document, datetime.now(UTC), None),
+                     prepare=True)
     return Response(document, status=201, mimetype="application/json")

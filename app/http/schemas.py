@@ -102,8 +102,11 @@ class DraftSchema(StrictSchema):
     def __init__(self, *, suppliers: tuple[str, ...], **kwargs):
         super().__init__(**kwargs)
         # Configured at run time; a OneOf also puts the enum in the OpenAPI document.
-        self.fields["supplier_id"].validators.append(
-            validate.OneOf(suppliers, error="unknown supplier; configured: {choices}"))
+        # A new list: marshmallow copies fields shallowly, so appending would add
+        # this instance's suppliers to every DraftSchema's check.
+        field = self.fields["supplier_id"]
+        field.validators = [*field.validators,
+                            validate.OneOf(suppliers, error="unknown supplier; configured: {choices}")]
 
 
 class ReasonSchema(StrictSchema):

@@ -27,7 +27,9 @@ def approved_orders(services, client):
     for who, changes in ((User(client, "alice", department="eng"), {}),
                          (User(client, "alice", department="eng"), {"supplier_id": OTHER_SUPPLIER, "lines": cheap}),
                          (User(client, "zoe", department="ops"), {"lines": dear})):
-        po = who.create(**changes).get_json()["id"]
+        created = who.create(**changes)
+        assert created.status_code == 201, created.get_json()
+        po = created.get_json()["id"]
         assert who.command(po, "submit", 1).status_code == 200
         assert approver.command(po, "approve", 2).status_code == 200
     catch_up(services)
