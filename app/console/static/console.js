@@ -389,7 +389,10 @@ function problemDetails(problem) {
   const summary = el("summary", null, `${problem.status || ""} ${problem.title || problem.type || "problem"}`.trim());
   const details = el("details", { class: "problem" }, summary);
   if (problem.detail) details.append(el("p", null, problem.detail));
-  if (problem.type) details.append(el("p", null, el("a", { href: problem.type }, `What ${problem.type} means`)));
+  // Only Procura's own problem pages are linked: a stored body is data, not a place to send people.
+  if (typeof problem.type === "string" && problem.type.startsWith("/problems/")) {
+    details.append(el("p", null, el("a", { href: problem.type }, `What ${problem.type} means`)));
+  }
   details.append(el("pre", null, JSON.stringify(problem, null, 2)));
   return details;
 }
