@@ -230,3 +230,14 @@ def test_the_cycle_time_histogram_draws_the_reports_buckets_and_marks_p50_and_p9
     markers = tab.page.eval_on_selector_all("#cycle-chart line.marker", "lines => lines.map(l => l.dataset.hours)")
     assert [float(hours) for hours in markers] == [report["p50_hours"], report["p90_hours"]]
     assert report["count"] == 3
+
+
+def test_find_offers_a_pos_timeline_to_a_requester_who_may_not_trace(seeded, tab):
+    story = seeded.po_ids["story"]
+    tab.sign_in(seeded["alice"])
+    tab.open(f"/console/find?id={story}")
+    assert "403" in tab.page.inner_text("#message")
+    tab.page.get_by_role("link", name="its timeline").click()
+    tab.page.wait_for_selector("body[data-ready='true']")
+    assert tab.page.locator("#steps > li").count() >= 8
+    assert "Lab oscilloscope" in tab.page.inner_text("#po-now")

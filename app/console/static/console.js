@@ -365,6 +365,12 @@ async function findPage() {
   restoreFilters();
   const id = pageQuery().get("id");
   if (!id) return;
+  // Whoever may read a PO may read its timeline, tracing or not (tracing is for auditors and admins).
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+    const shortcut = document.getElementById("po-shortcut");
+    shortcut.replaceChildren("If this is a PO: ", el("a", { href: `/console/purchase-orders/${id}` }, "its timeline"));
+    shortcut.hidden = false;
+  }
   await load(async () => {
     const trace = await api(`/trace?${new URLSearchParams({ id })}`);
     fill(document.querySelector("#trace-events tbody"), trace.events.map((event) => row(
@@ -447,6 +453,13 @@ async function timelinePage() {
     const now = document.getElementById("po-now");
     now.replaceChildren(el("dt", null, "Status"), el("dd", null, timeline.status),
       el("dt", null, "Version"), el("dd", null, timeline.version));
+    const latest = [...timeline.steps].reverse().find((step) => step.kind === "event" && step.state);
+    if (latest) {
+      const po = latest.state;
+      now.append(el("dt", null, "Title"), el("dd", null, text(po.title)),
+        el("dt", null, "Total"), el("dd", null, `${text(po.total)} ${text(po.currency)}`),
+        el("dt", null, "Requester"), el("dd", null, `${text(po.requester)} (${text(po.department)})`));
+    }
     document.getElementById("steps").replaceChildren(...timeline.steps.map(timelineStep));
     fill(document.querySelector("#operations tbody"), (timeline.operations || []).map((operation) => row(
       operation.id, text(operation.status), operation.state, operation.attempts, operation.uncertain ? "yes" : "no",
