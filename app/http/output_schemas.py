@@ -156,7 +156,8 @@ class TraceOut(Schema):
     events = fields.List(fields.Nested(TracedEventOut), required=True)
     commands = fields.List(fields.Nested(TracedCommandOut), required=True)
     truncated = fields.Boolean(required=True, metadata={
-        "description": "more than 1000 events or 1000 command records matched; the oldest are shown"})
+        "description": "more than 1000 events or 1000 command records matched (the oldest are shown), "
+                       "or the scan of the event store stopped after 20 s"})
 
 
 class ChangeOut(Schema):

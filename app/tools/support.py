@@ -9,7 +9,8 @@ read models), and only what belongs to one organisation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,12 +21,15 @@ from aggregates.transitions import DECLARED
 from app.persistence.command_records import CommandRecord
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
-from app.tools.replay import diff, events_in_order, po_state
+from app.tools.replay import PAGE, diff, po_state
 from projections.store import ReadStore
 
 #: At most this many events and this many command records in one trace.
 MAX_TRACE_EVENTS = 1000
 MAX_TRACE_COMMANDS = 1000
+#: A trace stops scanning after this long and answers what it found, well
+#: within the server's 30 s limit on one request.
+MAX_SCAN_SECONDS = 20.0
 
 #: The declared command whose event each PurchaseOrder event type is.
 COMMAND_OF_EVENT = {t.event: t.command for t in DECLARED.values()}
@@ -106,6 +110,31 @@ class _Owners:
         return self.known[aggregate_id]
 
 
+def _events_mentioning(app: Procura, value: str, deadline: float) -> Iterator[tuple[Any, int]]:
+    """Every event of the store that may have been written under `value`,
+    decoded, with its position, in global order: those of the aggregate whose
+    id it is, and those whose stored bytes hold it as JSON text (as the
+    library's transcoder writes every metadata string). Decoding is most of
+    a scan's cost, and most events hold no such bytes; with a cipher or a
+    compressor the bytes are opaque, and every event is decoded. Yields
+    (None, 0) and stops once `deadline` (time.monotonic()) has passed."""
+    opaque = app.mapper.cipher is not None or app.mapper.compressor is not None
+    needle = json.dumps(value, ensure_ascii=False)[1:-1].encode()
+    aggregate_id = UUID(value) if _is_uuid(value) else None
+    after = 0
+    while True:
+        if time.monotonic() > deadline:
+            yield None, 0
+            return
+        page = app.recorder.select_after(after, PAGE)  # tuples: cheaper than the library's notifications
+        if not page:
+            return
+        for notification in page:
+            if opaque or notification.originator_id == aggregate_id or needle in notification.state:
+                yield app.mapper.to_domain_event(notification), notification.id
+        after = page[-1].id
+
+
 def _written_under(domain_event: Any, value: str) -> bool:
     meta = metadata_of(domain_event)
     return value in (meta.get("command_id"), meta.get("correlation_id"), meta.get("causation_id"),
@@ -132,9 +161,14 @@ def trace(app: Procura, org: str, value: str) -> dict[str, Any]:
     operation id, an Idempotency-Key, a PO id): the events, in global order,
     and the command records with that key or naming that PO. A full scan of the event store:
     a support tool, not a hot path. At most MAX_TRACE_EVENTS events and
-    MAX_TRACE_COMMANDS records; `truncated` says when more matched."""
+    MAX_TRACE_COMMANDS records, and MAX_SCAN_SECONDS of scanning; `truncated`
+    says when more matched or the scan stopped short."""
     owners, events, truncated = _Owners(app), [], False
-    for domain_event, position in events_in_order(app):
+    deadline = time.monotonic() + MAX_SCAN_SECONDS
+    for domain_event, position in _events_mentioning(app, value, deadline):
+        if domain_event is None:  # out of time: answer what was found so far
+            truncated = True
+            break
         if not _written_under(domain_event, value) or owners.org(domain_event.originator_id) != org:
             continue
         if len(events) == MAX_TRACE_EVENTS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.tools import support
 from tests.conftest import User, po_body
 
 
@@ -132,3 +133,11 @@ def test_an_unknown_parameter_is_422_like_the_lists(auditor):
     assert refused.status_code == 422
     assert refused.get_json()["errors"][0] == {"pointer": "/verbose", "detail": "Unknown field.",
                                                "code": "unknown-field"}
+
+
+def test_a_trace_that_runs_out_of_time_answers_what_it_found_and_says_it_is_truncated(alice, auditor, monkeypatch):
+    create(alice, "slow-store")
+    monkeypatch.setattr(support, "MAX_SCAN_SECONDS", -1.0)
+    trace = traced(auditor, "slow-store")
+    assert trace["events"] == [] and trace["truncated"] is True
+    assert [c["key"] for c in trace["commands"]] == ["slow-store"]  # records are looked up by key, not scanned
