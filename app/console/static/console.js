@@ -387,7 +387,8 @@ async function findPage() {
     found.replaceChildren(poIds.length ? "Timelines of the POs involved: " : "");
     poIds.forEach((poId) => found.append(poLink(poId), " "));
     if (!trace.events.length && !trace.commands.length) say("info", "Nothing was found under this id.");
-    if (trace.truncated) say("info", "More was written under this id than one page shows; the first of it is listed.");
+    if (trace.truncated) say("info", "This trace was cut short (more matched than one answer holds, or the scan "
+      + "of the event store ran out of time): what was found first is listed.");
   });
 }
 
