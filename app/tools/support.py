@@ -114,9 +114,10 @@ def _events_mentioning(app: Procura, value: str, deadline: float) -> Iterator[tu
     """Every event of the store that may have been written under `value`,
     decoded, with its position, in global order: those of the aggregate whose
     id it is, and those whose stored bytes hold it as JSON text (as the
-    library's transcoder writes every metadata string). Decoding is most of
-    a scan's cost, and most events hold no such bytes; with a cipher or a
-    compressor the bytes are opaque, and every event is decoded. Yields
+    library's transcoder writes every metadata string): most events hold no
+    such bytes and are never decoded (reading the pages costs more still;
+    docs/performance.md). With a cipher or a compressor the bytes are
+    opaque, and every event is decoded. Yields
     (None, 0) and stops once `deadline` (time.monotonic()) has passed."""
     opaque = app.mapper.cipher is not None or app.mapper.compressor is not None
     needle = json.dumps(value, ensure_ascii=False)[1:-1].encode()

@@ -73,3 +73,11 @@ def test_those_who_may_not_read_the_po_get_404_and_those_who_may_get_it(client, 
 def test_an_unknown_query_parameter_is_422(alice):
     po = alice.create().get_json()["id"]
     assert alice.get(f"/purchase-orders/{po}/timeline?verbose=1").status_code == 422
+
+
+def test_each_event_step_carries_the_global_position_its_command_answered(alice):
+    created = alice.create()
+    po = created.get_json()["id"]
+    submitted = alice.command(po, "submit", 1)
+    assert [s["position"] for s in steps_of(alice, po)] == [
+        int(created.headers["Event-Position"]), int(submitted.headers["Event-Position"])]
