@@ -116,6 +116,7 @@ def _stamp_request_id(response):
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the Procura WSGI application (tests may pass their own services)."""
+    from app import console
     from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models, support
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
@@ -139,6 +140,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.after_request(_stamp_request_id)
     flask_app.register_error_handler(Exception, problem_response)
     for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp,
-                      support.bp):
+                      support.bp, console.bp):
         flask_app.register_blueprint(blueprint)
     return flask_app

@@ -117,7 +117,8 @@ def token(sub, org, roles, department, approval_limit, ttl_hours) -> None:
 def seed_demo(base_url: str) -> None:
     """Create demo users' POs (idempotent) and print curl examples."""
     from app.bootstrap import build_services
-    from app.tools.demo import seed, tokens
+    from app.tools.demo import seed
+    from app.tools.demo_users import tokens
 
     settings = _settings()
     services = build_services(settings)

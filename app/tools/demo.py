@@ -11,20 +11,10 @@ from decimal import Decimal
 from aggregates.policy import Principal
 from aggregates.purchase_order import Draft, Line
 from app.bootstrap import Services
-from app.http.auth import mint_token
 from app.http.render import HttpRenderer
 from app.service.command_service import Command
 from app.service.idempotency import fingerprint
-
-ORG = "acme-corp"
-USERS: dict[str, dict] = {
-    "alice": {"roles": ["requester"], "department": "engineering"},
-    "bob": {"roles": ["approver"], "department": "engineering", "approval_limit": "5000.00"},
-    "carol": {"roles": ["buyer"], "department": "purchasing"},
-    "dave": {"roles": ["analyst"], "department": "finance"},
-    "erin": {"roles": ["auditor"], "department": "finance"},
-    "root": {"roles": ["admin"], "department": "it"},
-}
+from app.tools.demo_users import ORG, USERS
 
 
 def principal(name: str) -> Principal:
@@ -32,10 +22,6 @@ def principal(name: str) -> Principal:
     limit = user.get("approval_limit")
     return Principal(name, ORG, frozenset(user["roles"]), user.get("department"),
                      Decimal(limit) if limit else None)
-
-
-def tokens(secret: str) -> dict[str, str]:
-    return {name: mint_token(secret, sub=name, org=ORG, **user) for name, user in USERS.items()}
 
 
 @dataclass

@@ -14,7 +14,8 @@ from app.bootstrap import build_services, create_app
 from app.http.access import BEARER, OPEN, declared_access
 from tests.conftest import SECRET, User, command_body, memory_settings, new_key
 
-OPEN_PREFIXES = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/problems/", "/callbacks/")
+OPEN_PREFIXES = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/problems/", "/callbacks/",
+                 "/console")
 APP = create_app(services=build_services(memory_settings()))
 
 

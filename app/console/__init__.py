@@ -1,0 +1,156 @@
+"""The console: HTML pages for people who would rather look than curl.
+
+Every page is an empty shell rendered here; the figures on it come from
+Procura's own JSON API, called from the browser with the caller's bearer token
+(kept in the tab's sessionStorage), so what a page shows is exactly what the
+API lets that caller read. The pages themselves hold no data and need no
+token. The only data this blueprint serves is the demo users' tokens, and
+only on the embedded default with its published development secret.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, send_from_directory
+from marshmallow import RAISE, Schema, fields, validate
+
+from app.config import DEV_JWT_SECRET, Settings
+from app.http.access import open_route
+from app.http.openapi import documented
+from app.http.problems import Problem
+from app.http.render import JSON, encode
+from app.http.requests import query_args
+from app.http.schemas import no_nul
+
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+HTML = ("text/html",)
+PAGE_PROBLEMS = ("internal-error",)
+
+
+def _text(**kwargs: Any) -> fields.String:
+    """A filter as typed into the page; the API validates it when the page asks."""
+    return fields.String(validate=[validate.Length(0, 200), no_nul], **kwargs)
+
+
+class ReportFilters(Schema):
+    """The filters an analyst's page keeps in its URL, so a view can be shared."""
+
+    class Meta:
+        unknown = RAISE
+
+    group_by = _text()
+    department = _text()
+    supplier_id = _text()
+    from_ = _text(data_key="from")
+    to = _text()
+
+
+class FindQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = _text()
+
+
+def _page(template: str, **context: Any) -> Response:
+    return Response(render_template(f"console/{template}", **context), mimetype="text/html")
+
+
+@bp.get("")
+@open_route
+@documented(summary="Console: the start page (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
+def home() -> Response:
+    return _page("home.html", page="home", title="Procura console")
+
+
+@bp.get("/sign-in")
+@open_route
+@documented(summary="Console: sign in with a token, or as a demo user on the embedded default (HTML)",
+            tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
+def sign_in() -> Response:
+    return _page("sign_in.html", page="sign-in", title="Sign in")
+
+
+@bp.get("/spend")
+@open_route
+@documented(summary="Console: spend by department, supplier or month (HTML)", tag="console",
+            problems=PAGE_PROBLEMS, media_types=HTML, query=ReportFilters)
+def spend() -> Response:
+    query_args(ReportFilters())
+    return _page("spend.html", page="spend", title="Spend")
+
+
+@bp.get("/cycle-times")
+@open_route
+@documented(summary="Console: approval cycle times (HTML)", tag="console", problems=PAGE_PROBLEMS,
+            media_types=HTML, query=ReportFilters)
+def cycle_times() -> Response:
+    query_args(ReportFilters())
+    return _page("cycle_times.html", page="cycle-times", title="Cycle times")
+
+
+@bp.get("/approvals")
+@open_route
+@documented(summary="Console: the approval queue (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
+def approvals() -> Response:
+    return _page("approvals.html", page="approvals", title="Approval queue")
+
+
+@bp.get("/projections")
+@open_route
+@documented(summary="Console: read-model positions and lag (HTML)", tag="console", problems=PAGE_PROBLEMS,
+            media_types=HTML)
+def projections() -> Response:
+    return _page("projections.html", page="projections", title="Read models")
+
+
+@bp.get("/find")
+@open_route
+@documented(summary="Console: find by PO, request, correlation, Idempotency-Key or operation id (HTML)",
+            tag="console", problems=PAGE_PROBLEMS, media_types=HTML, query=FindQuery)
+def find() -> Response:
+    query_args(FindQuery())
+    return _page("find.html", page="find", title="Find")
+
+
+@bp.get("/purchase-orders/<uuid:po_id>")
+@open_route
+@documented(summary="Console: a PO's timeline (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
+def timeline(po_id) -> Response:
+    return _page("timeline.html", page="timeline", title="PO timeline", po_id=str(po_id))
+
+
+@bp.get("/static/<path:filename>")
+@open_route
+@documented(summary="Console: its script and style sheet", tag="console", problems=("not-found", "internal-error"),
+            media_types=("application/octet-stream",))
+def static(filename: str) -> Response:
+    return send_from_directory(STATIC, filename, max_age=0)
+
+
+def offers_demo_tokens(settings: Settings) -> bool:
+    """Only where anyone may mint them anyway: the embedded default verifying
+    with the development secret that is published in the source."""
+    return settings.is_embedded and not settings.identity.uses_keys and settings.jwt_secret == DEV_JWT_SECRET
+
+
+@bp.get("/demo-users")
+@open_route
+@documented(summary="Console: the demo users and their tokens (embedded default only; 404 elsewhere)",
+            tag="console", problems=("not-found", "internal-error"))
+def demo_users() -> Response:
+    """`{users: [{name, roles, department, approval_limit, token}]}` on the
+    embedded default with the development secret; 404 `not-found` elsewhere."""
+    settings = current_app.extensions["procura"].settings
+    if not offers_demo_tokens(settings):
+        raise Problem("not-found", "Demo users exist only on the embedded default (no DATABASE_URL) "
+                                   "with its development secret.")
+    from app.tools.demo_users import USERS, tokens
+
+    minted = tokens(settings.jwt_secret)
+    users = [{"name": name, "roles": user["roles"], "department": user.get("department"),
+              "approval_limit": user.get("approval_limit"), "token": minted[name]} for name, user in USERS.items()]
+    return Response(encode({"users": users}), mimetype=JSON)

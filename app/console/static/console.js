@@ -1,0 +1,524 @@
+// The Procura console: every figure comes from Procura's JSON API, called with
+// the caller's bearer token, so a page shows exactly what the API lets them
+// read. Text from the API is only ever set as textContent (never parsed as
+// HTML), so stored values cannot inject markup.
+"use strict";
+
+const TOKEN_KEY = "procura.token";
+const SVG = "http://www.w3.org/2000/svg";
+
+// ---------------------------------------------------------------- helpers
+
+function el(tag, attributes, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value !== null && value !== undefined) node.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+function svg(tag, attributes, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, value);
+  for (const child of children) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+
+function row(...cells) {
+  return el("tr", null, ...cells.map((cell) => el("td", null, cell)));
+}
+
+function fill(tbody, rows) {
+  tbody.replaceChildren(...rows);
+}
+
+function show(selector) {
+  document.querySelectorAll(selector).forEach((node) => { node.hidden = false; });
+}
+
+function text(value) {
+  return value === null || value === undefined || value === "" ? "–" : String(value);
+}
+
+function when(value) {
+  if (!value) return "–";
+  const moment = new Date(value);
+  return Number.isNaN(moment.getTime()) ? String(value) : moment.toISOString().replace(".000Z", "Z");
+}
+
+function age(since) {
+  const minutes = Math.max(0, Math.floor((Date.now() - new Date(since).getTime()) / 60000));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days ${hours % 24} h`;
+}
+
+function poLink(id) {
+  return id ? el("a", { href: `/console/purchase-orders/${encodeURIComponent(id)}` }, id) : "–";
+}
+
+// ---------------------------------------------------------------- token
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function claims() {
+  const value = token();
+  if (!value) return null;
+  try {
+    const payload = value.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload));
+  } catch (error) {
+    return {};
+  }
+}
+
+function showWho() {
+  const who = claims();
+  const signedIn = who !== null;
+  document.getElementById("who-text").textContent = signedIn
+    ? `Signed in as ${who.sub || "an unknown user"} (${(who.roles || []).join(", ") || "no roles"})`
+    : "Not signed in";
+  document.getElementById("sign-in-link").hidden = signedIn;
+  document.getElementById("sign-out").hidden = !signedIn;
+}
+
+// ---------------------------------------------------------------- messages
+
+function say(kind, heading, detail, link) {
+  const box = document.getElementById("message");
+  box.className = `message ${kind}`;
+  box.replaceChildren(el("p", { class: "message-title" }, heading));
+  if (detail) box.append(el("p", null, detail));
+  if (link) box.append(el("p", null, el("a", { href: link.href }, link.text)));
+  box.hidden = false;
+}
+
+function clearMessage() {
+  const box = document.getElementById("message");
+  box.hidden = true;
+  box.replaceChildren();
+}
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem && problem.title ? problem.title : `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+/** Tell the user, in words, why a page has no figures. */
+function explain(error) {
+  const signIn = { href: "/console/sign-in", text: "Sign in" };
+  if (!(error instanceof ApiError)) {
+    say("error", "Procura could not be reached (network error).",
+      "Check your connection or whether the server is running, then reload the page.");
+    return;
+  }
+  const problem = error.problem;
+  const detail = problem.detail || "";
+  if (error.status === 401) {
+    say("error", "You are not signed in, or your token was refused (401).", detail, signIn);
+  } else if (error.status === 403) {
+    const required = Array.isArray(problem.required) ? ` Roles that may: ${problem.required.join(", ")}.` : "";
+    say("error", "Your roles do not allow you to see this (403).", detail + required);
+  } else if (error.status === 404) {
+    say("error", "Not found (404).", detail);
+  } else {
+    say("error", `${problem.title || "The request failed"} (${error.status}).`, detail);
+  }
+}
+
+async function api(path, accept) {
+  const headers = { Accept: accept || "application/json" };
+  if (token()) headers.Authorization = `Bearer ${token()}`;
+  const response = await fetch(path, { headers });  // a network failure rejects: explain() says so
+  if (!response.ok) {
+    let problem = null;
+    try { problem = await response.json(); } catch (ignored) { problem = null; }
+    throw new ApiError(response.status, problem);
+  }
+  return accept === "text/csv" ? response.text() : response.json();
+}
+
+/** Run a page's loader: its sections appear only once their data arrived. */
+async function load(loader) {
+  if (!token()) {
+    say("info", "Sign in to see this page.", "The console reads Procura's API with your token.",
+      { href: "/console/sign-in", text: "Sign in" });
+    return;
+  }
+  try {
+    clearMessage();
+    await loader();
+    show("[data-needs-data]");
+  } catch (error) {
+    explain(error);
+  }
+}
+
+// ---------------------------------------------------------------- filters in the URL
+
+function pageQuery() {
+  return new URLSearchParams(window.location.search);
+}
+
+/** Put the URL's filters back into the form, so a shared or reloaded view is the same view. */
+function restoreFilters() {
+  const query = pageQuery();
+  document.querySelectorAll("form.filters [name]").forEach((input) => {
+    if (query.has(input.name)) input.value = query.get(input.name);
+  });
+}
+
+/** The URL's non-empty filters among `names`, as the API's query string. */
+function apiQuery(names) {
+  const query = pageQuery();
+  const out = new URLSearchParams();
+  for (const name of names) {
+    const value = query.get(name);
+    if (value) out.set(name, value);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- charts (inline SVG)
+
+function barChart(container, { label, bars, unit }) {
+  const width = 720;
+  const barHeight = 22;
+  const gap = 8;
+  const labelWidth = 220;
+  const max = Math.max(1, ...bars.map((bar) => bar.value));
+  const height = bars.length * (barHeight + gap) + gap;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": label });
+  bars.forEach((bar, index) => {
+    const y = gap + index * (barHeight + gap);
+    const length = Math.max(1, ((width - labelWidth - 170) * bar.value) / max);
+    chart.append(svg("text", { x: labelWidth - 8, y: y + barHeight * 0.7, "text-anchor": "end", class: "axis" }, bar.label));
+    const rect = svg("rect", { x: labelWidth, y, width: length, height: barHeight, class: `bar ${bar.kind || ""}`,
+      ...bar.data }, svg("title", null, `${bar.label}: ${bar.text} ${unit || ""}`.trim()));
+    chart.append(rect);
+    chart.append(svg("text", { x: labelWidth + length + 6, y: y + barHeight * 0.7, class: "value" }, bar.text));
+  });
+  container.replaceChildren(chart);
+}
+
+// ---------------------------------------------------------------- pages
+
+const GROUP_NAMES = { department: "Department", supplier: "Supplier", month: "Month" };
+
+async function spendPage() {
+  restoreFilters();
+  const query = apiQuery(["group_by", "from", "to", "department", "supplier_id"]);
+  const path = `/reports/spend?${query}`;
+  await load(async () => {
+    const report = await api(path);
+    document.getElementById("group-column").textContent = GROUP_NAMES[report.group_by] || report.group_by;
+    fill(document.querySelector("#spend-table tbody"), report.groups.map((group) => {
+      const tr = row(text(group.group), group.currency, group.approved_total, group.approved_count,
+        group.placed_total, group.placed_count);
+      tr.dataset.group = group.group;
+      tr.dataset.currency = group.currency;
+      return tr;
+    }));
+    const bars = [];
+    for (const group of report.groups) {
+      for (const measure of ["approved", "placed"]) {
+        const figure = group[`${measure}_total`];
+        bars.push({ label: `${text(group.group)} ${group.currency} ${measure}`, value: Number(figure),
+          text: `${figure} ${group.currency}`, kind: measure,
+          data: { "data-group": group.group, "data-currency": group.currency, "data-measure": measure,
+            "data-value": figure } });
+      }
+    }
+    barChart(document.getElementById("spend-chart"), { label: "Approved and placed totals per group", bars });
+    if (!report.groups.length) say("info", "No spend matches these filters.");
+    document.getElementById("download-csv").onclick = () => downloadCsv(path, report.group_by);
+  });
+}
+
+async function downloadCsv(path, groupBy) {
+  try {
+    const csv = await api(path, "text/csv");
+    const link = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })),
+      download: `spend-${groupBy}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (error) {
+    explain(error);
+  }
+}
+
+function bucketLabel(le) {
+  return le === null ? "more" : `≤ ${le} h`;
+}
+
+/** x of `hours` on the histogram: inside the bucket that holds it, proportionally. */
+function bucketPosition(histogram, hours, x0, slot) {
+  let lower = 0;
+  for (let index = 0; index < histogram.length; index += 1) {
+    const upper = histogram[index].le_hours;
+    if (upper === null || hours <= upper) {
+      const within = upper === null ? 0.5 : (hours - lower) / (upper - lower || 1);
+      return x0 + slot * (index + Math.min(1, Math.max(0, within)));
+    }
+    lower = upper;
+  }
+  return x0 + slot * histogram.length;
+}
+
+function histogramChart(container, report) {
+  const width = 720;
+  const height = 260;
+  const x0 = 40;
+  const base = height - 40;
+  const slot = (width - x0 - 10) / report.histogram.length;
+  const max = Math.max(1, ...report.histogram.map((bucket) => bucket.count));
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img",
+    "aria-label": `Cycle-time histogram: ${report.count} decisions, p50 ${text(report.p50_hours)} h, p90 ${text(report.p90_hours)} h` });
+  chart.append(svg("line", { x1: x0, y1: base, x2: width - 10, y2: base, class: "axis-line" }));
+  report.histogram.forEach((bucket, index) => {
+    const barHeight = ((base - 44) * bucket.count) / max;
+    const x = x0 + index * slot;
+    chart.append(svg("rect", { x: x + 3, y: base - barHeight, width: slot - 6, height: barHeight, class: "bar",
+      "data-le-hours": bucket.le_hours === null ? "" : bucket.le_hours, "data-count": bucket.count },
+    svg("title", null, `${bucketLabel(bucket.le_hours)}: ${bucket.count} decisions`)));
+    chart.append(svg("text", { x: x + slot / 2, y: base + 16, "text-anchor": "middle", class: "axis" },
+      bucket.le_hours === null ? "more" : `${bucket.le_hours}`));
+    if (bucket.count) {
+      chart.append(svg("text", { x: x + slot / 2, y: base - barHeight - 4, "text-anchor": "middle", class: "value" },
+        bucket.count));
+    }
+  });
+  chart.append(svg("text", { x: width / 2, y: height - 6, "text-anchor": "middle", class: "axis" }, "hours, up to"));
+  for (const [name, hours] of [["p50", report.p50_hours], ["p90", report.p90_hours]]) {
+    if (hours === null) continue;
+    const x = bucketPosition(report.histogram, hours, x0, slot);
+    const top = name === "p50" ? 14 : 30;
+    chart.append(svg("line", { x1: x, y1: top - 10, x2: x, y2: base, class: `marker ${name}`, "data-hours": hours }));
+    chart.append(svg("text", { x: x + 4, y: top, class: "marker-label" }, `${name} ${hours} h`));
+  }
+  container.replaceChildren(chart);
+}
+
+async function cycleTimesPage() {
+  restoreFilters();
+  await load(async () => {
+    const report = await api(`/reports/cycle-times?${apiQuery(["from", "to", "department"])}`);
+    const summary = document.getElementById("cycle-summary");
+    summary.replaceChildren();
+    for (const [term, value] of [["Decisions", report.count], ["p50", `${text(report.p50_hours)} h`],
+      ["p90", `${text(report.p90_hours)} h`], ["Longest", `${text(report.max_hours)} h`]]) {
+      summary.append(el("dt", null, term), el("dd", null, value));
+    }
+    histogramChart(document.getElementById("cycle-chart"), report);
+    fill(document.querySelector("#cycle-table tbody"),
+      report.histogram.map((bucket) => row(bucket.le_hours === null ? "longer" : bucket.le_hours, bucket.count)));
+  });
+}
+
+async function approvalsPage() {
+  const tbody = document.querySelector("#queue-table tbody");
+  const more = document.getElementById("more");
+  let cursor = null;
+  async function page() {
+    const query = new URLSearchParams({ limit: "100" });
+    if (cursor) query.set("cursor", cursor);
+    const queue = await api(`/approvals/queue?${query}`);
+    for (const item of queue.items) {
+      tbody.append(row(el("a", { href: `/console/purchase-orders/${encodeURIComponent(item.id)}` }, item.title),
+        text(item.department), text(item.requester), `${item.total} ${item.currency}`, when(item.submitted_at),
+        age(item.submitted_at)));
+    }
+    cursor = queue.next_cursor;
+    more.hidden = !cursor;
+    if (!tbody.children.length) say("info", "Nothing is waiting for you to decide.");
+  }
+  more.onclick = () => page().catch(explain);
+  await load(page);
+}
+
+async function projectionsPage() {
+  await load(async () => {
+    const status = await api("/projections");
+    document.getElementById("head").textContent = `Head of the event store: position ${status.head}`;
+    fill(document.querySelector("#projections-table tbody"), status.projections.map((model) =>
+      row(model.name, model.position, model.head, model.lag, when(model.updated_at))));
+    // Each model's position against the head: a short bar is a model behind.
+    barChart(document.getElementById("lag-chart"), { label: "Position of each read model against the head",
+      bars: status.projections.map((model) => ({ label: model.name, value: model.position,
+        text: `${model.position} of ${model.head}, lag ${model.lag}`,
+        data: { "data-name": model.name, "data-position": model.position, "data-lag": model.lag } })) });
+  });
+}
+
+async function findPage() {
+  restoreFilters();
+  const id = pageQuery().get("id");
+  if (!id) return;
+  // Whoever may read a PO may read its timeline, tracing or not (tracing is for auditors and admins).
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+    const shortcut = document.getElementById("po-shortcut");
+    shortcut.replaceChildren("If this is a PO: ", el("a", { href: `/console/purchase-orders/${id}` }, "its timeline"));
+    shortcut.hidden = false;
+  }
+  await load(async () => {
+    const trace = await api(`/trace?${new URLSearchParams({ id })}`);
+    fill(document.querySelector("#trace-events tbody"), trace.events.map((event) => row(
+      // Only PO events name a command; an operation's id has no timeline page.
+      event.position, when(event.at), event.type, event.command ? poLink(event.aggregate_id) : event.aggregate_id,
+      text(event.actor), text(event.command), text(event.command_id), text(event.request_id),
+      text(event.correlation_id))));
+    fill(document.querySelector("#trace-commands tbody"), trace.commands.map((command) => row(
+      command.key, text(command.principal), text(command.status), poLink(command.po_id), when(command.created_at),
+      text(command.request_id), command.problem ? problemDetails(command.problem) : "–")));
+    const found = document.getElementById("found-po");
+    const poIds = [...new Set([...trace.events.filter((event) => event.command).map((event) => event.aggregate_id),
+      ...trace.commands.map((command) => command.po_id)].filter(Boolean))];
+    found.replaceChildren(poIds.length ? "Timelines of the POs involved: " : "");
+    poIds.forEach((poId) => found.append(poLink(poId), " "));
+    if (!trace.events.length && !trace.commands.length) say("info", "Nothing was found under this id.");
+    if (trace.truncated) say("info", "This trace was cut short (more matched than one answer holds, or the scan "
+      + "of the event store ran out of time): what was found first is listed.");
+  });
+}
+
+function problemDetails(problem) {
+  const summary = el("summary", null, `${problem.status || ""} ${problem.title || problem.type || "problem"}`.trim());
+  const details = el("details", { class: "problem" }, summary);
+  if (problem.detail) details.append(el("p", null, problem.detail));
+  // Only Procura's own problem pages are linked: a stored body is data, not a place to send people.
+  if (typeof problem.type === "string" && problem.type.startsWith("/problems/")) {
+    details.append(el("p", null, el("a", { href: problem.type }, `What ${problem.type} means`)));
+  }
+  details.append(el("pre", null, JSON.stringify(problem, null, 2)));
+  return details;
+}
+
+function stepIds(step) {
+  const list = el("dl", { class: "ids" });
+  for (const [term, value] of [["Actor", step.actor], ["Command", step.command], ["Idempotency-Key", step.command_id],
+    ["Request id", step.request_id], ["Correlation id", step.correlation_id], ["Causation id", step.causation_id]]) {
+    if (value !== undefined) list.append(el("dt", null, term), el("dd", null, text(value)));
+  }
+  return list;
+}
+
+function changesTable(changes) {
+  const table = el("table", { class: "diff" }, el("caption", null, "What changed"),
+    el("thead", null, el("tr", null, el("th", { scope: "col" }, "Field"), el("th", { scope: "col" }, "Before"),
+      el("th", { scope: "col" }, "After"))));
+  const body = el("tbody");
+  for (const change of changes) {
+    body.append(row(change.field, shown(change.before), shown(change.after)));
+  }
+  table.append(body);
+  return table;
+}
+
+function shown(value) {
+  return value !== null && typeof value === "object" ? JSON.stringify(value) : text(value);
+}
+
+function timelineStep(step) {
+  const item = el("li", { class: `step ${step.kind}`, "data-kind": step.kind });
+  if (step.kind === "event") {
+    item.dataset.type = step.type;
+    item.append(el("h3", null, `v${step.version} ${step.type}`), el("p", { class: "when" }, when(step.at),
+      ` · position ${step.position}`), stepIds(step));
+    if (step.changes && step.changes.length) item.append(changesTable(step.changes));
+    item.append(el("details", { class: "state" }, el("summary", null, `State at version ${step.version}`),
+      el("pre", null, JSON.stringify(step.state, null, 2))));
+  } else {
+    const problem = step.problem || {};
+    item.dataset.type = problem.type || "";
+    item.append(el("h3", null, `Refused: ${step.status} ${problem.title || ""}`.trim()),
+      el("p", { class: "when" }, when(step.at)), stepIds(step), problemDetails(problem));
+  }
+  return item;
+}
+
+async function timelinePage() {
+  const poId = document.body.dataset.poId;
+  await load(async () => {
+    const timeline = await api(`/purchase-orders/${encodeURIComponent(poId)}/timeline`);
+    const now = document.getElementById("po-now");
+    now.replaceChildren(el("dt", null, "Status"), el("dd", null, timeline.status),
+      el("dt", null, "Version"), el("dd", null, timeline.version));
+    const latest = [...timeline.steps].reverse().find((step) => step.kind === "event" && step.state);
+    if (latest) {
+      const po = latest.state;
+      now.append(el("dt", null, "Title"), el("dd", null, text(po.title)),
+        el("dt", null, "Total"), el("dd", null, `${text(po.total)} ${text(po.currency)}`),
+        el("dt", null, "Requester"), el("dd", null, `${text(po.requester)} (${text(po.department)})`));
+    }
+    document.getElementById("steps").replaceChildren(...timeline.steps.map(timelineStep));
+    fill(document.querySelector("#operations tbody"), (timeline.operations || []).map((operation) => row(
+      operation.id, text(operation.status), operation.state, operation.attempts, operation.uncertain ? "yes" : "no",
+      shown(operation.last_error), operation.error ? problemDetails(operation.error) : "–",
+      when(operation.created_at), when(operation.updated_at))));
+    if (timeline.truncated) say("info", "Only the newest steps are shown; the PO's history and Find have the older ones.");
+  });
+}
+
+async function signInPage() {
+  const form = document.getElementById("token-form");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn(document.getElementById("token").value.trim());
+  });
+  let response;
+  try {
+    response = await fetch("/console/demo-users", { headers: { Accept: "application/json" } });
+  } catch (error) {
+    explain(error);
+    return;
+  }
+  if (!response.ok) return;  // not the embedded default: pasting a token is the way in
+  const { users } = await response.json();
+  const list = document.getElementById("demo-list");
+  for (const user of users) {
+    const button = el("button", { type: "button", "data-user": user.name }, `Sign in as ${user.name}`);
+    button.addEventListener("click", () => signIn(user.token));
+    const about = [user.roles.join(", "), user.department, user.approval_limit && `limit ${user.approval_limit}`]
+      .filter(Boolean).join(" · ");
+    list.append(el("li", null, button, " ", about));
+  }
+  document.getElementById("demo-users").hidden = false;
+}
+
+function signIn(value) {
+  if (!value) return;
+  sessionStorage.setItem(TOKEN_KEY, value);
+  window.location.assign("/console");
+}
+
+const PAGES = {
+  spend: spendPage,
+  "cycle-times": cycleTimesPage,
+  approvals: approvalsPage,
+  projections: projectionsPage,
+  find: findPage,
+  timeline: timelinePage,
+  "sign-in": signInPage,
+};
+
+document.addEventListener("DOMContentLoaded", () => {
+  showWho();
+  document.getElementById("sign-out").addEventListener("click", () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    window.location.assign("/console/sign-in");
+  });
+  const page = PAGES[document.body.dataset.page];
+  if (page) page().finally(() => { document.body.dataset.ready = "true"; });
+  else document.body.dataset.ready = "true";
+});
