@@ -207,17 +207,28 @@ def main() -> None:
     report(results)
 
 
-def report(results) -> None:
+def median_of(results):
+    """`median(kind, clients, field)` over the rounds of `results`."""
     def median(kind, clients, field):
         return statistics.median(r[field] for r in results[(kind, clients)])
+    return median
 
-    print(f"procura serve (HAProxy in front) and gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
-          f"{ROUNDS} interleaved rounds (medians)")
+
+def print_runs(results) -> None:
+    """One line per (kind, clients): the medians of req/s, p50, p99 and non-2xx."""
+    median = median_of(results)
     print(f"{'run':18} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for (kind, clients) in results:
         print(f"{kind:18} {clients:7} {median(kind, clients, 'rps'):9.0f} {median(kind, clients, 'p50'):8.2f} "
               f"{median(kind, clients, 'p99'):8.2f} {median(kind, clients, 'non2xx'):8.0f}")
     print()
+
+
+def report(results) -> None:
+    median = median_of(results)
+    print(f"procura serve (HAProxy in front) and gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
+          f"{ROUNDS} interleaved rounds (medians)")
+    print_runs(results)
     for clients in CONCURRENCY:
         rps = median("procura create", clients, "rps") / median("baseline insert", clients, "rps")
         p99 = median("procura create", clients, "p99") / median("baseline insert", clients, "p99")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import statistics
 import sys
 import time
 import uuid
@@ -26,7 +25,7 @@ import psycopg
 import requests
 
 from app.http.auth import mint_token
-from benchmarks.commands import SECRET, run_wrk, scratch_database, server
+from benchmarks.commands import SECRET, median_of, print_runs, run_wrk, scratch_database, server
 from testkit.server import UNTHROTTLED
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -107,18 +106,13 @@ def main() -> None:
 def report(results, loads: list[float]) -> None:
     from benchmarks.commands import SECONDS
 
-    def median(kind, clients, field):
-        return statistics.median(r[field] for r in results[(kind, clients)])
+    median = median_of(results)
 
     print(f"GET {QUERY}")
     print(f"{POS:,} POs; procura serve (HAProxy in front) and gunicorn {WORKERS} workers x {THREADS} threads, "
           f"PostgreSQL, {SECONDS}s per run, {ROUNDS} interleaved rounds (medians); "
           f"1-min load average during the runs {min(loads):.2f}-{max(loads):.2f}")
-    print(f"{'run':18} {'clients':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for (kind, clients) in results:
-        print(f"{kind:18} {clients:7} {median(kind, clients, 'rps'):9.0f} {median(kind, clients, 'p50'):8.2f} "
-              f"{median(kind, clients, 'p99'):8.2f} {median(kind, clients, 'non2xx'):8.0f}")
-    print()
+    print_runs(results)
     for clients in CONCURRENCY:
         rps = median("procura list", clients, "rps") / median("baseline select", clients, "rps")
         p99 = median("procura list", clients, "p99") / median("baseline select", clients, "p99")
