@@ -21,7 +21,7 @@ from eventsourcing.persistence import Notification, PersistenceError
 
 from projections.logcontext import log_fields
 from projections.store import Cursor, ReadStore, TrackingConflict
-from projections.wakeups import Notifications
+from projections.wakeups import Notifications, backoff
 
 log = logging.getLogger("procura.projections")
 
@@ -186,7 +186,7 @@ class Supervisor:
                 wake.wait(self.idle_wait)
 
     def _backoff(self, failures: int) -> float:
-        return min(self.error_wait * 2 ** min(failures - 1, 5), 30.0)
+        return backoff(self.error_wait, failures)
 
     def _halt(self) -> None:
         self._stop.set()

@@ -24,6 +24,12 @@ from psycopg import sql
 
 log = logging.getLogger("procura.projections")
 
+def backoff(base: float, failures: int) -> float:
+    """Seconds to wait after `failures` consecutive failures: `base` doubled
+    each time, at most 32x and at most 30 s."""
+    return min(base * 2 ** min(failures - 1, 5), 30.0)
+
+
 #: How often the listening thread checks whether it should stop.
 STOP_CHECK_SECONDS = 0.5
 
@@ -70,7 +76,7 @@ class Notifications:
             except (psycopg.Error, OSError) as error:
                 self.listening.clear()
                 failures += 1
-                pause = min(self.retry_wait * 2 ** min(failures - 1, 5), 30.0)
+                pause = backoff(self.retry_wait, failures)
                 log.warning("projection worker: not listening for new events (%s); polling only, "
                             "retrying in %ss", error, pause)
                 self._stop.wait(pause)
