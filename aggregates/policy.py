@@ -134,7 +134,31 @@ def _attemptable(who: Principal) -> frozenset[str]:
 
 def allowed_actions(who: Principal, po: OrderFacts) -> list[str]:
     """The client commands `who` may issue on `po` right now."""
-    attemptable = _attemptable(who)
-    # A status no transition starts from (none such today) allows nothing.
-    return [action for action in _LEGAL_IN.get(po.status, ())
-            if action in attemptable and authorize(who, action, po) is None]
+    return ActionsFor(who)(po)
+
+
+class ActionsFor:
+    """`allowed_actions` for one caller over many POs (a list page).
+
+    The rules read a PO only through its status, whether its org, requester
+    and department are the caller's, and whether its total is above the
+    caller's approval limit; POs alike in those are decided once, by
+    `authorize` itself, so the two cannot disagree.
+    """
+
+    def __init__(self, who: Principal):
+        self.who = who
+        self._attemptable = _attemptable(who)
+        self._decided: dict[tuple, tuple[str, ...]] = {}
+
+    def __call__(self, po: OrderFacts) -> list[str]:
+        who = self.who
+        key = (po.status, po.org == who.org, po.requester == who.sub, po.department == who.department,
+               who.approval_limit is not None and po.total > who.approval_limit)
+        decided = self._decided.get(key)
+        if decided is None:
+            # A status no transition starts from (none such today) allows nothing.
+            decided = self._decided[key] = tuple(
+                action for action in _LEGAL_IN.get(po.status, ())
+                if action in self._attemptable and authorize(who, action, po) is None)
+        return list(decided)

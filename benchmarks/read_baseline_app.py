@@ -25,8 +25,10 @@ from benchmarks.pools import worker_pool
 COLUMNS = ("id, org, title, status, total_cents, currency, supplier_id, department, requester, needed_by, "
            "version, created_at, updated_at, rejection_reason, cancellation_reason, supplier_reference, "
            "tracking_number, operation_id")
+#: The LIMIT is a literal, as in Procura's statement: PostgreSQL re-plans a
+#: prepared statement with a LIMIT parameter on every execution.
 PAGE = (f"SELECT {COLUMNS} FROM rm_po_summary WHERE org = %s AND status = ANY(%s) AND department = %s "
-        "ORDER BY created_at DESC, id DESC LIMIT %s").encode()
+        "ORDER BY created_at DESC, id DESC LIMIT {count:d}")
 NAMES = tuple(c.strip() for c in COLUMNS.split(","))
 
 app = Flask("read_baseline")
@@ -42,8 +44,8 @@ def list_orders() -> Response:
         return Response('{"title":"bad request"}', status=400, mimetype="application/json")
     statuses = request.args.getlist("status") or ["draft"]
     with worker_pool().connection() as conn:
-        rows = conn.execute(PAGE, (claims["org"], statuses, request.args.get("department"), limit + 1),
-                            prepare=True).fetchall()
+        rows = conn.execute(PAGE.format(count=limit + 1).encode(),
+                            (claims["org"], statuses, request.args.get("department")), prepare=True).fetchall()
     items = [dict(zip(NAMES, row, strict=True)) for row in rows[:limit]]
     cursor = None
     if len(rows) > limit:

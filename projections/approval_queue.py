@@ -14,7 +14,7 @@ from typing import Any
 
 from aggregates.policy import Principal
 from aggregates.transitions import STATUS_AFTER
-from projections.keyset import Order, page
+from projections.keyset import Order, limit_one_more, page
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
 from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, total_cents, upsert
@@ -103,10 +103,10 @@ def approval_queue(cur: Cursor, who: Principal, limit: int,
     """One page of the submitted POs `who` may approve, oldest submission first."""
     if not may_approve_anything(who):
         return [], None
-    params: dict[str, Any] = {"limit": limit + 1}
+    params: dict[str, Any] = {}
     clauses = [*_approvable_by(who, params), OLDEST_FIRST.after(after, params)]
     rows = cur.execute(
-        f"SELECT * FROM {QUEUE.name} WHERE {' AND '.join(clauses)} ORDER BY {OLDEST_FIRST.by()} LIMIT %(limit)s",
+        f"SELECT * FROM {QUEUE.name} WHERE {' AND '.join(clauses)} ORDER BY {OLDEST_FIRST.by()} {limit_one_more(limit)}",
         params,
     ).fetchall()
     return page(rows, limit, OLDEST_FIRST.column)

@@ -35,6 +35,16 @@ class Order:
                 f"({self.column} = %(k_value)s AND id {op} %(k_id)s))")
 
 
+def limit_one_more(limit: int) -> str:
+    """`LIMIT limit + 1` (one more than a page, for `page`) as a literal.
+
+    PostgreSQL plans a prepared statement whose LIMIT is a parameter for an
+    unknown row count, finds its generic plan dear and plans it again on
+    every execution; with the literal it keeps one plan (one statement per
+    page size, which clients rarely vary)."""
+    return f"LIMIT {int(limit) + 1:d}"
+
+
 def page(rows: list[dict[str, Any]], limit: int, column: str) -> tuple[list[dict[str, Any]], tuple | None]:
     """Split `limit + 1` fetched rows into the page and the key to continue after."""
     if len(rows) <= limit:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aggregates.policy import Principal
 from aggregates.transitions import STATUS_AFTER
-from projections.keyset import Order, page
+from projections.keyset import Order, limit_one_more, page
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
 from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, total_cents, upsert
@@ -172,10 +172,10 @@ def page_statement(who: Principal, filters: Filters, sort: str, limit: int,
     `after` (a key a previous page returned): one more than a page, so that
     `keyset.page` can tell whether another page follows."""
     order = SORTS[sort]
-    params: dict[str, Any] = {"limit": limit + 1}
+    params: dict[str, Any] = {}
     clauses = [*_where(who, filters, params), order.after(after, params)]
     sql = (f"SELECT {', '.join(LISTED)} FROM {SUMMARY.name} WHERE {' AND '.join(clauses)} "
-           f"ORDER BY {order.by()} LIMIT %(limit)s")
+           f"ORDER BY {order.by()} {limit_one_more(limit)}")
     return sql, params
 
 
