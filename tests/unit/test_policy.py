@@ -95,6 +95,24 @@ def test_allowed_actions_are_exactly_the_legal_commands_authorize_permits():
             assert allowed_actions(caller, po) == expected, (roles, limit, department, po)
 
 
+def test_a_page_of_pos_gets_the_same_allowed_actions_as_each_po_asked_alone():
+    from itertools import combinations, product
+
+    from aggregates.policy import ROLES, ActionsFor
+    from aggregates.transitions import Status
+
+    shapes = [FakePO(org=org, requester=requester, department=department, status=status.value, total=total)
+              for org, requester, department, status, total in product(
+                  ("o1", "o2"), ("bob", "alice"), ("eng", "ops", None), Status,
+                  (Decimal("10.00"), Decimal("500.00"), Decimal("1000.00")))]
+    for n in (1, 2):
+        for roles in combinations(sorted(ROLES), n):
+            for limit in (None, "500.00"):
+                caller = who("bob", *roles, limit=limit)
+                page = ActionsFor(caller)  # one decider for the whole page, as the list uses it
+                assert [page(po) for po in shapes] == [allowed_actions(caller, po) for po in shapes], roles
+
+
 def test_history_is_for_auditors_admins_and_the_requester():
     assert can_read_history(who("erin", "auditor"), FakePO())
     assert can_read_history(who("alice", "requester"), FakePO())
