@@ -115,8 +115,9 @@ def total_cents(lines: Iterable[Mapping[str, Any]]) -> int:
 
 def format_cents(value: int) -> str:
     """Cents as the API's money string ("1250.00", "-0.50")."""
-    cents = int(value)
-    return "%d.%02d" % divmod(cents, 100) if cents >= 0 else "-%d.%02d" % divmod(-cents, 100)
+    sign = "-" if value < 0 else ""
+    whole, part = divmod(abs(int(value)), 100)
+    return f"{sign}{whole}.{part:02d}"
 
 
 def select_by_ids(cur: Cursor, table: str, column: str, ids: Iterable[str]) -> list[dict[str, Any]]:
