@@ -45,9 +45,11 @@ def limit_one_more(limit: int) -> str:
     return f"LIMIT {int(limit) + 1:d}"
 
 
-def page(rows: list[dict[str, Any]], limit: int, column: str) -> tuple[list[dict[str, Any]], tuple | None]:
-    """Split `limit + 1` fetched rows into the page and the key to continue after."""
+def page(rows: list[Any], limit: int, column: str | int, id_column: str | int = "id") -> tuple[list[Any], tuple | None]:
+    """Split `limit + 1` fetched rows into the page and the key to continue
+    after; `column` and `id_column` index a row (names of dict rows,
+    positions of tuple rows)."""
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], (last[column], last["id"])
+    return rows[:limit], (last[column], last[id_column])
