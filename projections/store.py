@@ -116,14 +116,21 @@ class ReadStore:
                 cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield cur
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Rows of one read-only statement, which sees one snapshot. On
-        PostgreSQL it runs alone on the pool's autocommit connection: one
-        round trip, where BEGIN, the statement and ROLLBACK took three."""
+    @contextmanager
+    def _one_statement(self) -> Iterator[Any]:
+        """A raw cursor for one read-only statement, which sees one snapshot.
+        On PostgreSQL the pool's autocommit connection: one round trip, where
+        BEGIN, the statement and ROLLBACK took three."""
         if self.dialect == "postgres":
             with self.datastore.cursor() as raw:
-                return Cursor(raw, self.dialect).execute(sql, params).fetchall()
-        with self.datastore.transaction(commit=False) as raw:
+                yield raw
+        else:
+            with self.datastore.transaction(commit=False) as raw:
+                yield raw
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Rows of one read-only statement (`_one_statement`)."""
+        with self._one_statement() as raw:
             return Cursor(raw, self.dialect).execute(sql, params).fetchall()
 
     def page_at_position(self, names: Sequence[str], sql: str, params: dict[str, Any],
@@ -147,11 +154,9 @@ class ReadStore:
 
     def _tuples(self, sql: str, params: Mapping[str, Any]) -> list[tuple]:
         """As `query`, rows as tuples."""
-        if self.dialect == "postgres":
-            with self.datastore.cursor() as raw:
-                raw.row_factory = tuple_row
-                return raw.execute(sql, dict(params)).fetchall()
-        with self.datastore.transaction(commit=False) as raw:
+        with self._one_statement() as raw:
+            if self.dialect == "postgres":
+                raw.row_factory = tuple_row  # this cursor only; the connection keeps dict rows
             return [tuple(row) for row in Cursor(raw, self.dialect).execute(sql, params).raw.fetchall()]
 
     def create_tracking(self, names: Sequence[str]) -> None:

@@ -24,6 +24,7 @@ from psycopg import sql
 
 log = logging.getLogger("procura.projections")
 
+
 def backoff(base: float, failures: int) -> float:
     """Seconds to wait after `failures` consecutive failures: `base` doubled
     each time, at most 32x and at most 30 s."""
