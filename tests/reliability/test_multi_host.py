@@ -80,11 +80,12 @@ class Logs:
         self.paths.append(path)
         return open(path, "w")
 
-    def tails(self) -> str:
+    def tails(self, lines: int = 40) -> str:
         parts = []
         for path in self.paths:
             with open(path, errors="replace") as f:
-                parts.append(f"--- {os.path.basename(path)}:\n{f.read()[-3000:]}")
+                tail = [line[:300] for line in f.read().splitlines()[-lines:]]
+            parts.append("\n".join([f"--- {os.path.basename(path)}:", *tail]))
         return "\n".join(parts)
 
 
@@ -118,9 +119,30 @@ def _unsettled_placements(db: DatabaseHost) -> int:
         return conn.execute("SELECT count(*) FROM procura_placements WHERE state <> 'done'").fetchone()[0]
 
 
-def _grows_by(db: DatabaseHost, events: int, timeout: float, what: str) -> None:
-    target = _head_or_zero(db) + events
-    wait_until(lambda: _head_or_zero(db) >= target, timeout, 0.2, what=what)
+def _grows_by(db: DatabaseHost, events: int, timeout: float, what: str, logs: Logs) -> None:
+    """Wait for `events` more events; on a timeout, say what the database and
+    the processes were doing (the error message is what a CI log keeps)."""
+    start = _head_or_zero(db)
+    try:
+        wait_until(lambda: _head_or_zero(db) >= start + events, timeout, 0.2, what=what)
+    except TimeoutError as stalled:
+        raise TimeoutError(f"{stalled} (head {start} -> {_head_or_zero(db)})\n"
+                           f"{_sessions(db)}\n{logs.tails(lines=6)}") from None
+
+
+def _sessions(db: DatabaseHost) -> str:
+    """The primary's busy sessions: who waits on what, in how old a transaction."""
+    try:
+        with psycopg.connect(db.primary.url(), connect_timeout=3) as conn:
+            rows = conn.execute(
+                "SELECT client_addr, state, wait_event_type, wait_event, "
+                "round(extract(epoch FROM now() - xact_start)::numeric, 1), left(query, 70) "
+                "FROM pg_stat_activity WHERE backend_type = 'client backend' AND state <> 'idle' "
+                "AND pid <> pg_backend_pid() ORDER BY xact_start").fetchall()
+    except psycopg.Error as error:
+        return f"primary: {error}"
+    return "\n".join(["primary's busy sessions (client, state, wait, transaction age s, query):",
+                      *(" | ".join(str(v) for v in row) for row in rows)])
 
 
 def _environment(db: DatabaseHost, supplier: str) -> dict[str, str]:
@@ -168,7 +190,7 @@ def _scenario():
             load = _procura(hosts["client"], ["harness.client_host", "--clients", str(CLIENTS), "--out", journal,
                                               "--base", apis[0], "--base", apis[1]], {}, logs, "load")
             processes.append(load)
-            _faults(scenario, db, hosts["api1"], hosts["worker1"])
+            _faults(scenario, db, hosts["api1"], hosts["worker1"], logs)
             load.terminate()
             load.wait(timeout=120)
             scenario.note("load stopped")
@@ -187,13 +209,13 @@ def _scenario():
                 stop(process, timeout=10)
 
 
-def _faults(scenario: Scenario, db: DatabaseHost, api1: Host, worker1: Host) -> None:
+def _faults(scenario: Scenario, db: DatabaseHost, api1: Host, worker1: Host, logs: Logs) -> None:
     """Kill an API host, then a worker host mid-call, then restart the primary,
     each once the load has moved on since the one before."""
-    _grows_by(db, PHASE_EVENTS, 60, "the load to get going on both APIs")
+    _grows_by(db, PHASE_EVENTS, 60, "the load to get going on both APIs", logs)
     api1.kill()
     scenario.note(f"killed {api1.name} at event {_head(db)}")
-    _grows_by(db, PHASE_EVENTS, 60, "the load to go on through the other API")
+    _grows_by(db, PHASE_EVENTS, 60, "the load to go on through the other API", logs)
     # Slow supplier calls, so a worker is caught mid-call.
     requests.post(f"{scenario.supplier}/_faults", json={"latency_ms": 1500}, timeout=5).raise_for_status()
 
@@ -206,11 +228,11 @@ def _faults(scenario: Scenario, db: DatabaseHost, api1: Host, worker1: Host) -> 
     worker1.kill()
     scenario.note(f"killed {worker1.name} during placements of {scenario.in_flight_on_killed_worker}")
     requests.post(f"{scenario.supplier}/_faults", json={"latency_ms": 0}, timeout=5).raise_for_status()
-    _grows_by(db, PHASE_EVENTS, 60, "the load to go on with one worker")
+    _grows_by(db, PHASE_EVENTS, 60, "the load to go on with one worker", logs)
     scenario.note(f"restarting the primary at event {_head(db)}")
     db.primary.restart()
     scenario.note("primary back")
-    _grows_by(db, PHASE_EVENTS, 60, "the load to go on after the primary's restart")
+    _grows_by(db, PHASE_EVENTS, 60, "the load to go on after the primary's restart", logs)
 
 
 def _quiet(scenario: Scenario, db: DatabaseHost, services) -> bool:
