@@ -126,8 +126,19 @@ def _grows_by(db: DatabaseHost, events: int, timeout: float, what: str, logs: Lo
     try:
         wait_until(lambda: _head_or_zero(db) >= start + events, timeout, 0.2, what=what)
     except TimeoutError as stalled:
-        raise TimeoutError(f"{stalled} (head {start} -> {_head_or_zero(db)})\n"
-                           f"{_sessions(db)}\n{logs.tails(lines=6)}") from None
+        servers = os.path.dirname(db.primary.directory)
+        raise TimeoutError("\n".join([
+            f"{stalled} (head {start} -> {_head_or_zero(db)})", _sessions(db),
+            _tail(os.path.join(db.primary.directory, "log"), 12), _tail(os.path.join(servers, "pgbouncer.log"), 8),
+            logs.tails(lines=6)])) from None
+
+
+def _tail(path: str, lines: int) -> str:
+    try:
+        with open(path, errors="replace") as f:
+            return "\n".join([f"--- {path}:", *(line[:300] for line in f.read().splitlines()[-lines:])])
+    except OSError as error:
+        return f"--- {path}: {error}"
 
 
 def _sessions(db: DatabaseHost) -> str:
