@@ -56,7 +56,8 @@ WARM_UP = 100
 BOUNCER_POOL_SIZE = 8
 #: What PgBouncer cannot pass on from Procura, as the database's session
 #: defaults (README, "Behind a connection pooler"); Procura's own defaults.
-SESSION_DEFAULTS = {"statement_timeout": "10s", "procura.lock_timeout": "3s"}
+SESSION_DEFAULTS = {"statement_timeout": "10s", "procura.lock_timeout": "3s",
+                    "idle_in_transaction_session_timeout": "5s"}
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,7 @@ def database_host(host: Host, *, pool_mode: str = "transaction", ports=(5432, 54
             # Procura's timeouts, which it cannot send through a transaction pooler.
             conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET statement_timeout = '10s'")
             conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET procura.lock_timeout = '3s'")
+            conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET idle_in_transaction_session_timeout = '5s'")
         host.run(_as_postgres([_bin("pg_basebackup"), "-h", host.ip, "-p", str(primary.port), "-U", "postgres",
                                "-D", replica.directory, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]),
                  check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

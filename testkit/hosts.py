@@ -84,9 +84,13 @@ class Host:
         listed = subprocess.run(["ip", "netns", "pids", self.namespace], capture_output=True, text=True)
         return [int(p) for p in listed.stdout.split()]
 
-    def kill(self, timeout: float = 10) -> None:
-        """The host dies: SIGKILL every process in it (their peers see the
-        connections reset), then its link goes down."""
+    def kill(self, timeout: float = 10, *, silently: bool = False) -> None:
+        """The host dies: SIGKILL every process in it, then its link goes
+        down; its peers see the connections closed. `silently`: the link goes
+        down first, so no peer hears anything (the host lost power or its
+        network) and each finds out by its own timeouts."""
+        if silently:
+            _ip("link", "set", self.veth, "down", check=False)
         for pid in self.pids():
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)

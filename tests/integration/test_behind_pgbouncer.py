@@ -39,6 +39,8 @@ API_KEY = "test-acme-key"
 WEBHOOK_SECRET = "whsec_dGVzdC1hY21lLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3"
 #: More client threads than the pooler has server connections.
 CLIENTS = 16
+#: idle_in_transaction_session_timeout, as README "Behind a connection pooler" sets it.
+IDLE_TIMEOUT_SECONDS = 5
 
 
 def session_defaults(url: str) -> None:
@@ -48,6 +50,7 @@ def session_defaults(url: str) -> None:
         name = conn.info.dbname
         conn.execute(f'ALTER DATABASE "{name}" SET statement_timeout = \'10s\'')
         conn.execute(f'ALTER DATABASE "{name}" SET procura.lock_timeout = \'3s\'')
+        conn.execute(f'ALTER DATABASE "{name}" SET idle_in_transaction_session_timeout = \'{IDLE_TIMEOUT_SECONDS}s\'')
 
 
 def pooled_env(pooled_url: str, partner_url: str) -> dict[str, str]:
@@ -241,6 +244,29 @@ def test_two_workers_racing_for_the_same_placements_attempt_each_once_and_order_
         deployment.partner.faults.latency_ms = 0
 
 
+def test_a_transaction_whose_client_went_silent_stops_holding_the_events_table_within_the_idle_timeout(
+        deployment):
+    # A client that took the events table's lock, then vanished without closing
+    # its connection (its host lost power): PgBouncer and PostgreSQL hear nothing.
+    silent = psycopg.connect(deployment.bouncer.url_for(deployment.database_url), autocommit=True)
+    silent.execute("BEGIN")
+    silent.execute("LOCK TABLE procura_events IN EXCLUSIVE MODE")
+    key, answers = f"after-silence-{os.urandom(6).hex()}", []
+
+    def created_after_the_silence() -> bool:
+        answers.append(deployment.post("/purchase-orders", po_body(), key=key).status_code)
+        return answers[-1] == 201
+
+    try:
+        wait_until(created_after_the_silence, timeout=IDLE_TIMEOUT_SECONDS + 15, interval=0.2,
+                   what="a create once the silent transaction is ended")
+        assert set(answers[:-1]) <= {503}, answers  # meanwhile: retry later, never a 500
+        with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
+            silent.execute("SELECT 1")  # PostgreSQL ended the silent client's transaction
+    finally:
+        silent.close()
+
+
 # --- why the setting exists ----------------------------------------------------------
 
 
@@ -277,7 +303,9 @@ def test_a_start_behind_the_pooler_warns_until_the_role_or_database_carries_the_
     settings = load_settings({"DATABASE_URL": bouncer.url_for(pg_database_url), "PROCURA_JWT_SECRET": SECRET,
                               "PROCURA_DB_POOLER": "transaction", "PROCURA_STATEMENT_TIMEOUT": "10"})
     warnings = check_session_timeouts(settings)
-    assert len(warnings) == 1 and "statement_timeout is 0 ms" in warnings[0]
+    assert len(warnings) == 2, warnings
+    assert "statement_timeout is 0 ms" in warnings[0]
+    assert "idle_in_transaction_session_timeout is off" in warnings[1]
     session_defaults(pg_database_url)
     bouncer.reconnect(pg_database_url.rsplit("/", 1)[1])  # its open server connections keep the old defaults
     assert check_session_timeouts(settings) == []

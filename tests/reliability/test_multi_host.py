@@ -4,10 +4,11 @@ The test builds its own network from Linux network namespaces
 (testkit/hosts.py): a database host (PostgreSQL primary, a streaming replica,
 PgBouncer), two API hosts (`procura serve`), two worker hosts (`procura
 worker`) and a client host running the harness load against both APIs and
-the fake Acme supplier. Mid-run it kills one API host, then a worker host
-while it is calling the supplier, then restarts the primary. The scenario
-runs once (a module fixture); each test checks one thing that must hold
-after it. Needs root and iproute2 (skipped without them, failed under CI=true).
+the fake Acme supplier. Mid-run it kills one API host, then cuts a worker
+host off while it is calling the supplier (nobody hears it go: a transaction
+it had open ends by PostgreSQL's idle-in-transaction timeout), then restarts
+the primary. The scenario runs once (a module fixture); each test checks
+one thing that must hold after it. Needs root and iproute2 (skipped without them, failed under CI=true).
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ def _scenario():
 
 
 def _faults(scenario: Scenario, db: DatabaseHost, api1: Host, worker1: Host, logs: Logs) -> None:
-    """Kill an API host, then a worker host mid-call, then restart the primary,
+    """Kill an API host, then cut off a worker host mid-call, then restart the primary,
     each once the load has moved on since the one before."""
     _grows_by(db, PHASE_EVENTS, 60, "the load to get going on both APIs", logs)
     api1.kill()
@@ -236,8 +237,8 @@ def _faults(scenario: Scenario, db: DatabaseHost, api1: Host, worker1: Host, log
 
     scenario.in_flight_on_killed_worker = wait_until(calling_from_worker1, 60, 0.05,
                                                      what=f"{worker1.name} to call the supplier")
-    worker1.kill()
-    scenario.note(f"killed {worker1.name} during placements of {scenario.in_flight_on_killed_worker}")
+    worker1.kill(silently=True)
+    scenario.note(f"cut off {worker1.name} during placements of {scenario.in_flight_on_killed_worker}")
     requests.post(f"{scenario.supplier}/_faults", json={"latency_ms": 0}, timeout=5).raise_for_status()
     _grows_by(db, PHASE_EVENTS, 60, "the load to go on with one worker", logs)
     scenario.note(f"restarting the primary at event {_head(db)}")
