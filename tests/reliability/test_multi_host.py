@@ -8,7 +8,8 @@ the fake Acme supplier. Mid-run it kills one API host, then cuts a worker
 host off while it is calling the supplier (nobody hears it go: a transaction
 it had open ends by PostgreSQL's idle-in-transaction timeout), then restarts
 the primary. The scenario runs once (a module fixture); each test checks
-one thing that must hold after it. Needs root and iproute2 (skipped without them, failed under CI=true).
+one thing that must hold after it. Needs root and iproute2 (skipped
+without them, failed under CI=true).
 """
 
 from __future__ import annotations
@@ -82,12 +83,7 @@ class Logs:
         return open(path, "w")
 
     def tails(self, lines: int = 40) -> str:
-        parts = []
-        for path in self.paths:
-            with open(path, errors="replace") as f:
-                tail = [line[:300] for line in f.read().splitlines()[-lines:]]
-            parts.append("\n".join([f"--- {os.path.basename(path)}:", *tail]))
-        return "\n".join(parts)
+        return "\n".join(_tail(path, lines, os.path.basename(path)) for path in self.paths)
 
 
 def _procura(host: Host, args: list[str], env: dict[str, str], logs: Logs, name: str) -> subprocess.Popen:
@@ -134,12 +130,13 @@ def _grows_by(db: DatabaseHost, events: int, timeout: float, what: str, logs: Lo
             logs.tails(lines=6)])) from None
 
 
-def _tail(path: str, lines: int) -> str:
+def _tail(path: str, lines: int, label: str | None = None) -> str:
+    """The last `lines` lines of the file at `path` (each cut to 300 characters), under a heading."""
     try:
         with open(path, errors="replace") as f:
-            return "\n".join([f"--- {path}:", *(line[:300] for line in f.read().splitlines()[-lines:])])
+            return "\n".join([f"--- {label or path}:", *(line[:300] for line in f.read().splitlines()[-lines:])])
     except OSError as error:
-        return f"--- {path}: {error}"
+        return f"--- {label or path}: {error}"
 
 
 def _sessions(db: DatabaseHost) -> str:
