@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import psycopg
 from flask import Flask, g, request
 
-from app.config import Settings, load_settings
+from app.config import PEER_TIMEOUTS, Settings, load_settings
 from app.persistence.pooler import check_session_timeouts
 from app.persistence.replicas import ReadRouting
 from app.schema import SchemaStatus, prepare_schema
@@ -60,7 +60,8 @@ class Services:
         if settings.database_url is None or settings.db_pooler == "transaction" or channel is None:
             return None
         url = settings.database_url
-        return Notifications(lambda: psycopg.connect(url, autocommit=True, connect_timeout=5), channel)
+        return Notifications(lambda: psycopg.connect(url, autocommit=True, connect_timeout=5, **PEER_TIMEOUTS),
+                             channel)
 
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""

@@ -164,6 +164,14 @@ class Settings:
         return env
 
 
+#: libpq's TCP settings for every connection to PostgreSQL or PgBouncer: a
+#: peer that stops acknowledging (its host lost power or its network) is given
+#: up after about 10 s, where TCP alone takes minutes, or forever for a
+#: connection waiting on an answer.
+PEER_TIMEOUTS = {"tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                 "keepalives_count": 2}
+
+
 def postgres_env_from_url(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     return {

@@ -90,12 +90,21 @@ class Host:
         down first, so no peer hears anything (the host lost power or its
         network) and each finds out by its own timeouts."""
         if silently:
-            _ip("link", "set", self.veth, "down", check=False)
+            self.unplug()
         for pid in self.pids():
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not self.pids(), timeout, what=f"every process on {self.name} to die")
+        self.unplug()
+
+    def unplug(self) -> None:
+        """Take the host off the network: its packets go nowhere and nothing
+        is sent to its peers, which find out by their own timeouts."""
         _ip("link", "set", self.veth, "down", check=False)
+
+    def plug(self) -> None:
+        """Put the host back on the network."""
+        _ip("link", "set", self.veth, "up")
 
 
 class Network:

@@ -42,6 +42,7 @@ from psycopg.rows import args_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from app.config import PEER_TIMEOUTS
 from app.jsonbytes import json_bytes
 from app.persistence import postgres_sql as sql
 from app.persistence.command_records import (
@@ -390,7 +391,9 @@ class ProcuraPostgresFactory(PostgresFactory):
     With ``POSTGRES_PRE_PING`` a connection is pinged on checkout only after
     it sat idle (``PingWhenIdle``). With ``PROCURA_STATEMENT_TIMEOUT_MS`` every pooled connection gets that
     ``statement_timeout``, so a query stuck behind a lock fails instead of
-    holding its request (and its pooled connection) forever. With
+    holding its request (and its pooled connection) forever. Every
+    connection gives up on a server that stops answering at the TCP level
+    (``PEER_TIMEOUTS``). With
     ``PROCURA_DB_POOLER=transaction`` connections keep no session state
     (``_behind_transaction_pooler``).
     """
@@ -400,12 +403,13 @@ class ProcuraPostgresFactory(PostgresFactory):
 
     def __init__(self, env: Any):
         super().__init__(env)
+        # The pool is not open yet: its connections will carry the options.
+        self.datastore.pool.kwargs.update(PEER_TIMEOUTS)
         if self.datastore.pre_ping:
             set_checkout_check(self.datastore.pool, PingWhenIdle())
         if self.env.get(POOLER) == "transaction":
             self._behind_transaction_pooler()
             return
-        # The pool is not open yet: its connections will carry the options.
         # procura.lock_timeout is read by the save function (schema step 0002).
         options = [f"-c procura.lock_timeout={self.datastore.lock_timeout}s"]
         timeout_ms = self.env.get(STATEMENT_TIMEOUT)

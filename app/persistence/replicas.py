@@ -43,7 +43,7 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from eventsourcing.postgres import PostgresDatastore
 
-from app.config import Settings, postgres_env_from_url
+from app.config import PEER_TIMEOUTS, Settings, postgres_env_from_url
 from app.persistence.library_compat import set_checkout_check
 from app.persistence.postgres import PingWhenIdle
 from app.serving.metrics import count_read, count_replica_skip
@@ -57,10 +57,6 @@ CHECK_INTERVAL_SECONDS = 0.5
 CHECK_TIMEOUT_SECONDS = 2
 #: A healthy verdict older than this (a monitor stuck or dead) is not trusted.
 STALE_AFTER_SECONDS = 5.0
-#: Every replica connection gives up on a peer that stops acknowledging (a
-#: host gone from the network) after this long, rather than TCP's minutes.
-NETWORK_OPTIONS = {"tcp_user_timeout": 3000, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-                   "keepalives_count": 2}
 #: How long the first read of a process waits for the first verdicts (a
 #: replica that does not answer is found down within the connect timeout).
 FIRST_CHECK_WAIT_SECONDS = CHECK_TIMEOUT_SECONDS + 0.5
@@ -113,7 +109,7 @@ class _Probe:
             if self._conn is None or self._conn.closed:
                 # No startup options: a pooler in front (PgBouncer) may refuse them.
                 self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CHECK_TIMEOUT_SECONDS,
-                                             **NETWORK_OPTIONS)
+                                             **PEER_TIMEOUTS)
             return self._conn.execute(sql).fetchone()
         except psycopg.Error:
             self.close()
@@ -139,7 +135,7 @@ def _replica_datastore(url: str, settings: Settings) -> PostgresDatastore:
         max_overflow=settings.db_pool_size + settings.db_max_overflow - 1)
     set_checkout_check(datastore.pool, PingWhenIdle())
     datastore.pool.kwargs.update(
-        connect_timeout=CHECK_TIMEOUT_SECONDS, **NETWORK_OPTIONS,
+        connect_timeout=CHECK_TIMEOUT_SECONDS, **PEER_TIMEOUTS,
         options=f"-c default_transaction_read_only=on -c statement_timeout={settings.statement_timeout_seconds * 1000}")
     return datastore
 

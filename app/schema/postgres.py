@@ -16,6 +16,7 @@ import time
 import psycopg
 import psycopg.errors
 
+from app.config import PEER_TIMEOUTS
 from app.schema.migrator import (
     SELECT_APPLIED,
     STEPS_TABLE,
@@ -44,7 +45,7 @@ class PostgresMigrator(Migrator):
             # Nothing prepared: each statement runs once per connection, and a
             # transaction pooler would hand the next one another server connection.
             return psycopg.connect(self.url, autocommit=True, connect_timeout=self.connect_timeout,
-                                   prepare_threshold=None)
+                                   prepare_threshold=None, **PEER_TIMEOUTS)
         except psycopg.OperationalError as error:
             raise SchemaError(f"cannot reach PostgreSQL: {str(error).strip().splitlines()[-1]}") from None
 
