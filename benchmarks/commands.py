@@ -20,6 +20,7 @@ from pathlib import Path
 import psycopg
 
 from app.http.auth import mint_token
+from benchmarks.cpu import TICK_SECONDS, tree_ticks
 from testkit.pg import with_database
 from testkit.server import UNTHROTTLED, free_port, wait_until
 
@@ -65,6 +66,9 @@ request = function()
   return wrk.format("POST", "/purchase-orders/" .. (ids[index] or ids[1]) .. "/submit")
 end
 """
+#: Each server's process (its master: workers and HAProxy are its descendants), by base URL.
+SERVER_PIDS: dict[str, int] = {}
+
 #: Drafts prepared per submit run: well over what a run can submit, so none
 #: repeats. wrk's threads do unequal shares and each takes every n-th draft,
 #: so the busiest thread reaches further than the total count suggests.
@@ -102,6 +106,7 @@ def server(command: list[str], env: dict[str, str], health_path: str):
 
     try:
         wait_until(up, timeout=30, what=f"{command} to start")
+        SERVER_PIDS[base] = process.pid
         yield base
     finally:
         process.terminate()
@@ -118,16 +123,21 @@ def wrk(base: str, path: str, clients: int, key_expr: str, token: str | None) ->
 
 
 def run_wrk(base: str, clients: int, threads: int, lua: str, token: str | None) -> dict[str, float]:
-    """Run wrk with the Lua script `lua`; req/s, p50, p99 (ms) and non-2xx count."""
+    """Run wrk with the Lua script `lua`; req/s, p50, p99 (ms), non-2xx count,
+    and the server's CPU per request in µs (all its processes)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua)
     headers = ["-H", "Content-Type: application/json"]
     if token:
         headers += ["-H", f"Authorization: Bearer {token}"]
+    ticks_before = tree_ticks(SERVER_PIDS[base])
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{SECONDS}s", "--latency",
                           "-s", script.name, *headers, base], capture_output=True, text=True, check=True).stdout
+    ticks = tree_ticks(SERVER_PIDS[base]) - ticks_before
     os.unlink(script.name)
+    answered = int(re.search(r"(\d+) requests in", out).group(1))
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "cpu_us": ticks * TICK_SECONDS * 1e6 / max(answered, 1),
             "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
             "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1)),
             "non2xx": float(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0.0}
@@ -238,7 +248,9 @@ def report(results) -> None:
         floor = median("floor (db work)", clients, "rps") / median("baseline insert", clients, "rps")
         edge = median("procura create", clients, "rps") / median("create, no edge", clients, "rps")
         edge_p99 = median("procura create", clients, "p99") / median("create, no edge", clients, "p99")
-        print(f"{clients:2} clients: create behind HAProxy / gunicorn alone: req/s {edge:.2f}, p99 {edge_p99:.2f}")
+        edge_cpu = median("procura create", clients, "cpu_us"), median("create, no edge", clients, "cpu_us")
+        print(f"{clients:2} clients: create behind HAProxy / gunicorn alone: req/s {edge:.2f}, p99 {edge_p99:.2f}; "
+              f"server CPU per create {edge_cpu[0]:.0f} / {edge_cpu[1]:.0f} us ({edge_cpu[0] / edge_cpu[1]:.2f})")
         print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
               f"p99 {p99:.2f} (target <= 2); submit/baseline req/s {submit:.2f}, p99 {submit_p99:.2f}; "
               f"replay/create req/s {replay:.2f} (target >= 1.5); floor/baseline req/s {floor:.2f}")

@@ -46,8 +46,9 @@ from pathlib import Path
 
 import psycopg
 
+from benchmarks.cpu import TICK_SECONDS, process_ticks
+
 ROOT = Path(__file__).resolve().parent.parent
-TICK_SECONDS = 1 / os.sysconf("SC_CLK_TCK")
 #: Creates (and their replays) before the first round: fills the pool and
 #: lets psycopg prepare each statement on each connection (after 5 uses).
 WARM_UP = 100
@@ -77,16 +78,6 @@ COMMANDS = ("create", "replay")
 
 # --- in the driving process (one per configuration) ---------------------------------------------
 
-def _proc_ticks(pid: int) -> int | None:
-    """utime + stime of `pid` in clock ticks; None once it has exited."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5), after pid and comm
-
-
 class BackendClock:
     """CPU ticks of the client backends serving one database."""
 
@@ -98,7 +89,7 @@ class BackendClock:
         pids = [pid for (pid,) in self.monitor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'",
             (self.database,))]
-        found = {pid: _proc_ticks(pid) for pid in pids}
+        found = {pid: process_ticks(pid) for pid in pids}
         return {pid: ticks for pid, ticks in found.items() if ticks is not None}
 
 
@@ -138,11 +129,11 @@ def drive(args: argparse.Namespace) -> None:
     clock = BackendClock(args.monitor_url, args.database)
     with ThreadPoolExecutor(args.threads) as pool:
         def run(keys: list[str]) -> dict[str, float]:
-            before, bouncer_before = clock.ticks(), _proc_ticks(args.bouncer_pid) if args.bouncer_pid else 0
+            before, bouncer_before = clock.ticks(), process_ticks(args.bouncer_pid) if args.bouncer_pid else 0
             client_before, started = time.process_time(), time.perf_counter()
             statuses = set(pool.map(send, keys))
             wall, client = time.perf_counter() - started, time.process_time() - client_before
-            after, bouncer_after = clock.ticks(), _proc_ticks(args.bouncer_pid) if args.bouncer_pid else 0
+            after, bouncer_after = clock.ticks(), process_ticks(args.bouncer_pid) if args.bouncer_pid else 0
             if statuses != {"201 CREATED"}:
                 sys.exit(f"{args.pooler}: unexpected statuses {sorted(statuses)}")
             # A backend that started during the run counts whole (its start-up is the run's cost).
@@ -205,7 +196,7 @@ class Driver:
 def _check_local_server(admin_url: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-    if _proc_ticks(pid) is None:
+    if process_ticks(pid) is None:
         sys.exit(f"bench_pooler reads PostgreSQL's CPU from /proc: the server at {admin_url} must run here")
 
 
