@@ -47,6 +47,7 @@ from pathlib import Path
 import psycopg
 
 from benchmarks.cpu import TICK_SECONDS, process_ticks
+from testkit.pg import give_session_defaults
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Creates (and their replays) before the first round: fills the pool and
@@ -55,10 +56,6 @@ WARM_UP = 100
 #: PgBouncer's server connections: more than the driving threads, so no
 #: request waits for one and the comparison is of CPU, not of queueing.
 BOUNCER_POOL_SIZE = 8
-#: What PgBouncer cannot pass on from Procura, as the database's session
-#: defaults (README, "Behind a connection pooler"); Procura's own defaults.
-SESSION_DEFAULTS = {"statement_timeout": "10s", "procura.lock_timeout": "3s",
-                    "idle_in_transaction_session_timeout": "5s"}
 
 
 @dataclass(frozen=True)
@@ -201,9 +198,10 @@ def _check_local_server(admin_url: str) -> None:
 
 
 def _session_defaults(url: str) -> None:
+    """What PgBouncer cannot pass on from Procura, as the database's session
+    defaults (README, "Behind a connection pooler")."""
     with psycopg.connect(url, autocommit=True) as conn:
-        for name, value in SESSION_DEFAULTS.items():
-            conn.execute(f'ALTER DATABASE "{conn.info.dbname}" SET {name} = \'{value}\'')
+        give_session_defaults(conn, conn.info.dbname)
 
 
 def measure(args: argparse.Namespace) -> dict[str, list[dict[str, dict[str, float]]]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import psycopg
 
 from testkit.hosts import Host
+from testkit.pg import give_session_defaults
 from testkit.pg_cluster import _as_postgres, _bin
 from testkit.server import stop, wait_until
 
@@ -139,9 +140,7 @@ def database_host(host: Host, *, pool_mode: str = "transaction", ports=(5432, 54
         with psycopg.connect(primary.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{DATABASE}"')
             # Procura's timeouts, which it cannot send through a transaction pooler.
-            conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET statement_timeout = '10s'")
-            conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET procura.lock_timeout = '3s'")
-            conn.execute(f"ALTER DATABASE \"{DATABASE}\" SET idle_in_transaction_session_timeout = '5s'")
+            give_session_defaults(conn, DATABASE)
         host.run(_as_postgres([_bin("pg_basebackup"), "-h", host.ip, "-p", str(primary.port), "-U", "postgres",
                                "-D", replica.directory, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]),
                  check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

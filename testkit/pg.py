@@ -12,6 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from app.config import Settings
+from app.persistence.pooler import session_defaults
+
 PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -23,6 +26,13 @@ def _admin_connection():
         if os.environ.get("CI") == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+def give_session_defaults(conn: psycopg.Connection, database: str) -> None:
+    """Make Procura's session defaults (`app.persistence.pooler.session_defaults`)
+    `database`'s, as a deployment behind a transaction pooler must."""
+    for name, value in session_defaults(Settings()).items():
+        conn.execute(f"ALTER DATABASE \"{database}\" SET {name} = '{value}'")
 
 
 def with_database(url: str, name: str) -> str:

@@ -27,6 +27,14 @@ IDLE_IN_TRANSACTION_TIMEOUT = "5s"
 TIMEOUTS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 
 
+def session_defaults(settings: Settings) -> dict[str, str]:
+    """What every new session must get from the role (or the database) behind
+    a transaction pooler, as `ALTER ROLE ... SET name = 'value'` takes it."""
+    return {"statement_timeout": f"{settings.statement_timeout_seconds}s",
+            "procura.lock_timeout": f"{settings.db_timeout_seconds}s",
+            "idle_in_transaction_session_timeout": IDLE_IN_TRANSACTION_TIMEOUT}
+
+
 def session_timeouts(url: str, connect_timeout: int) -> dict[str, int]:
     """Each of TIMEOUTS in milliseconds as a session opened without options
     gets it (lock_timeout: the save function's)."""
@@ -50,21 +58,24 @@ def check_session_timeouts(settings: Settings) -> list[str]:
     except psycopg.Error as error:
         log.warning("could not read the server's session timeouts: %s", str(error).strip())
         return [str(error)]
+    wanted = session_defaults(settings)
+
+    def fix(name: str) -> str:
+        return f"ALTER ROLE <procura's role> SET {name} = '{wanted[name]}'"
+
     warnings = []
     statement_ms, lock_ms = found["statement_timeout"], found["lock_timeout"]
     if statement_ms != settings.statement_timeout_seconds * 1000:
         warnings.append(f"statement_timeout is {statement_ms} ms, not PROCURA_STATEMENT_TIMEOUT's "
-                        f"{settings.statement_timeout_seconds} s: ALTER ROLE <procura's role> SET "
-                        f"statement_timeout = '{settings.statement_timeout_seconds}s'")
+                        f"{settings.statement_timeout_seconds} s: {fix('statement_timeout')}")
     if lock_ms != settings.db_timeout_seconds * 1000:
         warnings.append(f"saves wait {lock_ms} ms for the events table's lock, not PROCURA_DB_TIMEOUT's "
-                        f"{settings.db_timeout_seconds} s: ALTER ROLE <procura's role> SET "
-                        f"procura.lock_timeout = '{settings.db_timeout_seconds}s'")
+                        f"{settings.db_timeout_seconds} s: {fix('procura.lock_timeout')}")
     if found["idle_in_transaction_session_timeout"] == 0:
         warnings.append("idle_in_transaction_session_timeout is off: a client that vanishes inside a transaction "
                         "(its host lost power or its network) keeps that transaction's locks, the events table's "
-                        "included, until TCP gives up on it, which can take hours: ALTER ROLE <procura's role> SET "
-                        f"idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'")
+                        f"included, until TCP gives up on it, which can take hours: "
+                        f"{fix('idle_in_transaction_session_timeout')}")
     for warning in warnings:
         log.warning("behind a transaction pooler (PROCURA_DB_POOLER): %s", warning)
     return warnings

@@ -22,10 +22,10 @@ import pytest
 import requests
 
 from app.config import load_settings
-from app.persistence.pooler import check_session_timeouts
+from app.persistence.pooler import IDLE_IN_TRANSACTION_TIMEOUT, check_session_timeouts
 from app.schema.steps import load_steps
 from partners.acme_fake import AcmeFake
-from testkit.pg import temporary_database
+from testkit.pg import give_session_defaults, temporary_database
 from testkit.pgbouncer import Bouncer, pgbouncer
 from testkit.races import race
 from testkit.server import ROOT, free_port, serving_process, stop, wait_until
@@ -40,17 +40,14 @@ WEBHOOK_SECRET = "whsec_dGVzdC1hY21lLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3"
 #: More client threads than the pooler has server connections.
 CLIENTS = 16
 #: idle_in_transaction_session_timeout, as README "Behind a connection pooler" sets it.
-IDLE_TIMEOUT_SECONDS = 5
+IDLE_TIMEOUT_SECONDS = int(IDLE_IN_TRANSACTION_TIMEOUT.removesuffix("s"))
 
 
 def session_defaults(url: str) -> None:
     """What PgBouncer cannot pass on from Procura (README, "Behind a connection
     pooler"): the timeouts, as the database's session defaults."""
     with psycopg.connect(url, autocommit=True) as conn:
-        name = conn.info.dbname
-        conn.execute(f'ALTER DATABASE "{name}" SET statement_timeout = \'10s\'')
-        conn.execute(f'ALTER DATABASE "{name}" SET procura.lock_timeout = \'3s\'')
-        conn.execute(f'ALTER DATABASE "{name}" SET idle_in_transaction_session_timeout = \'{IDLE_TIMEOUT_SECONDS}s\'')
+        give_session_defaults(conn, conn.info.dbname)
 
 
 def pooled_env(pooled_url: str, partner_url: str) -> dict[str, str]:
