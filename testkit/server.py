@@ -41,6 +41,14 @@ def wait_until(condition, timeout: float, interval: float = 0.05, what: str = "c
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def answers(url: str) -> bool:
+    """True when a GET of `url` answers 200 within 2 s (a server that is up)."""
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def stop(process: subprocess.Popen, timeout: float = 15) -> None:
     """Terminate `process` (SIGTERM: a graceful stop), killing it if it outlives `timeout`."""
     if process.poll() is None:

@@ -36,7 +36,7 @@ from harness.stack import API_KEY, PLACEMENT_ENV, SECRET, WEBHOOK_SECRET
 from projections.tables import ReadModel
 from testkit.db_host import DatabaseHost, database_host
 from testkit.hosts import Host, network
-from testkit.server import ROOT, UNTHROTTLED, stop, wait_until
+from testkit.server import ROOT, UNTHROTTLED, answers, stop, wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -90,13 +90,6 @@ def _procura(host: Host, args: list[str], env: dict[str, str], logs: Logs, name:
     with logs.file(name) as out:
         return host.popen([sys.executable, "-m", *args], cwd=ROOT, env={**os.environ, **UNTHROTTLED, **env},
                           stdout=out, stderr=subprocess.STDOUT)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _head(db: DatabaseHost) -> int:
@@ -175,11 +168,11 @@ def _start_services(hosts: dict[str, Host], env: dict[str, str], logs: Logs, pro
     for host in (hosts["api1"], api2):
         processes.append(_procura(host, ["app.cli", "serve", "--host", host.ip, "--port", str(API_PORT),
                                          "--workers", "2", "--threads", "8"], env, logs, host.name))
-        wait_until(lambda h=host: _answers(f"http://{h.ip}:{API_PORT}/readyz"), 60, 0.2,
+        wait_until(lambda h=host: answers(f"http://{h.ip}:{API_PORT}/readyz"), 60, 0.2,
                    what=f"{host.name} to be ready")
     for host in (hosts["worker1"], hosts["worker2"]):
         processes.append(_procura(host, ["app.cli", "worker", "--batch-size", "200"], env, logs, host.name))
-    wait_until(lambda: _answers(f"http://{client.ip}:{SUPPLIER_PORT}/_faults"), 20, 0.1, what="the supplier")
+    wait_until(lambda: answers(f"http://{client.ip}:{SUPPLIER_PORT}/_faults"), 20, 0.1, what="the supplier")
 
 
 @contextmanager

@@ -30,7 +30,7 @@ import requests
 
 from testkit.db_host import database_host
 from testkit.hosts import network
-from testkit.server import ROOT, UNTHROTTLED, stop, wait_until
+from testkit.server import ROOT, UNTHROTTLED, answers, stop, wait_until
 from tests.conftest import SECRET, po_body, token
 
 pytestmark = pytest.mark.postgres
@@ -82,8 +82,7 @@ def outage():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         stack.callback(stop, server, 10)
         base = f"http://{api.ip}:{API_PORT}"
-        wait_until(lambda: _timed(lambda: requests.get(f"{base}/readyz", timeout=2))["status"] == 200, 60, 0.2,
-                   what="the API to be ready")
+        wait_until(lambda: answers(f"{base}/readyz"), 60, 0.2, what="the API to be ready")
         assert _create(base).status_code == 201  # the pool holds live connections to the primary
         run = Outage()
         holder = psycopg.connect(db.primary.url())
