@@ -2,7 +2,7 @@
 
 `build_services` and `create_app` are the only place that builds the event store, the services and
 the Flask application; nothing is built at import time, so every process
-(gunicorn worker, CLI, test) gets its own connections.
+(server worker, CLI, test) gets its own connections.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class Services:
 
 
 def prepare_database(settings: Settings) -> SchemaStatus:
-    """What a process (gunicorn's master for its workers) does once at start:
+    """What a process (the server's main process for its workers) does once at start:
     prepare the schema (`app.schema.prepare_schema`), and behind a transaction
     pooler warn when the server's session defaults miss Procura's timeouts
     (`app.persistence.pooler`)."""
@@ -87,7 +87,7 @@ def prepare_database(settings: Settings) -> SchemaStatus:
 def build_services(settings: Settings | None = None, *, schema: SchemaStatus | None = None) -> Services:
     """Everything a process needs. The database is prepared first
     (`prepare_database`) unless the caller already did and passes its
-    `schema` status (gunicorn's workers, after the master)."""
+    `schema` status (the server's workers, after its main process)."""
     settings = settings or load_settings()
     if schema is None and not settings.in_memory:
         schema = prepare_database(settings)

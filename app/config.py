@@ -47,7 +47,7 @@ class PlacementTuning:
 
 @dataclass(frozen=True)
 class Edge:
-    """How `procura serve` meets clients: HAProxy in front of gunicorn
+    """How `procura serve` meets clients: HAProxy in front of granian
     (`haproxy`), or gunicorn alone behind a proxy of your own (`none`)."""
 
     proxy: str = "haproxy"

@@ -1,7 +1,7 @@
 """scripts/bench_commands: Procura's write path under load next to a bare
 baseline (Flask + psycopg-pool, one INSERT per POST) and a floor (the
 baseline plus the database work of a create: benchmarks/floor_app.py), same
-gunicorn settings, same machine, same run, interleaved rounds. Needs `wrk` and PostgreSQL
+workers x threads, same machine, same run, interleaved rounds. Needs `wrk` and PostgreSQL
 (PROCURA_BENCH_PG_URL, default the local server)."""
 
 from __future__ import annotations
@@ -189,7 +189,8 @@ def main() -> None:
         serve = [python, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)]
         procura_env = {"DATABASE_URL": full_db, "PROCURA_JWT_SECRET": SECRET, **UNTHROTTLED}
         full = stack.enter_context(server(serve, procura_env, "/purchase-orders"))
-        # The same server without its edge (gunicorn alone): what HAProxy costs.
+        # The same server without its edge (gunicorn alone, as release 0.1.0
+        # served): what HAProxy in front of granian costs or saves.
         bare = stack.enter_context(server(serve, {**procura_env, "PROCURA_EDGE": "none"}, "/purchase-orders"))
         baseline = stack.enter_context(server(
             [python, "-m", "gunicorn", "-w", str(WORKERS), "--threads", str(THREADS), "-k", "gthread",
@@ -236,7 +237,8 @@ def print_runs(results) -> None:
 
 def report(results) -> None:
     median = median_of(results)
-    print(f"procura serve (HAProxy in front) and gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
+    print(f"procura serve (HAProxy in front of granian) and gunicorn {WORKERS} workers x {THREADS} threads, "
+          f"PostgreSQL, {SECONDS}s per run, "
           f"{ROUNDS} interleaved rounds (medians)")
     print_runs(results)
     for clients in CONCURRENCY:
@@ -249,7 +251,7 @@ def report(results) -> None:
         edge = median("procura create", clients, "rps") / median("create, no edge", clients, "rps")
         edge_p99 = median("procura create", clients, "p99") / median("create, no edge", clients, "p99")
         edge_cpu = median("procura create", clients, "cpu_us"), median("create, no edge", clients, "cpu_us")
-        print(f"{clients:2} clients: create behind HAProxy / gunicorn alone: req/s {edge:.2f}, p99 {edge_p99:.2f}; "
+        print(f"{clients:2} clients: create behind HAProxy (granian) / gunicorn alone: req/s {edge:.2f}, p99 {edge_p99:.2f}; "
               f"server CPU per create {edge_cpu[0]:.0f} / {edge_cpu[1]:.0f} us ({edge_cpu[0] / edge_cpu[1]:.2f})")
         print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
               f"p99 {p99:.2f} (target <= 2); submit/baseline req/s {submit:.2f}, p99 {submit_p99:.2f}; "

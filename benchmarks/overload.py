@@ -1,4 +1,4 @@
-"""scripts/bench_overload: `procura serve` (HAProxy in front of gunicorn, on
+"""scripts/bench_overload: `procura serve` (HAProxy in front of granian, on
 PostgreSQL) under closed-loop load at 1x, 2x and 4x its saturation point.
 
 The saturation point is measured first, in the same run: the fewest clients
@@ -154,7 +154,7 @@ def main() -> None:
 
 
 def report(point: int, levels: dict[int, int], tallies: dict[int, list[Tally]]) -> None:
-    print(f"procura serve: HAProxy + gunicorn {WORKERS} workers x {THREADS} threads, PostgreSQL, "
+    print(f"procura serve: HAProxy + granian {WORKERS} workers x {THREADS} threads, PostgreSQL, "
           f"queue wait {os.environ.get('PROCURA_QUEUE_WAIT_MS', 'default')} ms; "
           f"saturation at {point} clients; {ROUNDS} interleaved rounds of {SECONDS:.0f}s (medians of rounds)")
     print(f"{'load':>4} {'clients':>7} {'admit/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'shed':>7} "

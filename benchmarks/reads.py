@@ -3,7 +3,7 @@ newest first, 50 a page) through Procura's real server next to a bare Flask
 app running the same indexed SELECT on the same rows
 (benchmarks/read_baseline_app.py), same gunicorn settings, same machine,
 same run, interleaved rounds, medians. Also Procura without its edge
-(gunicorn alone), to show what HAProxy costs a read.
+(gunicorn alone), to show what HAProxy in front of granian costs or saves a read.
 
 The rows are written straight into the PO summary read model (a
 generate_series INSERT: BENCH_POS rows, default 30,000, in about a second),
@@ -109,7 +109,7 @@ def report(results, loads: list[float]) -> None:
     median = median_of(results)
 
     print(f"GET {QUERY}")
-    print(f"{POS:,} POs; procura serve (HAProxy in front) and gunicorn {WORKERS} workers x {THREADS} threads, "
+    print(f"{POS:,} POs; procura serve (HAProxy in front of granian) and gunicorn {WORKERS} workers x {THREADS} threads, "
           f"PostgreSQL, {SECONDS}s per run, {ROUNDS} interleaved rounds (medians); "
           f"1-min load average during the runs {min(loads):.2f}-{max(loads):.2f}")
     print_runs(results)
@@ -118,7 +118,7 @@ def report(results, loads: list[float]) -> None:
         p99 = median("procura list", clients, "p99") / median("baseline select", clients, "p99")
         edge = median("procura list", clients, "rps") / median("procura, no edge", clients, "rps")
         print(f"{clients:2} clients: procura/baseline req/s {rps:.2f} (target >= 0.8), p99 {p99:.2f}; "
-              f"behind HAProxy / gunicorn alone req/s {edge:.2f}")
+              f"behind HAProxy (granian) / gunicorn alone req/s {edge:.2f}")
 
 
 if __name__ == "__main__":

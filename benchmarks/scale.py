@@ -177,7 +177,7 @@ def report(api, store) -> None:
     cores = os.cpu_count()
     print(f"{cores} cores; {ROUNDS} interleaved rounds of {SECONDS:.0f}s, medians; "
           f"load = 1-min load average when the run began")
-    print(f"\ncreates through procura serve (HAProxy, N gunicorn workers x {THREADS} threads), wrk {CLIENTS} clients")
+    print(f"\ncreates through procura serve (HAProxy, N granian workers x {THREADS} threads), wrk {CLIENTS} clients")
     print(f"{'API processes':>13} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'load':>6} {'vs 1':>6}")
     one = med(api[1], "rps")
     for n, runs in api.items():

@@ -1,6 +1,6 @@
 """The reliability and hostile-input harness.
 
-It runs against a real stack: `procura serve` (gunicorn) and `procura worker`
+It runs against a real stack: `procura serve` (HAProxy and granian) and `procura worker`
 on a temporary PostgreSQL database, with the fake Acme supplier. `run()` does
 the hostile-input sweep, then the load with retries, then checks everything
 against the event store, and returns a Report (printed as a rich table).

@@ -1,5 +1,5 @@
 """A real Procura stack for the harness: a temporary PostgreSQL database,
-gunicorn (`procura serve`), `procura worker` and the fake Acme supplier."""
+HAProxy and granian (`procura serve`), `procura worker` and the fake Acme supplier."""
 
 from __future__ import annotations
 

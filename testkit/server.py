@@ -1,4 +1,4 @@
-"""A real Procura server (gunicorn, `procura serve`) in a subprocess, for tests
+"""A real Procura server (`procura serve`: HAProxy and granian) in a subprocess, for tests
 about HTTP behaviour under concurrency."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
 @contextmanager
 def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, source: Path = ROOT,
                     log: Path | None = None):
-    """Yield (base URL, gunicorn master Popen) of a ready server running the
+    """Yield (base URL, the server's main Popen) of a ready server running the
     code in `source` (default: this checkout); stop it afterwards. Its stderr
     (JSON log lines) goes to `log` when given, for the test to read."""
     port = free_port()

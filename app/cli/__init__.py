@@ -46,10 +46,10 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="gunicorn worker processes (PostgreSQL only)")
+@click.option("--workers", default=None, type=int, help="server worker processes (PostgreSQL only)")
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
-    """Serve the HTTP API: HAProxy in front of gunicorn (PROCURA_EDGE=none: gunicorn alone)."""
+    """Serve the HTTP API: HAProxy in front of granian (PROCURA_EDGE=none: gunicorn alone)."""
     from app.serving.server import serve as run_server
 
     run_server(_settings(), host=host, port=port, workers=workers, threads=threads)

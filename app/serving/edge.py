@@ -1,11 +1,11 @@
-"""The edge: HAProxy between clients and gunicorn (README "Serving").
+"""The edge: HAProxy between clients and granian (README "Serving").
 
-gunicorn's threads are few and each is a whole Python request handler, so
+The server's Python threads are few and each is a whole request handler, so
 nothing slow may reach one. HAProxy holds every client connection in C and
-passes a request to gunicorn only once all of it has arrived (headers and
+passes a request to granian only once all of it has arrived (headers and
 body); a client too slow to finish within the request timeout gets 408 and
 its connection closed. It also admits at most `admitted` requests to
-gunicorn at once: the rest wait in a queue for at most `queue_wait_ms`, then
+granian at once: the rest wait in a queue for at most `queue_wait_ms`, then
 get 503 `overloaded` with Retry-After, answered by HAProxy in microseconds.
 Probes (/healthz, /readyz) bypass that queue, so they are never shed.
 """
@@ -28,15 +28,20 @@ from pathlib import Path
 
 from app.config import Edge
 from app.http.problems import PROBLEM_TYPES
+from app.http.requests import MAX_BODY_BYTES
 
 #: Probes answer whatever the load: they skip the admission queue.
 PROBE_PATHS = ("/healthz", "/readyz")
-#: Seconds HAProxy waits for gunicorn's answer; above gunicorn's worker
-#: timeout, so a stuck worker is killed (502) before this fires (504).
+#: Seconds HAProxy waits for granian's answer before answering 504.
 SERVER_TIMEOUT = 60
 #: A request body may be 1 MiB (app.http.requests.MAX_BODY_BYTES); the buffer
 #: holds it and its headers, so the whole request arrives before dispatch.
 BUFFER_BYTES = 1024 * 1024 + 64 * 1024
+#: A request's target, its header fields and their bytes beyond these limits
+#: are refused with 400 malformed-request, before the request is dispatched.
+MAX_TARGET_BYTES = 8190
+MAX_HEADER_FIELDS = 100
+MAX_HEADER_BYTES = 32 * 1024
 #: glibc serves blocks this large with mmap, or trims the heap when they are
 #: freed: two system calls per request for HAProxy's buffers. Keep them in the heap.
 MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
@@ -48,12 +53,12 @@ class EdgeError(RuntimeError):
 
 @dataclass(frozen=True)
 class EdgePlan:
-    """Where the edge listens, where gunicorn listens, and its limits."""
+    """Where the edge listens, where granian listens, and its limits."""
 
     host: str
     port: int
-    upstream: Path  # gunicorn's unix socket
-    admitted: int  # requests in gunicorn at once (workers x threads)
+    upstream: Path  # granian's unix socket
+    admitted: int  # requests in granian at once (workers x slots)
     edge: Edge
 
 
@@ -73,6 +78,7 @@ def _problems() -> list[str]:
 
     return [
         known("malformed-request", 400, "The HTTP request is malformed; fix it and send it again."),
+        known("payload-too-large", 413, "Request bodies are limited to 1 MiB; send a smaller one."),
         known("request-timeout", 408, "The request did not arrive in time; send it again, faster."),
         known("overloaded", 503, "Too many requests are running; retry after Retry-After seconds."),
         known("internal-error", 502, "The request failed inside Procura; retry with the same Idempotency-Key."),
@@ -87,9 +93,11 @@ def render(plan: EdgePlan, max_connections: int) -> str:
     return "\n".join([
         "global",
         f"  maxconn {max_connections}",
-        "  nbthread 1",  # one core handles far more than the gunicorn behind it; the rest stay with Python
+        "  nbthread 1",  # one core handles far more than the Python behind it; the rest stay with Python
         f"  tune.bufsize {BUFFER_BYTES}",
-        "  tune.http.maxhdr 1024",  # past gunicorn's 100: gunicorn refuses as problem+json
+        # Past this HAProxy's parser answers a fixed page; below it the count
+        # of MAX_HEADER_FIELDS is refused as problem+json.
+        "  tune.http.maxhdr 1024",
         "defaults",
         "  mode http",
         "  option http-buffer-request",  # whole requests only: nothing slow reaches a thread
@@ -104,12 +112,25 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         *_problems(),
         "frontend procura",
         f"  bind {plan.host}:{plan.port}",
+        f"  http-request deny deny_status 400 if {{ url,length gt {MAX_TARGET_BYTES} }}",
+        f"  http-request deny deny_status 400 if {{ req.hdrs,length gt {MAX_HEADER_BYTES} }}",
+        f"  http-request deny deny_status 400 if {{ req.hdr_cnt gt {MAX_HEADER_FIELDS} }}",
+        # A body too large to buffer whole is refused here: the Python server
+        # would answer 413 unread, and close a connection HAProxy still sends on.
+        f"  http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {MAX_BODY_BYTES} }}",
+        f"  http-request deny deny_status 413 if {{ req.body_len gt {MAX_BODY_BYTES} }}",
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",
+        # A refusal by granian itself (a request it cannot parse) carries no
+        # X-Request-Id: answer it as the contract's problem instead.
+        "  http-response return status 400 default-errorfiles if !{ res.hdr(x-request-id) -m found } "
+        "{ status 400:499 }",
+        "  http-response return status 502 default-errorfiles if !{ res.hdr(x-request-id) -m found } "
+        "{ status 500:599 }",
         "backend api",
-        f"  server gunicorn {plan.upstream} maxconn {plan.admitted}",
+        f"  server granian {plan.upstream} maxconn {plan.admitted}",
         "backend probes",
-        f"  server gunicorn {plan.upstream}",
+        f"  server granian {plan.upstream}",
         "",
     ])
 

@@ -3,14 +3,14 @@ and of reading from replicas.
 
 prometheus-client picks single- or multi-process storage when it is first
 imported (from PROMETHEUS_MULTIPROC_DIR), and `procura serve` sets that
-variable only just before gunicorn forks. So nothing here imports
+variable only just before the server's workers fork. So nothing here imports
 prometheus-client at module level: each metric is built on first use, which
 happens in a worker process, after the variable is set.
 
-Under gunicorn every worker process has its own circuit breakers, so the
+Every server worker process has its own circuit breakers, so the
 circuit gauge uses multiprocess_mode "livemax": /metrics shows the worst
 state any live process is in (an open circuit anywhere is worth an alert),
-and a dead worker's state disappears with it.
+and a dead worker's state disappears with it (observability.forget_exited_processes).
 """
 
 from __future__ import annotations

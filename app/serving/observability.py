@@ -1,14 +1,15 @@
 """Structured logs and Prometheus metrics.
 
 One JSON log line per request (request id, principal, route, status,
-latency, command id). Metrics use prometheus-client; under gunicorn
-`PROMETHEUS_MULTIPROC_DIR` is set by `procura serve` before the workers
-fork, and `/metrics` aggregates every worker's samples.
+latency, command id). Metrics use prometheus-client; `procura serve` sets
+`PROMETHEUS_MULTIPROC_DIR` before the workers fork, and `/metrics`
+aggregates every worker's samples.
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import logging
 import os
 import sys
@@ -94,6 +95,18 @@ def configure_logging(level: str = "INFO") -> None:
     root.propagate = False
 
 
+def server_logging() -> dict[str, Any]:
+    """A logging dictConfig for the HTTP server's own lines (granian's
+    `_granian` logger): JSON on stderr like Procura's, its access log off."""
+    json_on_stderr = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "json"}
+    return {
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {"console": json_on_stderr, "access": json_on_stderr},
+        "loggers": {"_granian": {"handlers": ["console"], "propagate": False},
+                    "granian.access": {"handlers": ["access"], "level": "CRITICAL", "propagate": False}},
+    }
+
+
 def command_outcome(status: int, slug: str | None, replayed: bool) -> str:
     if replayed:
         return "replayed"
@@ -171,7 +184,8 @@ bp = Blueprint("metrics", __name__)
             media_types=("text/plain",))
 def metrics() -> Response:
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        forget_exited_processes(directory)
         multiprocess.MultiProcessCollector(registry)
     else:
         from prometheus_client import REGISTRY
@@ -181,6 +195,19 @@ def metrics() -> Response:
     lag = CollectorRegistry()
     lag.register(ProjectionLag(current_app.extensions["procura"]))
     return Response(body + generate_latest(lag), mimetype=CONTENT_TYPE_LATEST)
+
+
+def forget_exited_processes(directory: str) -> None:
+    """Drop the live gauges (multiprocess modes live*) of worker processes that
+    have exited, so a dead worker's state leaves /metrics with it."""
+    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
+        pid = int(path.rsplit("_", 1)[1].removesuffix(".db"))
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, directory)
+        except PermissionError:  # alive, someone else's
+            pass
 
 
 def install(flask_app: Flask) -> None:

@@ -1,15 +1,23 @@
-"""Running the API: HAProxy (the edge, `app.serving.edge`) in front of gunicorn.
+"""Running the API: HAProxy (the edge, `app.serving.edge`) in front of
+granian, or gunicorn alone behind a proxy of one's own (PROCURA_EDGE=none).
 
-The schema is prepared once in the master (migrated or checked, see
+The schema is prepared once in the main process (migrated or checked, see
 `app.schema`); each worker builds its own Application (and connection pool)
-after the fork. With the edge, gunicorn listens on a private unix socket and
-HAProxy on the public address, started once gunicorn is ready and stopped
-with it; if HAProxy dies, the server stops too, so a supervisor restarts
+after the fork. With the edge, granian listens on a private unix socket and
+HAProxy on the public address, started with granian and stopped after its
+workers; if HAProxy dies, the server stops too, so a supervisor restarts
 the pair instead of leaving a server nobody can reach.
+
+Why two servers: behind HAProxy nothing slow or malformed reaches the
+Python server, so the one that spends the least CPU per request serves
+(granian parses HTTP in Rust; docs/performance.md). Alone, gunicorn
+answers malformed requests itself as problem+json (`app.http.protocol_errors`).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import shutil
 import signal
@@ -32,9 +40,9 @@ GRACEFUL_TIMEOUT = 20
 #: Threads each worker runs beyond its request slots, so a probe (/healthz,
 #: /readyz: never queued) finds one even at full load.
 PROBE_THREADS = 1
-#: Behind the edge, gunicorn keeps idle connections longer than HAProxy
-#: does, so HAProxy never sends a request on one gunicorn is closing.
-UPSTREAM_KEEPALIVE = 2 * 60
+#: Behind the edge, granian keeps idle connections (ms) longer than HAProxy
+#: does, so HAProxy never sends a request on one granian is closing.
+UPSTREAM_KEEPALIVE_MS = 2 * 60 * 1000
 
 
 class _Gunicorn(BaseApplication):
@@ -49,15 +57,20 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from app.bootstrap import build_services, create_app
+        return worker_app(self.settings, self.schema)
 
-        services = build_services(self.settings, schema=self.schema)
-        if self.settings.is_embedded:
-            # One command gives a working system: the embedded default runs
-            # the workers in this (single) server process.
-            services.supervisor().start()
-            services.suppliers.executor().start()
-        return create_app(services=services)
+
+def worker_app(settings: Settings, schema: SchemaStatus):
+    """The WSGI application of one server worker process (after the fork)."""
+    from app.bootstrap import build_services, create_app
+
+    services = build_services(settings, schema=schema)
+    if settings.is_embedded:
+        # One command gives a working system: the embedded default runs
+        # the workers in this (single) server process.
+        services.supervisor().start()
+        services.suppliers.executor().start()
+    return create_app(services=services)
 
 
 def _metrics_directory() -> None:
@@ -67,12 +80,6 @@ def _metrics_directory() -> None:
     shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
-
-
-def _child_exit(server, worker) -> None:
-    from prometheus_client import multiprocess
-
-    multiprocess.mark_process_dead(worker.pid)
 
 
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
@@ -86,50 +93,68 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     schema = prepare_database(settings)
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
+    database = "embedded SQLite " + str(settings.sqlite_path) if settings.is_embedded else "PostgreSQL"
+    if settings.edge.proxy == "haproxy":
+        _serve_behind_edge(settings, schema, host=host, port=port, workers=worker_count, threads=threads,
+                           database=database)
+    else:
+        _serve_alone(settings, schema, host=host, port=port, workers=worker_count, threads=threads,
+                     database=database)
+
+
+def _serve_alone(settings: Settings, schema: SchemaStatus, *, host: str, port: int, workers: int,
+                 threads: int, database: str) -> None:
+    """gunicorn on the public address, for a buffering proxy of one's own in front."""
     options = {
         "bind": f"{host}:{port}",
-        "workers": worker_count,
+        "workers": workers,
         "threads": threads,
         "worker_class": "gthread",
         "timeout": WORKER_TIMEOUT,
         "graceful_timeout": GRACEFUL_TIMEOUT,
         "keepalive": 5,
-        "child_exit": _child_exit,
     }
-    edge = None
-    if settings.edge.proxy == "haproxy":
-        runtime = Path(tempfile.mkdtemp(prefix="procura-edge-"))
-        slots = min(threads, settings.edge.max_in_flight)
-        plan = EdgePlan(host=host, port=port, upstream=runtime / "gunicorn.sock",
-                        admitted=worker_count * slots, edge=settings.edge)
-        edge = EdgeProxy(plan, runtime)
-        edge.check()
-        options.update(_behind(edge, slots))
-    print(f"Procura listening on http://{host}:{port} "
-          f"({'embedded SQLite ' + str(settings.sqlite_path) if settings.is_embedded else 'PostgreSQL'}"
-          f"{', behind HAProxy' if edge else ''})", flush=True)
+    print(f"Procura listening on http://{host}:{port} ({database})", flush=True)
     from app.http import protocol_errors
 
     protocol_errors.install()  # gunicorn's own 400s as problem+json, inherited by the workers
     _Gunicorn(settings, schema, options).run()
 
 
-def _behind(edge: EdgeProxy, slots: int) -> dict:
-    """gunicorn's options when `edge` fronts it: the private socket, and hooks
-    that start HAProxy once gunicorn is ready and stop it when gunicorn ends."""
+def _serve_behind_edge(settings: Settings, schema: SchemaStatus, *, host: str, port: int, workers: int,
+                       threads: int, database: str) -> None:
+    """HAProxy on the public address, granian's workers on a private unix socket behind it."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
 
-    def when_ready(arbiter) -> None:
-        def lost(code: int) -> None:
-            arbiter.log.error("haproxy exited (%s): stopping, so the server is restarted whole", code)
-            os.kill(os.getpid(), signal.SIGTERM)
+    from app.serving.observability import server_logging
 
-        edge.start(on_exit=lost)
+    runtime = Path(tempfile.mkdtemp(prefix="procura-edge-"))
+    slots = min(threads, settings.edge.max_in_flight)
+    plan = EdgePlan(host=host, port=port, upstream=runtime / "granian.sock",
+                    admitted=workers * slots, edge=settings.edge)
+    edge = EdgeProxy(plan, runtime)
+    edge.check()
+    server = Granian(
+        "procura", uds=plan.upstream, interface=Interfaces.WSGI, http=HTTPModes.http1, websockets=False,
+        workers=workers, blocking_threads=slots + PROBE_THREADS,
+        http1_settings=HTTP1Settings(keep_alive=True, header_read_timeout=UPSTREAM_KEEPALIVE_MS),
+        respawn_failed_workers=True, workers_kill_timeout=GRACEFUL_TIMEOUT,
+        log_level="info", log_dictconfig=server_logging(),
+    )
 
-    def on_exit(arbiter) -> None:
-        edge.stop()
-        shutil.rmtree(edge.directory, ignore_errors=True)
-        if edge.lost:
-            sys.exit(1)  # not a clean stop: let the supervisor see it
+    def lost(code: int) -> None:
+        logging.getLogger("procura.serve").error(
+            "haproxy exited (%s): stopping, so the server is restarted whole", code)
+        os.kill(os.getpid(), signal.SIGTERM)
 
-    return {"bind": f"unix:{edge.plan.upstream}", "threads": slots + PROBE_THREADS,
-            "keepalive": UPSTREAM_KEEPALIVE, "when_ready": when_ready, "on_exit": on_exit}
+    server.on_startup(lambda: edge.start(on_exit=lost))  # granian's socket is bound: HAProxy may connect
+    server.on_shutdown(edge.stop)  # after the workers finished their requests
+    print(f"Procura listening on http://{host}:{port} ({database}, behind HAProxy)", flush=True)
+    try:
+        server.serve(target_loader=functools.partial(worker_app, settings, schema), wrap_loader=False)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    if edge.lost:
+        sys.exit(1)  # not a clean stop: let the supervisor see it
