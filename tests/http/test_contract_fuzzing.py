@@ -1,5 +1,5 @@
 """Contract fuzzing: schemathesis generates requests from /openapi.json and
-sends them to a live server (gunicorn, PostgreSQL) with a valid admin token.
+sends them to a live server (`procura serve`, PostgreSQL) with a valid admin token.
 No answer may be a 5xx, and every answer must match the documented status
 codes, media types, headers and schemas.
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.serving.observability import JsonFormatter, command_outcome
-from testkit.server import running_server, wait_until
+from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
 
 
@@ -70,40 +70,6 @@ def test_metrics_add_up_every_server_workers_samples(pg_database_url):
         text = requests.get(f"{base}/metrics", timeout=10).text
     assert sample(text, "procura_command_outcomes_total", command="create", outcome="applied") == 8
     assert 'procura_projection_lag_events{projection="po_summary"}' in text
-
-
-#: A worker process reporting an open circuit, as app.serving.metrics does.
-OPEN_CIRCUIT_WORKER = """
-from prometheus_client import Gauge
-Gauge("procura_supplier_circuit_state", "", ["supplier"], multiprocess_mode="livemax").labels("acme").set(2)
-"""
-
-
-def _circuit_states(directory) -> str:
-    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
-
-    from app.serving.observability import forget_exited_processes
-
-    forget_exited_processes(str(directory))
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(directory))
-    return generate_latest(registry).decode()
-
-
-def test_a_worker_that_exited_takes_its_circuit_state_out_of_the_metrics(tmp_path):
-    import subprocess
-    import sys
-
-    worker = subprocess.Popen([sys.executable, "-c", OPEN_CIRCUIT_WORKER + "import sys; sys.stdin.read()"],
-                              env={"PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}, stdin=subprocess.PIPE)
-    try:
-        wait_until(lambda: list(tmp_path.glob("gauge_livemax_*.db")), 10, what="the worker's gauge")
-        while_alive = _circuit_states(tmp_path)
-    finally:
-        worker.communicate(b"", timeout=10)
-    assert sample(while_alive, "procura_supplier_circuit_state", supplier="acme") == 2
-    assert "procura_supplier_circuit_state{" not in _circuit_states(tmp_path)
-
 
 
 def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):

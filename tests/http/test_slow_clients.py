@@ -1,5 +1,5 @@
 """Slow clients against `procura serve` on PostgreSQL (2 workers x 8 threads):
-connections that drip their request one byte a second never reach a gunicorn
+connections that drip their request one byte a second never reach a Python
 thread; the edge closes them with 408 after the request timeout while
 everyone else is served as usual."""
 

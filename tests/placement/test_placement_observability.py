@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from prometheus_client import REGISTRY
 
-from app.serving.observability import JsonFormatter
+from app.serving.observability import JsonFormatter, forget_exited_processes
 from testkit.server import ROOT, wait_until
 
 
@@ -82,24 +82,55 @@ def test_the_circuit_gauge_shows_open_while_a_supplier_keeps_failing_and_closed_
     wait_until(lambda: circuit() == 0, 5, what="the gauge to show the circuit closed")
 
 
+#: A server worker process: reports its circuit state and a placement, then
+#: lives until its stdin closes.
 REPORT = """
 import sys
 from app.serving.metrics import count_placement, report_circuit
 report_circuit("acme", sys.argv[1])
 count_placement("acme", "placed")
+sys.stdin.read()
 """
 
 
-def test_under_gunicorn_the_worst_circuit_state_of_any_worker_is_shown_and_outcomes_add_up(tmp_path):
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    for state in ("closed", "open", "half-open"):  # three worker processes
-        subprocess.run([sys.executable, "-c", REPORT, state], cwd=ROOT, env=env, check=True)
-    read = ("from prometheus_client import CollectorRegistry, generate_latest, multiprocess\n"
-            "r = CollectorRegistry(); multiprocess.MultiProcessCollector(r); print(generate_latest(r).decode())")
-    text = subprocess.run([sys.executable, "-c", read], env=env, capture_output=True, text=True, check=True).stdout
-    # The files stay until gunicorn marks a process dead, so all three count here.
+@contextmanager
+def worker_processes(directory, states):
+    """One live process per circuit state in `states`, writing to `directory`."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    workers = [subprocess.Popen([sys.executable, "-c", REPORT, state], cwd=ROOT, env=env, stdin=subprocess.PIPE)
+               for state in states]
+    try:
+        wait_until(lambda: len(list(directory.glob("gauge_livemax_*.db"))) == len(states), 15,
+                   what="every worker's circuit gauge")
+        yield
+    finally:
+        for worker in workers:
+            worker.communicate(b"", timeout=15)
+
+
+def scrape(directory) -> str:
+    """What /metrics shows of the samples in `directory` (app.serving.observability.metrics)."""
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    forget_exited_processes(str(directory))
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(directory))
+    return generate_latest(registry).decode()
+
+
+def test_the_worst_circuit_state_of_any_live_worker_is_shown_and_outcomes_add_up(tmp_path):
+    with worker_processes(tmp_path, ("closed", "open", "half-open")):
+        text = scrape(tmp_path)
     assert 'procura_placement_outcomes_total{outcome="placed",supplier="acme"} 3.0' in text
     assert 'procura_supplier_circuit_state{supplier="acme"} 2.0' in text
+
+
+def test_a_worker_that_exited_takes_its_circuit_state_out_of_the_metrics_but_not_its_counts(tmp_path):
+    with worker_processes(tmp_path, ("open",)):
+        pass
+    text = scrape(tmp_path)
+    assert "procura_supplier_circuit_state{" not in text
+    assert 'procura_placement_outcomes_total{outcome="placed",supplier="acme"} 1.0' in text
 
 
 def test_an_unknown_placement_outcome_is_a_programming_error():

@@ -1,4 +1,4 @@
-"""The embedded default (SQLite, one gunicorn process with threads) is safe
+"""The embedded default (SQLite, one server process with threads) is safe
 under concurrent requests too."""
 
 from __future__ import annotations

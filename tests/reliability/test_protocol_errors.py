@@ -1,6 +1,6 @@
-"""Requests gunicorn refuses before Procura sees them (bytes no header may
-hold, an oversized request line or header) still get the contract's answer:
-a 400 problem+json with an X-Request-Id, not gunicorn's HTML page."""
+"""Requests the HTTP servers refuse before Procura sees them (bytes no header
+may hold, an oversized request line or header) still get the contract's
+answer: a 400 problem+json with an X-Request-Id, not a server's own page."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from testkit.server import running_server
 from tests.conftest import SECRET
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@pytest.fixture(scope="module", params=["haproxy", "none"])
+def server(request, tmp_path_factory):
+    """Behind the edge (HAProxy, then granian) and gunicorn alone (PROCURA_EDGE=none)."""
     path = tmp_path_factory.mktemp("protocol") / "procura.sqlite3"
-    with running_server({"PROCURA_SQLITE_PATH": str(path), "PROCURA_JWT_SECRET": SECRET},
-                        workers=1, threads=4) as base:
+    with running_server({"PROCURA_SQLITE_PATH": str(path), "PROCURA_JWT_SECRET": SECRET,
+                         "PROCURA_EDGE": request.param}, workers=1, threads=4) as base:
         yield base
 
 
@@ -29,7 +30,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_a_request_gunicorn_refuses_is_answered_with_a_malformed_request_problem(server, case):
+def test_a_request_the_server_refuses_is_answered_with_a_malformed_request_problem(server, case):
     answer = raw_request(server, build_request("POST", "/purchase-orders", server, CASES[case], b"{}"))
     assert answer.status == 400
     assert answer.headers["content-type"] == "application/problem+json"

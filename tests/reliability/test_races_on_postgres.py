@@ -1,4 +1,4 @@
-"""Races through a real gunicorn server (2 worker processes) on PostgreSQL:
+"""Races through a real server (`procura serve`, 2 worker processes) on PostgreSQL:
 duplicates and conflicts must resolve to exactly one effect."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The reliability and hostile-input harness (harness/), short size:
-a real gunicorn server and worker on PostgreSQL, the hostile sweep over
+a real server (`procura serve`) and worker on PostgreSQL, the hostile sweep over
 every route, then concurrent clients with resends, stale versions and races.
 Any failing case fails the test, with the failures listed."""
 
