@@ -200,19 +200,22 @@ def main() -> None:
              "benchmarks.floor_app:app"], {"DATABASE_URL": full_db}, "/items"))
         fresh, repeated = FRESH_KEYS, '"replay-" .. (counter % 64)'
         wrk(full, "/purchase-orders", 4, repeated, token)  # record the repeated keys once
-        for _ in range(ROUNDS):
+        creates = [("procura create", full), ("create, no edge", bare)]
+        for round_index in range(ROUNDS):
             for clients in CONCURRENCY:
-                # Interleaved, so that the machine's drifts hit all three alike.
-                results.setdefault(("procura create", clients), []).append(
-                    wrk(full, "/purchase-orders", clients, fresh, token))
+                # Interleaved, so that the machine's drifts hit all alike. The
+                # two creates run back to back, each first in every other
+                # round, so neither always follows the round before's
+                # heaviest run.
+                for kind, base in creates[::-1] if round_index % 2 else creates:
+                    results.setdefault((kind, clients), []).append(
+                        wrk(base, "/purchase-orders", clients, fresh, token))
                 results.setdefault(("baseline insert", clients), []).append(
                     wrk(baseline, "/items", clients, fresh, None))
                 results.setdefault(("procura replay", clients), []).append(
                     wrk(full, "/purchase-orders", clients, repeated, token))
                 results.setdefault(("floor (db work)", clients), []).append(
                     wrk(floor, "/items", clients, fresh, None))
-                results.setdefault(("create, no edge", clients), []).append(
-                    wrk(bare, "/purchase-orders", clients, fresh, token))
         for clients in CONCURRENCY:
             results.setdefault(("procura submit", clients), []).append(wrk_submit(full, clients, token))
     report(results)
