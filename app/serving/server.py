@@ -31,7 +31,8 @@ from app.config import Settings
 from app.schema import SchemaStatus
 from app.serving.edge import EdgePlan, EdgeProxy
 
-#: Seconds a worker that stops answering its master lives before it is killed.
+#: Seconds a gunicorn worker (PROCURA_EDGE=none) that stops answering its
+#: master lives before it is killed; granian has no such watchdog.
 WORKER_TIMEOUT = 30
 #: After SIGTERM, workers stop accepting and finish the requests they hold for
 #: at most this long (then they are killed). Longer than the database's

@@ -1,4 +1,5 @@
-"""SIGTERM (a deploy, a scale-down) lets requests already running finish.
+"""SIGTERM (a deploy, a scale-down) lets requests already running finish;
+a worker process that dies is replaced.
 
 The in-flight request is made slow by the database, not by a test hook: the
 test holds the events table's lock, so the command's insert waits on it.
@@ -6,9 +7,12 @@ test holds the events table's lock, so the command's insert waits on it.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -49,3 +53,26 @@ def test_sigterm_lets_the_in_flight_command_finish_and_the_server_exits_within_t
     [answer] = answers
     assert answer.status_code == 201, answer.text
     assert exit_code == 0 and took < GRACEFUL_TIMEOUT
+
+
+def _workers(server) -> set[int]:
+    """The server's worker processes (its children but HAProxy)."""
+    found = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    return {int(pid) for pid in found if "haproxy" not in Path(f"/proc/{pid}/comm").read_text()}
+
+
+def _answering(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/readyz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_a_worker_that_dies_is_replaced_and_the_server_answers_again(tmp_path):
+    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET}
+    with serving_process(env, workers=1, threads=2) as (base, server):
+        [worker] = _workers(server)
+        os.kill(worker, signal.SIGKILL)
+        wait_until(lambda: _workers(server) - {worker}, 15, what="a new worker process")
+        wait_until(lambda: _answering(base), 15, what="the server to answer again")
+        assert server.poll() is None
