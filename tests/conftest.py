@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from app.bootstrap import build_services, create_app
 from app.config import Settings
@@ -20,6 +22,18 @@ SECRET = "test-secret-that-is-long-enough-for-hs256-and-hs512-0123456789abcdef"
 PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 pytest_plugins = ["testkit.pg"]
+
+
+class ServerLikeClient(FlaskClient):
+    """Flask's test client, reading and closing each response as a WSGI
+    server does once it has sent it: what Procura does on close (each
+    request's log line and metrics) has happened when the test looks."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
+Flask.test_client_class = ServerLikeClient  # every test app's test_client()
 
 
 def memory_settings() -> Settings:

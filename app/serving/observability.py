@@ -122,20 +122,22 @@ def _start_timer() -> None:
 
 
 def _observe(response: Response) -> Response:
+    """after_request: read what the request's line and metrics need now (the
+    request context is gone by then), record them once the server has sent
+    the response (`call_on_close`), off the time the client waits."""
     req = request._get_current_object()  # one context lookup, not one per use
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     rule = req.url_rule
     route = rule.rule if rule else "unrouted"
     status = response.status_code
-    method = req.method if req.method in KNOWN_METHODS else "other"
-    _request_seconds(route, method, status).observe(elapsed)
     replayed = response.headers.get("Idempotent-Replayed") == "true"
     is_command = req.method == "POST" and rule is not None and route.startswith("/purchase-orders")
+    outcome = None
     if is_command:
         command = route.rsplit("/", 1)[1] if "<" in route else "create"
-        COMMAND_OUTCOMES.labels(command, command_outcome(status, g.get("problem_slug"), replayed)).inc()
+        outcome = (command, command_outcome(status, g.get("problem_slug"), replayed))
     principal = g.get("principal")
-    log.info("request", extra={"fields": {
+    fields = {
         "request_id": g.get("request_id"),
         "principal": f"{principal.org}/{principal.sub}" if principal else None,
         "method": req.method,
@@ -144,8 +146,18 @@ def _observe(response: Response) -> Response:
         "latency_ms": round(elapsed * 1000, 2),
         "command_id": req.headers.get("Idempotency-Key") if is_command else None,
         "replayed": replayed or None,
-    }})
+    }
+    response.call_on_close(functools.partial(_record, fields, elapsed, outcome))
     return response
+
+
+def _record(fields: dict[str, Any], elapsed: float, outcome: tuple[str, str] | None) -> None:
+    """The request's metrics and its one log line."""
+    method = fields["method"] if fields["method"] in KNOWN_METHODS else "other"
+    _request_seconds(fields["route"], method, fields["status"]).observe(elapsed)
+    if outcome:
+        COMMAND_OUTCOMES.labels(*outcome).inc()
+    log.info("request", extra={"fields": fields})
 
 
 @functools.lru_cache(maxsize=1024)
