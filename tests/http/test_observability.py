@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.serving.observability import JsonFormatter, command_outcome
-from testkit.server import running_server
+from testkit.server import running_server, wait_until
 from tests.conftest import SECRET, po_body, token
 
 
@@ -58,17 +58,35 @@ def test_metrics_count_commands_and_time_requests(client, alice):
                      r'status="201"\} \d', after)
 
 
+def settled_metrics(base: str, done) -> str:
+    """A live server's /metrics once `done(text)`: a request is counted just
+    after its answer was sent, so the last one may still be on its way."""
+    import requests
+
+    texts = []
+
+    def fetched() -> bool:
+        texts.append(requests.get(f"{base}/metrics", timeout=10).text)
+        return done(texts[-1])
+
+    wait_until(fetched, 10, what="every request to be counted")
+    return texts[-1]
+
+
 @pytest.mark.postgres
 def test_metrics_add_up_every_server_workers_samples(pg_database_url):
     import requests
+
+    def applied(text: str) -> float:
+        return sample(text, "procura_command_outcomes_total", command="create", outcome="applied")
 
     with running_server({"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}, workers=2) as base:
         headers = {"Authorization": f"Bearer {token()}"}
         for i in range(8):
             requests.post(f"{base}/purchase-orders", json=po_body(), timeout=10,
                           headers={**headers, "Idempotency-Key": f"gm-{i}"})
-        text = requests.get(f"{base}/metrics", timeout=10).text
-    assert sample(text, "procura_command_outcomes_total", command="create", outcome="applied") == 8
+        text = settled_metrics(base, lambda text: applied(text) >= 8)
+    assert applied(text) == 8
     assert 'procura_projection_lag_events{projection="po_summary"}' in text
 
 
@@ -76,12 +94,13 @@ def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):
     import requests
 
     env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "DATABASE_URL": ""}
+    def others(text: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                   if line.startswith("procura_http_request_duration_seconds_count{") and 'method="other"' in line)
+
     with running_server(env, workers=1, threads=4) as base:
         for i in range(40):
             requests.request(f"MADEUP{i}", f"{base}/healthz", timeout=10)
-        text = requests.get(f"{base}/metrics", timeout=10).text
-
-    others = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-              if line.startswith("procura_http_request_duration_seconds_count{") and 'method="other"' in line]
+        text = settled_metrics(base, lambda text: others(text) >= 40)
     assert "MADEUP" not in text
-    assert sum(others) == 40
+    assert others(text) == 40
