@@ -13,6 +13,7 @@ Probes (/healthz, /readyz) bypass that queue, so they are never shed.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import os
 import resource
@@ -142,10 +143,19 @@ def _descriptor_room() -> int:
     return max(64, (limit - 128) // 2)
 
 
-def _die_with_parent() -> None:
-    """In the child: SIGTERM when `procura serve` dies, even by SIGKILL (Linux)."""
+def die_with_parent(parent: int) -> None:
+    """In a child of `procura serve` (process `parent`): SIGTERM when it dies,
+    even by SIGKILL (Linux), so no process of a dead server lives on; if it
+    is already gone, exit."""
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _edge_child(parent: int) -> None:
+    """HAProxy's start, in the child: dies with the server, with every descriptor it may have."""
+    die_with_parent(parent)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -177,7 +187,7 @@ class EdgeProxy:
     def start(self, on_exit: Callable[[int], None], timeout: float = 10) -> None:
         """Start HAProxy and wait until it listens; `on_exit(code)` is called if it dies unasked."""
         self.process = subprocess.Popen([self.binary, "-db", "-f", str(self.directory / "haproxy.cfg")],
-                                        preexec_fn=_die_with_parent, stdout=subprocess.DEVNULL,
+                                        preexec_fn=functools.partial(_edge_child, os.getpid()), stdout=subprocess.DEVNULL,
                                         env={**os.environ, "GLIBC_TUNABLES": MALLOC_TUNABLES})
         deadline = time.monotonic() + timeout
         while not self._listening():

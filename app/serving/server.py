@@ -29,7 +29,7 @@ from gunicorn.app.base import BaseApplication
 
 from app.config import Settings
 from app.schema import SchemaStatus
-from app.serving.edge import EdgePlan, EdgeProxy
+from app.serving.edge import EdgePlan, EdgeProxy, die_with_parent
 
 #: Seconds a gunicorn worker (PROCURA_EDGE=none) that stops answering its
 #: master lives before it is killed; granian has no such watchdog.
@@ -103,6 +103,13 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
                      database=database)
 
 
+def _granian_worker_app(settings: Settings, schema: SchemaStatus, main: int):
+    """A granian worker's application; the worker ends with the server's main
+    process `main`, even one killed outright (gunicorn's workers watch their parent)."""
+    die_with_parent(main)
+    return worker_app(settings, schema)
+
+
 def _serve_alone(settings: Settings, schema: SchemaStatus, *, host: str, port: int, workers: int,
                  threads: int, database: str) -> None:
     """gunicorn on the public address, for a buffering proxy of one's own in front."""
@@ -154,7 +161,7 @@ def _serve_behind_edge(settings: Settings, schema: SchemaStatus, *, host: str, p
     server.on_shutdown(edge.stop)  # after the workers finished their requests
     print(f"Procura listening on http://{host}:{port} ({database}, behind HAProxy)", flush=True)
     try:
-        server.serve(target_loader=functools.partial(worker_app, settings, schema), wrap_loader=False)
+        server.serve(target_loader=functools.partial(_granian_worker_app, settings, schema, os.getpid()), wrap_loader=False)
     finally:
         shutil.rmtree(runtime, ignore_errors=True)
     if edge.lost:

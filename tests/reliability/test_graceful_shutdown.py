@@ -76,3 +76,19 @@ def test_a_worker_that_dies_is_replaced_and_the_server_answers_again(tmp_path):
         wait_until(lambda: _workers(server) - {worker}, 15, what="a new worker process")
         wait_until(lambda: _answering(base), 15, what="the server to answer again")
         assert server.poll() is None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+def test_no_worker_process_outlives_a_server_process_killed_outright(tmp_path):
+    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET}
+    with serving_process(env, workers=1, threads=2) as (_base, server):
+        workers = _workers(server)
+        server.kill()
+        server.wait(10)
+        wait_until(lambda: all(_gone(pid) for pid in workers), 15, what="the workers to exit")
