@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from app.serving.server import GRACEFUL_TIMEOUT
-from testkit.server import serving_process, wait_until
+from testkit.server import answers, serving_process, wait_until
 from tests.conftest import SECRET, po_body, token
 
 pytestmark = pytest.mark.postgres
@@ -61,20 +61,13 @@ def _workers(server) -> set[int]:
     return {int(pid) for pid in found if "haproxy" not in Path(f"/proc/{pid}/comm").read_text()}
 
 
-def _answering(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/readyz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def test_a_worker_that_dies_is_replaced_and_the_server_answers_again(tmp_path):
     env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET}
     with serving_process(env, workers=1, threads=2) as (base, server):
         [worker] = _workers(server)
         os.kill(worker, signal.SIGKILL)
         wait_until(lambda: _workers(server) - {worker}, 15, what="a new worker process")
-        wait_until(lambda: _answering(base), 15, what="the server to answer again")
+        wait_until(lambda: answers(f"{base}/readyz"), 15, what="the server to answer again")
         assert server.poll() is None
 
 
