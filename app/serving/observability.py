@@ -195,18 +195,24 @@ bp = Blueprint("metrics", __name__)
 @documented(summary="Prometheus metrics (text format)", tag="service", problems=("internal-error",),
             media_types=("text/plain",))
 def metrics() -> Response:
-    registry = CollectorRegistry()
     if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        forget_exited_processes(directory)
-        multiprocess.MultiProcessCollector(registry)
+        body = live_processes_metrics(directory)
     else:
         from prometheus_client import REGISTRY
 
-        registry = REGISTRY
-    body = generate_latest(registry)
+        body = generate_latest(REGISTRY)
     lag = CollectorRegistry()
     lag.register(ProjectionLag(current_app.extensions["procura"]))
     return Response(body + generate_latest(lag), mimetype=CONTENT_TYPE_LATEST)
+
+
+def live_processes_metrics(directory: str) -> bytes:
+    """The samples every server process wrote to `directory`, in Prometheus'
+    text format, without the live gauges of processes that have exited."""
+    forget_exited_processes(directory)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)
+    return generate_latest(registry)
 
 
 def forget_exited_processes(directory: str) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from prometheus_client import REGISTRY
 
-from app.serving.observability import JsonFormatter, forget_exited_processes
+from app.serving.observability import JsonFormatter, live_processes_metrics
 from testkit.server import ROOT, wait_until
 
 
@@ -109,13 +109,8 @@ def worker_processes(directory, states):
 
 
 def scrape(directory) -> str:
-    """What /metrics shows of the samples in `directory` (app.serving.observability.metrics)."""
-    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
-
-    forget_exited_processes(str(directory))
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(directory))
-    return generate_latest(registry).decode()
+    """What /metrics shows of the samples in `directory`."""
+    return live_processes_metrics(str(directory)).decode()
 
 
 def test_the_worst_circuit_state_of_any_live_worker_is_shown_and_outcomes_add_up(tmp_path):
