@@ -27,7 +27,7 @@ from testkit.server import UNTHROTTLED, free_port, wait_until
 ADMIN_URL = os.environ.get("PROCURA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-" + "x" * 40
 CONCURRENCY = (1, 8, 16)
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
@@ -228,6 +228,13 @@ def median_of(results):
     return median
 
 
+def paired_ratios(results, kind: str, other: str, clients: int) -> list[float]:
+    """req/s of `kind` over `other` in each round: the two ran back to back,
+    so the machine's drifts between rounds cancel out."""
+    return [mine["rps"] / theirs["rps"]
+            for mine, theirs in zip(results[(kind, clients)], results[(other, clients)], strict=True)]
+
+
 def print_runs(results) -> None:
     """One line per (kind, clients): the medians of req/s, p50, p99 and non-2xx."""
     median = median_of(results)
@@ -254,8 +261,11 @@ def report(results) -> None:
         edge = median("procura create", clients, "rps") / median("create, no edge", clients, "rps")
         edge_p99 = median("procura create", clients, "p99") / median("create, no edge", clients, "p99")
         edge_cpu = median("procura create", clients, "cpu_us"), median("create, no edge", clients, "cpu_us")
+        rounds = paired_ratios(results, "procura create", "create, no edge", clients)
         print(f"{clients:2} clients: create behind HAProxy (granian) / gunicorn alone: req/s {edge:.2f}, p99 {edge_p99:.2f}; "
-              f"server CPU per create {edge_cpu[0]:.0f} / {edge_cpu[1]:.0f} us ({edge_cpu[0] / edge_cpu[1]:.2f})")
+              f"server CPU per create {edge_cpu[0]:.0f} / {edge_cpu[1]:.0f} us ({edge_cpu[0] / edge_cpu[1]:.2f}); "
+              f"req/s round by round: median {statistics.median(rounds):.2f}, "
+              f"{min(rounds):.2f}-{max(rounds):.2f}")
         print(f"{clients:2} clients: create/baseline req/s {rps:.2f} (target >= 0.7), "
               f"p99 {p99:.2f} (target <= 2); submit/baseline req/s {submit:.2f}, p99 {submit_p99:.2f}; "
               f"replay/create req/s {replay:.2f} (target >= 1.5); floor/baseline req/s {floor:.2f}")
