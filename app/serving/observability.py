@@ -95,13 +95,24 @@ def configure_logging(level: str = "INFO") -> None:
     root.propagate = False
 
 
+class _IntendedThreadCount(logging.Filter):
+    """Drops granian's start-up warning that a worker's Python threads
+    outnumber the cores: Procura's threads mostly wait on PostgreSQL, so
+    that is the design (README "Serving"), and a warning at every start
+    would teach operators to ignore warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "compared to the number of CPU cores" not in record.getMessage()
+
+
 def server_logging() -> dict[str, Any]:
     """A logging dictConfig for the HTTP server's own lines (granian's
     `_granian` logger): JSON on stderr like Procura's, its access log off."""
     json_on_stderr = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "json"}
     return {
         "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {"console": json_on_stderr, "access": json_on_stderr},
+        "filters": {"intended_threads": {"()": _IntendedThreadCount}},
+        "handlers": {"console": {**json_on_stderr, "filters": ["intended_threads"]}, "access": json_on_stderr},
         "loggers": {"_granian": {"handlers": ["console"], "propagate": False},
                     "granian.access": {"handlers": ["access"], "level": "CRITICAL", "propagate": False}},
     }

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app.serving.observability import JsonFormatter, command_outcome
-from testkit.server import running_server, wait_until
+from testkit.server import running_server, serving_process, wait_until
 from tests.conftest import SECRET, po_body, token
 
 
@@ -88,6 +88,18 @@ def test_metrics_add_up_every_server_workers_samples(pg_database_url):
         text = settled_metrics(base, lambda text: applied(text) >= 8)
     assert applied(text) == 8
     assert 'procura_projection_lag_events{projection="po_summary"}' in text
+
+
+@pytest.mark.postgres
+def test_the_servers_start_up_lines_are_json_and_carry_no_warning(pg_database_url, tmp_path):
+    log = tmp_path / "server.log"
+    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET,
+           "PROCURA_WEBHOOK_SECRETS": "acme=whsec_" + "QUNNRS1zZWNyZXQtZm9yLXRlc3RzLTEyMzQ1Ng=="}
+    with serving_process(env, workers=2, log=log):
+        pass
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert any(line["logger"] == "_granian" for line in lines)
+    assert [line["message"] for line in lines if line["level"] in ("warning", "error", "critical")] == []
 
 
 def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):
