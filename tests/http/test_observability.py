@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from app.config import DEV_WEBHOOK_SECRET
 from app.serving.observability import JsonFormatter, command_outcome
 from testkit.server import running_server, serving_process, wait_until
 from tests.conftest import SECRET, po_body, token
@@ -94,7 +95,7 @@ def test_metrics_add_up_every_server_workers_samples(pg_database_url):
 def test_the_servers_start_up_lines_are_json_and_carry_no_warning(pg_database_url, tmp_path):
     log = tmp_path / "server.log"
     env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET,
-           "PROCURA_WEBHOOK_SECRETS": "acme=whsec_" + "QUNNRS1zZWNyZXQtZm9yLXRlc3RzLTEyMzQ1Ng=="}
+           "PROCURA_WEBHOOK_SECRETS": f"acme={DEV_WEBHOOK_SECRET}"}
     with serving_process(env, workers=2, log=log):
         pass
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
