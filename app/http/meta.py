@@ -11,6 +11,7 @@ from app.http.openapi import documented
 from app.http.output_schemas import HealthOut, StatusOut
 from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
+from app.http.security_headers import public_document
 from app.schema import release
 from app.service.errors import NotFound
 from app.tools.behaviour import render_markdown, rows_producing
@@ -55,6 +56,7 @@ def _producing_rows(slug: str) -> str:
 
 @bp.get("/problems/<slug>")
 @open_route
+@public_document
 @documented(summary="A problem type explained for humans (HTML)", tag="service",
             problems=("not-found", "internal-error"), media_types=("text/html",))
 def problem_page(slug: str) -> Response:
@@ -72,6 +74,7 @@ def problem_page(slug: str) -> Response:
 
 @bp.get("/docs/behaviour.md")
 @open_route
+@public_document
 @documented(summary="The behaviour catalogue (Markdown)", tag="service", problems=("internal-error",),
             media_types=("text/markdown",))
 def behaviour_catalogue() -> Response:
