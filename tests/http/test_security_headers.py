@@ -135,3 +135,14 @@ def test_the_servers_own_refusals_carry_the_same_headers(server, headers, path):
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_a_body_over_the_limit_is_refused_with_the_same_headers(server):
+    response = requests.post(server + "/purchase-orders", data=b"x" * 1_100_000, timeout=30,
+                             headers={"Authorization": f"Bearer {token()}", "Content-Type": "application/json",
+                                      "Idempotency-Key": "headers-too-large"})
+
+    assert (response.status_code, response.headers["Content-Type"]) == (413, "application/problem+json")
+    assert_never_framed_nor_sniffed(response)
+    assert policy(response) == DOCUMENT_POLICY
+    assert response.headers["Cache-Control"] == "no-store"
