@@ -64,7 +64,9 @@ def problem_page(slug: str) -> Response:
     if kind is None:
         raise NotFound("problem type")
     page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(kind.title)}</title></head>"
+        # The empty icon spares the browser a request for /favicon.ico (a 404).
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        f"<title>{html.escape(kind.title)}</title></head>"
         f"<body><h1>{html.escape(kind.title)}</h1>"
         f"<p><strong>HTTP {kind.status}</strong>, <code>next_action: {kind.next_action}</code></p>"
         f"<p>{html.escape(kind.explanation)}</p>{_producing_rows(slug)}</body></html>"

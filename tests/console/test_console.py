@@ -294,3 +294,13 @@ def test_the_api_documentation_shows_every_operation_under_the_content_security_
     tab.page.locator(".opblock-body .responses-table").first.wait_for(timeout=10_000)
     assert tab.page.evaluate("window.cspViolations") == []
     assert tab.errors == []
+
+
+def test_a_problem_page_shows_its_explanation_under_the_content_security_policy_with_no_violation(seeded, tab):
+    tab.page.add_init_script(CSP_WATCH)
+    response = tab.page.goto(seeded.base + "/problems/illegal-transition")
+    assert "style-src 'self'" in response.headers["content-security-policy"]
+    assert tab.page.get_by_role("heading", level=1).is_visible()
+    assert tab.page.get_by_role("link").count() > 0  # the behaviour-catalogue rows that answer with it
+    assert tab.page.evaluate("window.cspViolations") == []
+    assert tab.errors == []
