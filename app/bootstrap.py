@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models, support
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
+    from app.http.security_headers import add_security_headers
     from app.service.declarations import check_declarations
     from app.serving import observability
 
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         flask_app.after_request(ratelimits.add_rate_limit_headers)
     flask_app.before_request(refuse_unknown_query_parameters)
     flask_app.after_request(_stamp_request_id)
+    flask_app.after_request(add_security_headers)
     flask_app.register_error_handler(Exception, problem_response)
     for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp,
                       support.bp, console.bp):

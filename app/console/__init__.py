@@ -23,6 +23,7 @@ from app.http.problems import Problem
 from app.http.render import JSON, encode
 from app.http.requests import query_args
 from app.http.schemas import no_nul
+from app.http.security_headers import public_document
 
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 STATIC = os.path.join(os.path.dirname(__file__), "static")
@@ -61,6 +62,7 @@ def _page(template: str, **context: Any) -> Response:
 
 @bp.get("")
 @open_route
+@public_document
 @documented(summary="Console: the start page (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
 def home() -> Response:
     return _page("home.html", page="home", title="Procura console")
@@ -68,6 +70,7 @@ def home() -> Response:
 
 @bp.get("/sign-in")
 @open_route
+@public_document
 @documented(summary="Console: sign in with a token, or as a demo user on the embedded default (HTML)",
             tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
 def sign_in() -> Response:
@@ -76,6 +79,7 @@ def sign_in() -> Response:
 
 @bp.get("/spend")
 @open_route
+@public_document
 @documented(summary="Console: spend by department, supplier or month (HTML)", tag="console",
             problems=PAGE_PROBLEMS, media_types=HTML, query=ReportFilters)
 def spend() -> Response:
@@ -85,6 +89,7 @@ def spend() -> Response:
 
 @bp.get("/cycle-times")
 @open_route
+@public_document
 @documented(summary="Console: approval cycle times (HTML)", tag="console", problems=PAGE_PROBLEMS,
             media_types=HTML, query=ReportFilters)
 def cycle_times() -> Response:
@@ -94,6 +99,7 @@ def cycle_times() -> Response:
 
 @bp.get("/approvals")
 @open_route
+@public_document
 @documented(summary="Console: the approval queue (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
 def approvals() -> Response:
     return _page("approvals.html", page="approvals", title="Approval queue")
@@ -101,6 +107,7 @@ def approvals() -> Response:
 
 @bp.get("/projections")
 @open_route
+@public_document
 @documented(summary="Console: read-model positions and lag (HTML)", tag="console", problems=PAGE_PROBLEMS,
             media_types=HTML)
 def projections() -> Response:
@@ -109,6 +116,7 @@ def projections() -> Response:
 
 @bp.get("/find")
 @open_route
+@public_document
 @documented(summary="Console: find by PO, request, correlation, Idempotency-Key or operation id (HTML)",
             tag="console", problems=PAGE_PROBLEMS, media_types=HTML, query=FindQuery)
 def find() -> Response:
@@ -118,6 +126,7 @@ def find() -> Response:
 
 @bp.get("/purchase-orders/<uuid:po_id>")
 @open_route
+@public_document
 @documented(summary="Console: a PO's timeline (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
 def timeline(po_id) -> Response:
     return _page("timeline.html", page="timeline", title="PO timeline", po_id=str(po_id))
@@ -125,6 +134,7 @@ def timeline(po_id) -> Response:
 
 @bp.get("/static/<path:filename>")
 @open_route
+@public_document
 @documented(summary="Console: its script and style sheet", tag="console", problems=("not-found", "internal-error"),
             media_types=("application/octet-stream",))
 def static(filename: str) -> Response:

@@ -11,6 +11,7 @@ from app.http.openapi import documented
 from app.http.output_schemas import HealthOut, StatusOut
 from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
+from app.http.security_headers import public_document
 from app.schema import release
 from app.service.errors import NotFound
 from app.tools.behaviour import render_markdown, rows_producing
@@ -55,6 +56,7 @@ def _producing_rows(slug: str) -> str:
 
 @bp.get("/problems/<slug>")
 @open_route
+@public_document
 @documented(summary="A problem type explained for humans (HTML)", tag="service",
             problems=("not-found", "internal-error"), media_types=("text/html",))
 def problem_page(slug: str) -> Response:
@@ -62,7 +64,9 @@ def problem_page(slug: str) -> Response:
     if kind is None:
         raise NotFound("problem type")
     page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(kind.title)}</title></head>"
+        # The empty icon spares the browser a request for /favicon.ico (a 404).
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        f"<title>{html.escape(kind.title)}</title></head>"
         f"<body><h1>{html.escape(kind.title)}</h1>"
         f"<p><strong>HTTP {kind.status}</strong>, <code>next_action: {kind.next_action}</code></p>"
         f"<p>{html.escape(kind.explanation)}</p>{_producing_rows(slug)}</body></html>"
@@ -72,6 +76,7 @@ def problem_page(slug: str) -> Response:
 
 @bp.get("/docs/behaviour.md")
 @open_route
+@public_document
 @documented(summary="The behaviour catalogue (Markdown)", tag="service", problems=("internal-error",),
             media_types=("text/markdown",))
 def behaviour_catalogue() -> Response:

@@ -9,6 +9,7 @@ import json
 import uuid
 
 from app.http.problems import PROBLEM_TYPES
+from app.http.security_headers import DOCUMENT_HEADERS
 
 
 def problem_bytes(status: int, detail: str) -> bytes:
@@ -20,7 +21,8 @@ def problem_bytes(status: int, detail: str) -> bytes:
                        "instance": request_id, "next_action": kind.next_action}).encode()
     head = (f"HTTP/1.1 {kind.status} {kind.title}\r\nConnection: close\r\n"
             f"Content-Type: application/problem+json\r\nX-Request-Id: {request_id}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+            + "".join(f"{name}: {value}\r\n" for name, value in DOCUMENT_HEADERS.items())
+            + f"Content-Length: {len(body)}\r\n\r\n")
     return head.encode("latin-1") + body
 
 

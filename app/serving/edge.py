@@ -30,6 +30,7 @@ from pathlib import Path
 from app.config import Edge
 from app.http.problems import PROBLEM_TYPES
 from app.http.requests import MAX_BODY_BYTES
+from app.http.security_headers import DOCUMENT_HEADERS
 
 #: Probes answer whatever the load: they skip the admission queue.
 PROBE_PATHS = ("/healthz", "/readyz")
@@ -69,7 +70,8 @@ def _problem(status: int, slug: str, title: str, detail: str, next_action: str) 
                            "instance": "REQUEST_ID", "next_action": next_action}, separators=(",", ":"))
     body = document.replace("REQUEST_ID", "%[unique-id]")
     return (f"  http-error status {status} content-type application/problem+json lf-string '{body}'"
-            f" hdr X-Request-Id %[unique-id]" + (" hdr Retry-After 1" if status == 503 else ""))
+            f" hdr X-Request-Id %[unique-id]" + (" hdr Retry-After 1" if status == 503 else "")
+            + "".join(f' hdr {name} "{value}"' for name, value in DOCUMENT_HEADERS.items()))
 
 
 def _problems() -> list[str]:

@@ -241,3 +241,69 @@ def test_find_offers_a_pos_timeline_to_a_requester_who_may_not_trace(seeded, tab
     tab.page.wait_for_selector("body[data-ready='true']")
     assert tab.page.locator("#steps > li").count() >= 8
     assert "Lab oscilloscope" in tab.page.inner_text("#po-now")
+
+
+#: Installed before any of a page's own scripts: every CSP violation the page causes, in words.
+CSP_WATCH = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => window.cspViolations.push(
+  `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} at ${event.sourceFile}:${event.lineNumber}`));
+"""
+#: What each page shows once its figures arrived (signed in as root, on the seeded data).
+FIGURES = {
+    "home": "main section li a",
+    "sign-in": "#demo-list li button",
+    "spend": "#spend-chart rect.bar",
+    "cycle-times": "#cycle-chart rect.bar",
+    "approvals": "#queue-table tbody tr",
+    "projections": "#lag-chart rect.bar",
+    "find": "#trace-events tbody tr",
+    "timeline": "#steps > li details",
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_each_console_page_shows_its_figures_under_the_content_security_policy_with_no_violation(
+        seeded, tab, name):
+    tab.page.add_init_script(CSP_WATCH)
+    tab.sign_in(seeded["root"])
+    response = tab.page.goto(seeded.base + _path(seeded, name))
+    tab.page.wait_for_selector("body[data-ready='true']", timeout=10_000)
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert tab.page.locator(FIGURES[name]).first.is_visible()
+    for details in tab.page.locator("details").all():  # what opens on a click runs under the policy too
+        details.locator("summary").click()
+    tab.page.mouse.move(0, 0)
+    assert tab.page.evaluate("window.cspViolations") == []
+    assert tab.errors == []
+
+
+def test_the_api_documentation_shows_every_operation_under_the_content_security_policy_with_no_violation(
+        seeded, tab):
+    tab.page.add_init_script(CSP_WATCH)
+    response = tab.page.goto(seeded.base + "/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    tab.page.wait_for_function("window.cspViolations.length || document.querySelector('.swagger-ui .opblock')",
+                               timeout=10_000)
+    assert tab.page.evaluate("window.cspViolations") == []
+    operations = tab.page.locator(".swagger-ui .opblock")
+    spec = seeded["root"].get("/openapi.json").json()
+    assert operations.count() == sum(
+        1 for item in spec["paths"].values() for method in item if method in ("get", "post", "put", "delete"))
+    healthz = operations.filter(has=tab.page.locator("[data-path='/healthz']"))
+    healthz.locator(".opblock-summary").click()  # its parameters, responses and examples
+    healthz.get_by_role("button", name="Try it out").click()
+    healthz.get_by_role("button", name="Execute").click()  # a request from the page: connect-src
+    assert '"status": "ok"' in healthz.locator(".live-responses-table .response-col_description pre").first.inner_text()
+    assert tab.page.evaluate("window.cspViolations") == []
+    assert tab.errors == []
+
+
+def test_a_problem_page_shows_its_explanation_under_the_content_security_policy_with_no_violation(seeded, tab):
+    tab.page.add_init_script(CSP_WATCH)
+    response = tab.page.goto(seeded.base + "/problems/illegal-transition")
+    assert "style-src 'self'" in response.headers["content-security-policy"]
+    assert tab.page.get_by_role("heading", level=1).is_visible()
+    assert tab.page.get_by_role("link").count() > 0  # the behaviour-catalogue rows that answer with it
+    assert tab.page.evaluate("window.cspViolations") == []
+    assert tab.errors == []

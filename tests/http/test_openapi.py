@@ -49,7 +49,8 @@ def test_open_routes_need_no_token_in_the_document(spec):
 
 def test_the_interactive_docs_are_served_from_the_package(client):
     page = client.get("/docs")
-    assert page.status_code == 200 and "/openapi.json" in page.get_data(as_text=True)
+    assert page.status_code == 200 and '<script src="/docs/init.js">' in page.get_data(as_text=True)
     assert "cdn" not in page.get_data(as_text=True).lower()
+    assert '"/openapi.json"' in client.get("/docs/init.js").get_data(as_text=True)
     bundle = client.get("/docs/static/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.get_data()) > 100_000
