@@ -96,6 +96,8 @@ class ProblemOut(Schema):
     instance = fields.String(required=True, metadata={"description": "the request id (X-Request-Id)"})
     next_action = fields.String(required=True, metadata={"enum": NEXT_ACTIONS})
     errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "validation-error only"})
+    header = fields.String(metadata={"description": "malformed-request only: the request header at fault, "
+                                                    "when one is (webhook-id)"})
 
     class Meta:
         # Extra members (current_version, allowed_actions, ...) depend on the slug.

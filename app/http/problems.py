@@ -30,7 +30,7 @@ class ProblemType:
 
 PROBLEM_TYPES: dict[str, ProblemType] = {
     "malformed-request": ProblemType(400, "Malformed request", "fix_request",
-        "The body is not a JSON object (or a header such as If-Match is not well formed). Fix the request; resending it unchanged will fail again."),
+        "The body is not a JSON object (or a header such as If-Match or a callback's webhook-id is not well formed; `header` names a callback's). Fix the request; resending it unchanged will fail again."),
     "idempotency-key-missing": ProblemType(400, "Idempotency-Key missing or malformed", "fix_request",
         "Every command needs an Idempotency-Key header of 1-255 printable ASCII characters. Generate a new random key (a UUID is ideal) for each new intent and reuse it only to retry that same request."),
     "unauthenticated": ProblemType(401, "Authentication required", "authenticate",

@@ -1,0 +1,80 @@
+"""Identifiers a hostile probe sent a real server on PostgreSQL, too long
+for any index: each is a clear client error naming what is wrong, never a
+503 the sender would retry for ever."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from standardwebhooks import Webhook
+
+from app.bootstrap import build_services
+from app.config import DEV_WEBHOOK_SECRET
+from app.suppliers.callbacks import unmatched_callbacks
+from testkit.server import running_server
+from tests.conftest import SECRET, postgres_settings
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def live(module_pg_database_url):
+    env = {"DATABASE_URL": module_pg_database_url, "PROCURA_JWT_SECRET": SECRET,
+           "PROCURA_WEBHOOK_SECRETS": f"acme={DEV_WEBHOOK_SECRET}"}
+    with running_server(env, workers=1, threads=4) as base:
+        services = build_services(postgres_settings(module_pg_database_url))
+        yield base, services
+        services.close()
+
+
+def callback(base: str, webhook_id: str, *, signed: bool = True) -> requests.Response:
+    """An Acme callback naming no PO Procura knows (recorded as unmatched when accepted)."""
+    raw = json.dumps({"type": "order.accepted", "orderNo": "AC-9", "clientRef": str(uuid.uuid4())})
+    moment = datetime.now(UTC)
+    signature = Webhook(DEV_WEBHOOK_SECRET).sign(webhook_id, moment, raw) if signed else "v1,Zm9yZ2Vk"
+    return requests.post(f"{base}/callbacks/suppliers/acme", data=raw.encode(), timeout=10, headers={
+        "Content-Type": "application/json", "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(moment.timestamp())), "webhook-signature": signature})
+
+
+def recorded_ids(services) -> set[str]:
+    return {entry["delivery_id"] for entry in unmatched_callbacks(services.app)}
+
+
+# --- identifiers that reach an index -------------------------------------------------
+
+
+def test_a_signed_callback_with_a_3000_character_webhook_id_is_refused_400_not_503(live):
+    base, services = live
+    webhook_id = "msg_" + secrets.token_urlsafe(2250)  # 3,000 characters PostgreSQL cannot compress
+
+    answer = callback(base, webhook_id)
+
+    assert answer.status_code == 400, answer.text
+    problem = answer.json()
+    assert (problem["type"], problem["header"]) == ("/problems/malformed-request", "webhook-id")
+    assert "1-255" in problem["detail"]
+    assert webhook_id not in recorded_ids(services)
+
+
+def test_a_signed_callback_with_a_255_character_webhook_id_is_recorded(live):
+    base, services = live
+    webhook_id = "msg_" + "y" * 251
+
+    answer = callback(base, webhook_id)
+
+    assert (answer.status_code, answer.json()) == (202, {"outcome": "unmatched"})
+    assert webhook_id in recorded_ids(services)
+
+
+def test_an_overlong_webhook_id_is_refused_400_before_its_signature_is_checked(live):
+    base, _ = live
+
+    answer = callback(base, "msg_" + "z" * 256, signed=False)
+
+    assert (answer.status_code, answer.json()["header"]) == (400, "webhook-id")
