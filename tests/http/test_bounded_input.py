@@ -1,6 +1,6 @@
-"""Identifiers a hostile probe sent a real server on PostgreSQL, too long
-for any index: each is a clear client error naming what is wrong, never a
-503 the sender would retry for ever."""
+"""Input a hostile probe sent a real server on PostgreSQL: ids too long for
+any index and bodies with thousands of mistakes. Each is a clear client
+error, never a 503 or a megabyte of errors."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from app.bootstrap import build_services
 from app.config import DEV_WEBHOOK_SECRET
 from app.suppliers.callbacks import unmatched_callbacks
 from testkit.server import running_server
-from tests.conftest import SECRET, postgres_settings
+from tests.conftest import SECRET, po_body, postgres_settings, token
 
 pytestmark = pytest.mark.postgres
 
@@ -78,3 +78,24 @@ def test_an_overlong_webhook_id_is_refused_400_before_its_signature_is_checked(l
     answer = callback(base, "msg_" + "z" * 256, signed=False)
 
     assert (answer.status_code, answer.json()["header"]) == (400, "webhook-id")
+
+
+# --- a 422 of bounded size ------------------------------------------------------------------
+
+
+def test_a_body_with_60000_unknown_fields_gets_a_small_422_listing_the_first_50(live):
+    base, _ = live
+    body = {**po_body(), **{f"u{n}": 0 for n in range(60_000)}}
+    data = json.dumps(body, separators=(",", ":")).encode()
+    assert len(data) < 1024 * 1024
+
+    answer = requests.post(f"{base}/purchase-orders", data=data, timeout=30, headers={
+        "Authorization": "Bearer " + token(), "Idempotency-Key": f"k-{uuid.uuid4()}",
+        "Content-Type": "application/json"})
+
+    assert answer.status_code == 422
+    problem = answer.json()
+    assert len(problem["errors"]) == 50
+    assert {e["code"] for e in problem["errors"]} == {"unknown-field"}
+    assert problem["errors_omitted"] == 60_000 - 50
+    assert len(answer.content) < 16 * 1024
