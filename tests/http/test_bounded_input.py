@@ -1,9 +1,12 @@
 """Input a hostile probe sent a real server on PostgreSQL: ids too long for
-any index and bodies with thousands of mistakes. Each is a clear client
-error, never a 503 or a megabyte of errors."""
+any index, bodies with thousands of mistakes, and spreadsheet formulas behind
+invisible characters. Each is a clear client error (or a neutralised cell),
+never a 503 or a megabyte of errors."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import secrets
 import uuid
@@ -16,8 +19,9 @@ from standardwebhooks import Webhook
 from app.bootstrap import build_services
 from app.config import DEV_WEBHOOK_SECRET
 from app.suppliers.callbacks import unmatched_callbacks
-from testkit.server import running_server
-from tests.conftest import SECRET, po_body, postgres_settings, token
+from testkit.server import LiveClient, running_server, wait_until
+from tests.conftest import SECRET, User, po_body, postgres_settings, token
+from tests.projections.test_worker_processes import worker
 
 pytestmark = pytest.mark.postgres
 
@@ -99,3 +103,36 @@ def test_a_body_with_60000_unknown_fields_gets_a_small_422_listing_the_first_50(
     assert {e["code"] for e in problem["errors"]} == {"unknown-field"}
     assert problem["errors_omitted"] == 60_000 - 50
     assert len(answer.content) < 16 * 1024
+
+
+# --- CSV cells that a spreadsheet would run --------------------------------------------------
+
+#: Departments (from the token) hiding a formula behind characters a spreadsheet skips.
+HIDDEN_FORMULAS = [" =1+1", "\u00a0=HYPERLINK(\"http://x\")", "\u3000+1", "\u200b-1", "\ufeff@SUM(A1)",
+                   "\u2060\u200d=2"]
+
+
+def approved_in(client: LiveClient, department: str) -> int:
+    """Approve a PO of `department`; the position of the approval."""
+    alice = User(client, "alice", ("requester",), department=department)
+    bob = User(client, "bob", ("approver",), department=department, approval_limit="99999.00")
+    po = alice.create().get_json()
+    assert alice.command(po["id"], "submit", 1).status_code == 200
+    approved = bob.command(po["id"], "approve", 2)
+    assert approved.status_code == 200, approved.get_json()
+    return int(approved.headers["Event-Position"])
+
+
+def test_spend_csv_neutralises_formulas_hidden_behind_spaces_and_invisible_characters(live, module_pg_database_url):
+    base, _ = live
+    client = LiveClient(base)
+    position = max(approved_in(client, department) for department in HIDDEN_FORMULAS)
+    dave = User(client, "dave", ("analyst",), department="finance")
+
+    with worker(module_pg_database_url):
+        report = wait_until(lambda: (r := dave.get(f"/reports/spend?min_position={position}",
+                                                   headers={"Accept": "text/csv"})).status_code == 200 and r,
+                            timeout=30, what="the spend read model")
+
+    groups = {row[0] for row in list(csv.reader(io.StringIO(report.get_data(as_text=True))))[1:]}
+    assert groups == {"'" + department for department in HIDDEN_FORMULAS}
