@@ -38,7 +38,12 @@ CALLBACK_ORG_PREFIX = "supplier:"
 
 
 def callback_org(supplier_id: str) -> str:
-    return f"supplier:{supplier_id}"
+    return f"{CALLBACK_ORG_PREFIX}{supplier_id}"
+
+
+def is_callback_org(org: str) -> bool:
+    """True for the orgs callback records are stored under (in any case)."""
+    return org.casefold().startswith(CALLBACK_ORG_PREFIX)
 
 
 @dataclass(frozen=True)

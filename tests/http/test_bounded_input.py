@@ -1,7 +1,8 @@
 """Input a hostile probe sent a real server on PostgreSQL: ids too long for
-any index, bodies with thousands of mistakes, and spreadsheet formulas behind
-invisible characters. Each is a clear client error (or a neutralised cell),
-never a 503 or a megabyte of errors."""
+any index, spreadsheet formulas behind invisible characters, organisations
+named like Procura's own namespaces, and bodies with thousands of mistakes.
+Each is a clear client error (or a neutralised cell), never a 503 or a
+megabyte of errors, and nobody reads what is not theirs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from standardwebhooks import Webhook
 from app.bootstrap import build_services
 from app.config import DEV_WEBHOOK_SECRET
 from app.suppliers.callbacks import unmatched_callbacks
+from app.tools import support
 from testkit.server import LiveClient, running_server, wait_until
 from tests.conftest import SECRET, User, po_body, postgres_settings, token
 from tests.projections.test_worker_processes import worker
@@ -136,3 +138,30 @@ def test_spend_csv_neutralises_formulas_hidden_behind_spaces_and_invisible_chara
 
     groups = {row[0] for row in list(csv.reader(io.StringIO(report.get_data(as_text=True))))[1:]}
     assert groups == {"'" + department for department in HIDDEN_FORMULAS}
+
+
+# --- organisations Procura keeps for itself --------------------------------------------
+
+
+@pytest.mark.parametrize("org", ["supplier:acme", "SUPPLIER:acme"])
+def test_a_token_whose_org_is_a_suppliers_callback_namespace_cannot_trace_its_callbacks(live, org):
+    base, _ = live
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    assert callback(base, webhook_id).status_code == 202
+
+    answer = requests.get(f"{base}/trace", params={"id": webhook_id}, timeout=10, headers={
+        "Authorization": "Bearer " + token("eve", ("auditor",), org=org, department="audit")})
+
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["type"] == "/problems/unauthenticated"
+    assert "reserves" in answer.json()["detail"]
+
+
+def test_a_trace_under_a_callback_org_never_lists_callback_records(live):
+    """The second guard: whatever org a caller arrives with, no org-scoped
+    query returns the suppliers' callback records."""
+    base, services = live
+    webhook_id = f"msg_{uuid.uuid4().hex}"
+    assert callback(base, webhook_id).status_code == 202
+
+    assert support.trace(services.app, "supplier:acme", webhook_id)["commands"] == []
