@@ -20,6 +20,7 @@ bp = Blueprint("callbacks", __name__)
 @open_route
 @documented(summary="A supplier's signed callback (Standard Webhooks); for suppliers, not clients",
             tag="callbacks", body_required=False,
+            request_headers=("webhook-id", "webhook-timestamp", "webhook-signature"),
             problems=("callback-unauthenticated", "malformed-request", "payload-too-large",
                       "dependency-unavailable", "internal-error"),
             extra_responses={202: "Recorded, but it names no purchase order Procura knows"})

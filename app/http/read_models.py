@@ -309,13 +309,13 @@ def spend_report() -> Response:
 
 
 #: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection),
-#: with their full-width forms, which some spreadsheets also take.
+#: and their full-width forms: a quote too many costs nothing.
 _FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
 
 def _invisible(char: str) -> bool:
-    """Whitespace, control and format characters (Zs, Cc, Cf: NBSP, U+3000,
-    zero-width spaces and joiners, BOM): a spreadsheet skips them before `=`."""
+    """Whitespace, separators, control and format characters (Z*, Cc, Cf: NBSP,
+    U+3000, zero-width spaces and joiners, BOM): a spreadsheet may skip them before `=`."""
     return char.isspace() or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
 
 

@@ -30,8 +30,6 @@ RETENTION_HOURS = 72
 #: as an Idempotency-Key. Standard Webhooks ids (`msg_` and a few dozen) fit easily.
 MAX_DELIVERY_ID = 255
 _DELIVERY_ID = re.compile(rf"^[\x20-\x7e]{{1,{MAX_DELIVERY_ID}}}$")
-
-
 #: Callback records are stored under org `supplier:<id>`: a namespace no
 #: tenant may have, so no token's org reaches them (app/http/claims.py).
 CALLBACK_ORG_PREFIX = "supplier:"
