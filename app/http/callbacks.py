@@ -11,7 +11,7 @@ from app.http.problems import Problem
 from app.http.render import JSON, encode
 from app.http.requests import body_bytes
 from app.service.command_service import _dependency
-from app.suppliers.port import CallbackMalformed, CallbackRejected
+from app.suppliers.port import CallbackHeaderInvalid, CallbackMalformed, CallbackRejected
 
 bp = Blueprint("callbacks", __name__)
 
@@ -20,6 +20,7 @@ bp = Blueprint("callbacks", __name__)
 @open_route
 @documented(summary="A supplier's signed callback (Standard Webhooks); for suppliers, not clients",
             tag="callbacks", body_required=False,
+            request_headers=("webhook-id", "webhook-timestamp", "webhook-signature"),
             problems=("callback-unauthenticated", "malformed-request", "payload-too-large",
                       "dependency-unavailable", "internal-error"),
             extra_responses={202: "Recorded, but it names no purchase order Procura knows"})
@@ -33,5 +34,6 @@ def receive(supplier_id: str) -> Response:
     except CallbackRejected as error:
         raise Problem("callback-unauthenticated", str(error)) from error
     except CallbackMalformed as error:
-        raise Problem("malformed-request", str(error)) from error
+        named = {"header": error.header} if isinstance(error, CallbackHeaderInvalid) else {}
+        raise Problem("malformed-request", str(error), named) from error
     return Response(encode({"outcome": receipt.outcome}), status=receipt.status, mimetype=JSON)

@@ -11,6 +11,7 @@ from aggregates.money import parse_amount
 from aggregates.policy import ROLES, Principal
 from app.config import IdentityProvider
 from app.http.problems import unauthenticated
+from app.suppliers.callbacks import CALLBACK_ORG_PREFIX, is_callback_org
 
 TIME_CLAIMS = ("exp", "nbf", "iat")
 #: Control characters and lone surrogates: no identifier holds them, and
@@ -83,12 +84,21 @@ def _approval_limit(claims: dict, path: str) -> Decimal | None:
     return limit
 
 
+def _tenant(org: str, path: str) -> str:
+    """`org`, unless it is a namespace Procura keeps for itself: `supplier:<id>`
+    holds the suppliers' callback records, which no tenant may read."""
+    if is_callback_org(org):
+        raise unauthenticated(f"The token's '{path}' claim names an organisation in a namespace Procura "
+                              f"reserves ('{CALLBACK_ORG_PREFIX}...', for supplier callbacks).")
+    return org
+
+
 def principal_from_claims(claims: dict, identity: IdentityProvider) -> Principal:
     """The caller verified claims name, or Problem('unauthenticated')."""
     paths = identity.claims
     return Principal(
         sub=_text(claims, "sub", required=True),
-        org=_text(claims, paths.org, required=True),
+        org=_tenant(_text(claims, paths.org, required=True), paths.org),
         roles=_roles(claims, identity),
         department=_text(claims, paths.department, required=False),
         approval_limit=_approval_limit(claims, paths.approval_limit),

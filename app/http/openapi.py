@@ -53,6 +53,15 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
     "X-Correlation-Id": {"required": False, "description": "Groups requests of one workflow; stored as "
                          "correlation_id on the events (same syntax as X-Request-Id).",
                          "schema": {"type": "string"}},
+    # Standard Webhooks: a supplier's callback is signed, not carried by a token.
+    "webhook-id": {"required": True, "description": "The delivery's id (its de-duplication key): 1-255 "
+                   "printable ASCII characters, else 400 naming the header, signed or not.",
+                   "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,255}$"}},
+    "webhook-timestamp": {"required": True, "description": "Seconds since the epoch; within 5 minutes of now.",
+                          "schema": {"type": "string"}},
+    "webhook-signature": {"required": True, "description": "`v1,<base64 HMAC-SHA256>` of id, timestamp and "
+                          "body with the supplier's secret (several may be sent, space-separated).",
+                          "schema": {"type": "string"}},
 }
 
 #: Problems any authenticated route may answer.

@@ -95,7 +95,11 @@ class ProblemOut(Schema):
     detail = fields.String(required=True)
     instance = fields.String(required=True, metadata={"description": "the request id (X-Request-Id)"})
     next_action = fields.String(required=True, metadata={"enum": NEXT_ACTIONS})
-    errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "validation-error only"})
+    errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "validation-error only; at most 50"})
+    errors_omitted = fields.Integer(metadata={"description": "validation-error only: how many more errors there "
+                                                             "were than the 50 listed (absent when none)"})
+    header = fields.String(metadata={"description": "malformed-request only: the request header at fault, "
+                                                    "when one is (webhook-id)"})
 
     class Meta:
         # Extra members (current_version, allowed_actions, ...) depend on the slug.

@@ -30,7 +30,7 @@ class ProblemType:
 
 PROBLEM_TYPES: dict[str, ProblemType] = {
     "malformed-request": ProblemType(400, "Malformed request", "fix_request",
-        "The body is not a JSON object (or a header such as If-Match is not well formed). Fix the request; resending it unchanged will fail again."),
+        "The body is not a JSON object (or a header such as If-Match or a callback's webhook-id is not well formed; `header` names a callback's). Fix the request; resending it unchanged will fail again."),
     "idempotency-key-missing": ProblemType(400, "Idempotency-Key missing or malformed", "fix_request",
         "Every command needs an Idempotency-Key header of 1-255 printable ASCII characters. Generate a new random key (a UUID is ideal) for each new intent and reuse it only to retry that same request."),
     "unauthenticated": ProblemType(401, "Authentication required", "authenticate",
@@ -58,7 +58,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "unsupported-media-type": ProblemType(415, "Unsupported media type", "fix_request",
         "Send bodies as application/json."),
     "validation-error": ProblemType(422, "Invalid fields", "fix_request",
-        "Some fields are invalid. `errors` lists every one with a JSON Pointer, a message and a code. Fix them all and send again with a new Idempotency-Key."),
+        "Some fields are invalid. `errors` lists them with a JSON Pointer, a message and a code: every one, or the first 50 with `errors_omitted` counting the rest. Fix them and send again with a new Idempotency-Key."),
     "idempotency-key-reused": ProblemType(422, "Idempotency-Key reused for another request", "fix_request",
         "This key was already used with a different request (body, path, command or If-Match). Use a new key for a new request."),
     "precondition-required": ProblemType(428, "If-Match required", "refresh_and_retry",
@@ -154,6 +154,18 @@ def problem_for(error: Exception) -> tuple[Problem, int]:
     return Problem("internal-error", "An unexpected error occurred."), 500
 
 
+#: A 422 lists at most this many field errors; `errors_omitted` counts the rest
+#: (a body of 90,000 unknown members must not get a 7 MB answer).
+MAX_LISTED_ERRORS = 50
+
+
+def _capped(extra: dict[str, Any]) -> dict[str, Any]:
+    errors = extra.get("errors")
+    if not isinstance(errors, list) or len(errors) <= MAX_LISTED_ERRORS:
+        return extra
+    return {**extra, "errors": errors[:MAX_LISTED_ERRORS], "errors_omitted": len(errors) - MAX_LISTED_ERRORS}
+
+
 def problem_document(problem: Problem, status: int) -> dict[str, Any]:
     kind = PROBLEM_TYPES[problem.slug]
     document = {
@@ -164,7 +176,7 @@ def problem_document(problem: Problem, status: int) -> dict[str, Any]:
         "instance": g.get("request_id"),
         "next_action": kind.next_action,
     }
-    document.update(problem.extra)
+    document.update(_capped(problem.extra))
     return document
 
 

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import time
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -307,10 +308,31 @@ def spend_report() -> Response:
     return _answer({"group_by": args["group_by"], "groups": groups}, position, SpendOut())
 
 
-def _cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+#: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection),
+#: and their full-width forms: a quote too many costs nothing.
+_FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
+def _invisible(char: str) -> bool:
+    """Whitespace, separators, control and format characters (Z*, Cc, Cf: NBSP,
+    U+3000, zero-width spaces and joiners, BOM): a spreadsheet may skip them before `=`."""
+    return char.isspace() or unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
+
+
+def formula_safe(value: str) -> str:
+    """`value` with a `'` before it when a spreadsheet could take it for a
+    formula: it starts with tab or CR, or with `= + - @` once leading
+    invisible characters are skipped (OWASP's guidance for CSV injection)."""
+    start = next((char for char in value if not _invisible(char)), "")
+    if value[:1] in ("\t", "\r") or start in _FORMULA_STARTS:
         return "'" + value
+    return value
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: text neutralised against formulas (CSV injection)."""
+    if isinstance(value, str):
+        return formula_safe(value)
     return "" if value is None else value
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -18,16 +19,29 @@ from uuid import UUID
 from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
 from app.service.metadata import EventMetadata, recording_as, rfc3339
 from app.suppliers import outcomes
-from app.suppliers.port import CallbackNotice, CallbackRejected, Supplier
+from app.suppliers.port import CallbackHeaderInvalid, CallbackNotice, CallbackRejected, Supplier
 
 PRINCIPAL = "webhook"
 APPLIED, IGNORED, DUPLICATE, UNMATCHED = "applied", "ignored", "duplicate", "unmatched"
 #: Delivery ids are kept at least this long (`procura purge-commands` honours it).
 RETENTION_HOURS = 72
+#: A `webhook-id` is stored as a command-record key, in the primary-key index
+#: (at most 2,704 bytes a row in PostgreSQL): 1-255 printable ASCII characters,
+#: as an Idempotency-Key. Standard Webhooks ids (`msg_` and a few dozen) fit easily.
+MAX_DELIVERY_ID = 255
+_DELIVERY_ID = re.compile(rf"^[\x20-\x7e]{{1,{MAX_DELIVERY_ID}}}$")
+#: Callback records are stored under org `supplier:<id>`: a namespace no
+#: tenant may have, so no token's org reaches them (app/http/claims.py).
+CALLBACK_ORG_PREFIX = "supplier:"
 
 
 def callback_org(supplier_id: str) -> str:
-    return f"supplier:{supplier_id}"
+    return f"{CALLBACK_ORG_PREFIX}{supplier_id}"
+
+
+def is_callback_org(org: str) -> bool:
+    """True for the orgs callback records are stored under (in any case)."""
+    return org.casefold().startswith(CALLBACK_ORG_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,7 @@ class CallbackService:
     def receive(self, supplier_id: str, raw: bytes, headers, request_id: str) -> Receipt:
         """Verify and apply one callback. Raises CallbackRejected (unknown
         supplier, no secret, bad signature, stale timestamp) or CallbackMalformed."""
+        _check_delivery_id(headers)
         supplier = self.suppliers.get(supplier_id)
         secret = self.secrets.get(supplier_id)
         if supplier is None or not secret:
@@ -101,6 +116,16 @@ class CallbackService:
                              fingerprint=hashlib.sha256(raw).hexdigest(),
                              status=Receipt(outcome).status, headers={}, body=json.dumps(summary).encode(),
                              created_at=datetime.now(UTC))
+
+
+def _check_delivery_id(headers) -> None:
+    """Refuse a `webhook-id` no record can hold before the signature is checked:
+    it costs nothing, reveals nothing about secrets or suppliers, and no
+    signature could make it storable. A missing one fails the signature check (401)."""
+    value = next((v for k, v in headers.items() if k.lower() == "webhook-id"), None)
+    if value is not None and not _DELIVERY_ID.match(value):
+        raise CallbackHeaderInvalid("webhook-id", f"webhook-id must be 1-{MAX_DELIVERY_ID} printable ASCII "
+                                                  "characters; nothing was recorded.")
 
 
 def unmatched_callbacks(app, supplier_id: str | None = None) -> list[dict]:

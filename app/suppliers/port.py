@@ -147,6 +147,14 @@ class CallbackMalformed(Exception):
     """Correctly signed, but the body cannot be understood."""
 
 
+class CallbackHeaderInvalid(CallbackMalformed):
+    """A header no callback may carry (whether or not it is signed): `header` names it."""
+
+    def __init__(self, header: str, detail: str):
+        super().__init__(detail)
+        self.header = header
+
+
 class Supplier(ABC):
     """The port (see module doc)."""
 

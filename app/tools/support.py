@@ -21,6 +21,7 @@ from aggregates.transitions import DECLARED
 from app.persistence.command_records import CommandRecord
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
+from app.suppliers.callbacks import is_callback_org
 from app.tools.replay import PAGE, diff, po_state
 from projections.store import ReadStore
 
@@ -143,11 +144,12 @@ def _written_under(domain_event: Any, value: str) -> bool:
 
 
 def _records(app: Procura, org: str, value: str) -> list[CommandRecord]:
-    """The records with key `value`, and those naming the PO `value` when it is a PO id."""
+    """The records with key `value`, and those naming the PO `value` when it is a PO id.
+    Never supplier callbacks' records, whatever `org` is (the tokens' check is not the only guard)."""
     records = list(app.recorder.select_commands_with_key(org, value))
     if _is_uuid(value):
         records += app.recorder.select_commands_for_po(org, value)
-    return records
+    return [r for r in records if not is_callback_org(r.org)]
 
 
 def _is_uuid(value: str) -> bool:
