@@ -4,10 +4,11 @@ The server's Python threads are few and each is a whole request handler, so
 nothing slow may reach one. HAProxy holds every client connection in C and
 passes a request to granian only once all of it has arrived (headers and
 body); a client too slow to finish within the request timeout gets 408 and
-its connection closed. It also admits at most `admitted` requests to
-granian at once: the rest wait in a queue for at most `queue_wait_ms`, then
-get 503 `overloaded` with Retry-After, answered by HAProxy in microseconds.
-Probes (/healthz, /readyz) bypass that queue, so they are never shed.
+its connection closed; a body declared over the limit is refused before it
+is read. It also admits at most `admitted` requests to granian at once:
+the rest wait in a queue for at most `queue_wait_ms`, then get 503
+`overloaded` with Retry-After, answered by HAProxy in microseconds. Probes
+(/healthz, /readyz) bypass that queue, so they are never shed.
 """
 
 from __future__ import annotations
@@ -101,7 +102,6 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "  tune.http.maxhdr 1024",
         "defaults",
         "  mode http",
-        "  option http-buffer-request",  # whole requests only: nothing slow reaches a thread
         f"  timeout http-request {edge.request_timeout_seconds}s",
         f"  timeout client {max(30, edge.request_timeout_seconds)}s",
         "  timeout http-keep-alive 5s",
@@ -118,7 +118,11 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         f"  http-request deny deny_status 400 if {{ req.hdr_cnt gt {MAX_HEADER_FIELDS} }}",
         # A body too large to buffer whole is refused here: the Python server
         # would answer 413 unread, and close a connection HAProxy still sends on.
+        # One declared too large is refused before any of it is awaited.
         f"  http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {MAX_BODY_BYTES} }}",
+        # Whole requests only: nothing slow reaches a thread. The body has the
+        # request timeout from the end of the headers; past it, 408.
+        f"  http-request wait-for-body time {edge.request_timeout_seconds}s",
         f"  http-request deny deny_status 413 if {{ req.body_len gt {MAX_BODY_BYTES} }}",
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",

@@ -1,16 +1,20 @@
 """Requests the HTTP servers refuse before Procura sees them (bytes no header
-may hold, an oversized request line or header) still get the contract's
-answer: a 400 problem+json with an X-Request-Id, not a server's own page."""
+may hold, an oversized request line or header, a body declared too large)
+still get the contract's answer: a problem+json with an X-Request-Id, not a
+server's own page."""
 
 from __future__ import annotations
 
 import json
+import time
+from urllib.parse import urlsplit
 
 import pytest
 
+from app.http.requests import MAX_BODY_BYTES
 from harness.wire import build_request, raw_request
 from testkit.server import running_server
-from tests.conftest import SECRET
+from tests.conftest import SECRET, token
 
 
 @pytest.fixture(scope="module", params=["haproxy", "none"])
@@ -19,6 +23,15 @@ def server(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("protocol") / "procura.sqlite3"
     with running_server({"PROCURA_SQLITE_PATH": str(path), "PROCURA_JWT_SECRET": SECRET,
                          "PROCURA_EDGE": request.param}, workers=1, threads=4) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory):
+    """Behind the edge only, for what HAProxy answers itself (a proxy of one's own does it otherwise)."""
+    path = tmp_path_factory.mktemp("edge") / "procura.sqlite3"
+    with running_server({"PROCURA_SQLITE_PATH": str(path), "PROCURA_JWT_SECRET": SECRET,
+                         "PROCURA_EDGE": "haproxy"}, workers=1, threads=4) as base:
         yield base
 
 
@@ -42,3 +55,20 @@ def test_a_request_the_server_refuses_is_answered_with_a_malformed_request_probl
 def test_a_request_line_too_long_is_a_malformed_request_problem(server):
     answer = raw_request(server, build_request("GET", "/purchase-orders/" + "a" * 10_000, server, {}))
     assert (answer.status, answer.headers["content-type"]) == (400, "application/problem+json")
+
+
+def test_a_body_declared_over_the_limit_is_refused_413_at_once(edge):
+    # Only the headers and the body's first byte are sent, and the client does
+    # not ask for the connection to be closed: the server must not wait for more.
+    host = urlsplit(edge).netloc
+    request = (f"POST /purchase-orders HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token()}\r\n"
+               f"Idempotency-Key: too-large\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {MAX_BODY_BYTES * 2}\r\n\r\n{{").encode()
+    started = time.monotonic()
+    answer = raw_request(edge, request, timeout=5)  # reads until the server closes the connection
+    took = time.monotonic() - started
+    assert answer.status == 413 and answer.headers["content-type"] == "application/problem+json"
+    assert json.loads(answer.body)["type"] == "/problems/payload-too-large"
+    assert answer.headers.get("connection") == "close"
+    assert took < 2, f"answered and closed after {took:.1f} s"
+
