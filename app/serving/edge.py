@@ -5,7 +5,8 @@ nothing slow may reach one. HAProxy holds every client connection in C and
 passes a request to granian only once all of it has arrived (headers and
 body); a client too slow to finish within the request timeout gets 408 and
 its connection closed; a body declared over the limit is refused before it
-is read. It also admits at most `admitted` requests to granian at once:
+is read. Only HTTP/1.1 is served (HTTP/2's preface is a malformed request).
+It also admits at most `admitted` requests to granian at once:
 the rest wait in a queue for at most `queue_wait_ms`, then get 503
 `overloaded` with Retry-After, answered by HAProxy in microseconds. Probes
 (/healthz, /readyz) bypass that queue, so they are never shed.
@@ -102,6 +103,9 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "  tune.http.maxhdr 1024",
         "defaults",
         "  mode http",
+        # HTTP/2 with prior knowledge would be a second protocol at the edge,
+        # with its own parser and limits; clients speak HTTP/1.1.
+        "  option disable-h2-upgrade",
         f"  timeout http-request {edge.request_timeout_seconds}s",
         f"  timeout client {max(30, edge.request_timeout_seconds)}s",
         "  timeout http-keep-alive 5s",
@@ -132,6 +136,10 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "{ status 400:499 }",
         "  http-response return status 502 default-errorfiles if !{ res.hdr(x-request-id) -m found } "
         "{ status 500:599 }",
+        # A request HAProxy refuses as malformed (HTTP/2's preface among them)
+        # ends its connection: what follows it cannot be trusted to be a request.
+        # granian names itself on every answer it writes; HAProxy's own carry no Server.
+        "  http-after-response set-header Connection close if { status 400 } !{ res.hdr(server) -m found }",
         "backend api",
         f"  server granian {plan.upstream} maxconn {plan.admitted}",
         "backend probes",

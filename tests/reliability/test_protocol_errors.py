@@ -1,18 +1,19 @@
 """Requests the HTTP servers refuse before Procura sees them (bytes no header
-may hold, an oversized request line or header, a body declared too large)
-still get the contract's answer: a problem+json with an X-Request-Id, not a
-server's own page."""
+may hold, an oversized request line or header, a body declared too large,
+HTTP/2's preface) still get the contract's answer: a problem+json with an
+X-Request-Id, not a server's own page."""
 
 from __future__ import annotations
 
 import json
+import socket
 import time
 from urllib.parse import urlsplit
 
 import pytest
 
 from app.http.requests import MAX_BODY_BYTES
-from harness.wire import build_request, raw_request
+from harness.wire import build_request, parse_response, raw_request
 from testkit.server import running_server
 from tests.conftest import SECRET, token
 
@@ -71,4 +72,21 @@ def test_a_body_declared_over_the_limit_is_refused_413_at_once(edge):
     assert json.loads(answer.body)["type"] == "/problems/payload-too-large"
     assert answer.headers.get("connection") == "close"
     assert took < 2, f"answered and closed after {took:.1f} s"
+
+
+def test_the_http2_preface_is_refused_with_one_problem_and_the_connection_closed(server):
+    parts = urlsplit(server)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")  # what an HTTP/2 client with prior knowledge sends
+        received = b""
+        try:
+            while piece := sock.recv(65536):
+                received += piece
+        except TimeoutError:  # still open after 5 s: what came so far is the answer
+            pass
+    answer = parse_response(received)
+    assert answer is not None, received[:100]  # an HTTP/1.1 answer, not HTTP/2 frames
+    assert (answer.status, answer.headers["content-type"]) == (400, "application/problem+json")
+    assert json.loads(answer.body)["instance"] == answer.headers["x-request-id"]
+    assert received.count(b"HTTP/1.1 ") == 1  # the rest of the preface is not read as a second request
 
