@@ -5,11 +5,12 @@ nothing slow may reach one. HAProxy holds every client connection in C and
 passes a request to granian only once all of it has arrived (headers and
 body); a client too slow to finish within the request timeout gets 408 and
 its connection closed; a body declared over the limit is refused before it
-is read. Only HTTP/1.1 is served (HTTP/2's preface is a malformed request).
-It also admits at most `admitted` requests to granian at once:
-the rest wait in a queue for at most `queue_wait_ms`, then get 503
-`overloaded` with Retry-After, answered by HAProxy in microseconds. Probes
-(/healthz, /readyz) bypass that queue, so they are never shed.
+is read. Only HTTP/1.1 is served (HTTP/2's preface is a malformed request),
+and no answer names the software. It also admits at most `admitted`
+requests to granian at once: the rest wait in a queue for at most
+`queue_wait_ms`, then get 503 `overloaded` with Retry-After, answered by
+HAProxy in microseconds. Probes (/healthz, /readyz) bypass that queue, so
+they are never shed.
 """
 
 from __future__ import annotations
@@ -140,6 +141,8 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         # ends its connection: what follows it cannot be trusted to be a request.
         # granian names itself on every answer it writes; HAProxy's own carry no Server.
         "  http-after-response set-header Connection close if { status 400 } !{ res.hdr(server) -m found }",
+        # No answer names the software serving it.
+        "  http-after-response del-header server",
         "backend api",
         f"  server granian {plan.upstream} maxconn {plan.admitted}",
         "backend probes",

@@ -1,7 +1,7 @@
 """Requests the HTTP servers refuse before Procura sees them (bytes no header
 may hold, an oversized request line or header, a body declared too large,
 HTTP/2's preface) still get the contract's answer: a problem+json with an
-X-Request-Id, not a server's own page."""
+X-Request-Id, not a server's own page. No answer names the server software."""
 
 from __future__ import annotations
 
@@ -90,3 +90,13 @@ def test_the_http2_preface_is_refused_with_one_problem_and_the_connection_closed
     assert json.loads(answer.body)["instance"] == answer.headers["x-request-id"]
     assert received.count(b"HTTP/1.1 ") == 1  # the rest of the preface is not read as a second request
 
+
+def test_no_answer_names_the_software_serving_it(server):
+    answers = [
+        raw_request(server, build_request("GET", "/healthz", server, {})),
+        raw_request(server, build_request("GET", "/purchase-orders", server, {})),  # 401
+        raw_request(server, build_request("GET", "/no-such-page", server, {})),  # 404
+        raw_request(server, build_request("GET", "/purchase-orders/" + "a" * 10_000, server, {})),  # the edge's 400
+    ]
+    assert [answer.status for answer in answers] == [200, 401, 404, 400]
+    assert [answer.headers.get("server") for answer in answers] == [None] * 4
