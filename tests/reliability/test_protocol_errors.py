@@ -1,7 +1,8 @@
 """Requests the HTTP servers refuse before Procura sees them (bytes no header
 may hold, an oversized request line or header, a body declared too large,
 HTTP/2's preface) still get the contract's answer: a problem+json with an
-X-Request-Id, not a server's own page. No answer names the server software."""
+X-Request-Id, not a server's own page. No answer names the server software,
+and a refusal is never turned into a 502 by a body still on its way."""
 
 from __future__ import annotations
 
@@ -100,3 +101,12 @@ def test_no_answer_names_the_software_serving_it(server):
     ]
     assert [answer.status for answer in answers] == [200, 401, 404, 400]
     assert [answer.headers.get("server") for answer in answers] == [None] * 4
+
+
+def test_a_large_body_refused_before_it_is_read_gets_the_refusal_not_a_502(edge):
+    # No token: the answer (401) is decided before the body is read, while the
+    # edge may still be passing the body on.
+    request = build_request("POST", "/purchase-orders", edge, {"Content-Type": "application/json"},
+                            b"[" + b"0," * (128 * 1024) + b"0]")
+    statuses = [raw_request(edge, request).status for _ in range(10)]
+    assert statuses == [401] * 10
