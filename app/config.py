@@ -51,7 +51,7 @@ class Edge:
     (`haproxy`), or gunicorn alone behind a proxy of your own (`none`)."""
 
     proxy: str = "haproxy"
-    request_timeout_seconds: int = 10  # the whole request, headers and body
+    request_timeout_seconds: int = 10  # for a request's headers, then as long for its body
     max_in_flight: int = 6  # requests a server process runs at once
     queue_wait_ms: int = 10  # past this wait for a free slot: 503 overloaded
     max_connections: int = 4096  # client connections held open at once

@@ -1,7 +1,8 @@
 """Errors gunicorn answers itself, before Procura sees the request (a bad
 header byte, an oversized header or request line): as problem+json with an
 X-Request-Id like every other error (docs/api.md, section 3), not gunicorn's
-text/html page. All are the client's request being malformed: 400."""
+text/html page. All are the client's request being malformed: 400. Nor does
+any answer name gunicorn in a Server header."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def problem_bytes(status: int, detail: str) -> bytes:
 
 
 def install() -> None:
-    """Make gunicorn write its own refusals as problem+json (call before workers fork)."""
+    """Make gunicorn write its own refusals as problem+json, and name itself in no
+    Server header (call before workers fork)."""
     from gunicorn import util
 
     def write_error(sock, status_int, reason, mesg):
@@ -35,3 +37,16 @@ def install() -> None:
         util.write_nonblock(sock, problem_bytes(int(status_int), detail))
 
     util.write_error = write_error
+    _hide_server_software()
+
+
+def _hide_server_software() -> None:
+    """Drop the Server line gunicorn writes on every answer: it tells a prober what to attack."""
+    from gunicorn.http.wsgi import Response
+
+    with_server = Response.default_headers
+
+    def default_headers(self):
+        return [line for line in with_server(self) if not line.startswith("Server:")]
+
+    Response.default_headers = default_headers

@@ -4,10 +4,13 @@ The server's Python threads are few and each is a whole request handler, so
 nothing slow may reach one. HAProxy holds every client connection in C and
 passes a request to granian only once all of it has arrived (headers and
 body); a client too slow to finish within the request timeout gets 408 and
-its connection closed. It also admits at most `admitted` requests to
-granian at once: the rest wait in a queue for at most `queue_wait_ms`, then
-get 503 `overloaded` with Retry-After, answered by HAProxy in microseconds.
-Probes (/healthz, /readyz) bypass that queue, so they are never shed.
+its connection closed; a body declared over the limit is refused before it
+is read. Only HTTP/1.1 is served (HTTP/2's preface is a malformed request),
+and no answer names the software. It also admits at most `admitted`
+requests to granian at once: the rest wait in a queue for at most
+`queue_wait_ms`, then get 503 `overloaded` with Retry-After, answered by
+HAProxy in microseconds. Probes (/healthz, /readyz) bypass that queue, so
+they are never shed.
 """
 
 from __future__ import annotations
@@ -103,7 +106,9 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "  tune.http.maxhdr 1024",
         "defaults",
         "  mode http",
-        "  option http-buffer-request",  # whole requests only: nothing slow reaches a thread
+        # HTTP/2 with prior knowledge would be a second protocol at the edge,
+        # with its own parser and limits; clients speak HTTP/1.1.
+        "  option disable-h2-upgrade",
         f"  timeout http-request {edge.request_timeout_seconds}s",
         f"  timeout client {max(30, edge.request_timeout_seconds)}s",
         "  timeout http-keep-alive 5s",
@@ -120,7 +125,11 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         f"  http-request deny deny_status 400 if {{ req.hdr_cnt gt {MAX_HEADER_FIELDS} }}",
         # A body too large to buffer whole is refused here: the Python server
         # would answer 413 unread, and close a connection HAProxy still sends on.
+        # One declared too large is refused before any of it is awaited.
         f"  http-request deny deny_status 413 if {{ req.hdr_val(content-length) gt {MAX_BODY_BYTES} }}",
+        # Whole requests only: nothing slow reaches a thread. The body has the
+        # request timeout from the end of the headers; past it, 408.
+        f"  http-request wait-for-body time {edge.request_timeout_seconds}s",
         f"  http-request deny deny_status 413 if {{ req.body_len gt {MAX_BODY_BYTES} }}",
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",
@@ -130,6 +139,12 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "{ status 400:499 }",
         "  http-response return status 502 default-errorfiles if !{ res.hdr(x-request-id) -m found } "
         "{ status 500:599 }",
+        # A request HAProxy refuses as malformed (HTTP/2's preface among them)
+        # ends its connection: what follows it cannot be trusted to be a request.
+        # granian names itself on every answer it writes; HAProxy's own carry no Server.
+        "  http-after-response set-header Connection close if { status 400 } !{ res.hdr(server) -m found }",
+        # No answer names the software serving it.
+        "  http-after-response del-header server",
         "backend api",
         f"  server granian {plan.upstream} maxconn {plan.admitted}",
         "backend probes",

@@ -107,7 +107,26 @@ def _granian_worker_app(settings: Settings, schema: SchemaStatus, main: int):
     """A granian worker's application; the worker ends with the server's main
     process `main`, even one killed outright (gunicorn's workers watch their parent)."""
     die_with_parent(main)
-    return worker_app(settings, schema)
+    return reading_whole_bodies(worker_app(settings, schema))
+
+
+def reading_whole_bodies(app):
+    """`app`, reading what is left of each request body before answering.
+
+    A refusal decided before the body is read (401, 415, ...) would otherwise
+    be sent while HAProxy is still writing that body; granian then closes the
+    connection with bytes unread, and HAProxy, its write refused, answers 502
+    instead of the refusal. The edge has already buffered the body (at most
+    1 MiB), so reading the rest costs a copy, never a wait."""
+
+    def application(environ, start_response):
+        answer = app(environ, start_response)
+        body = environ["wsgi.input"]
+        while body.read(64 * 1024):
+            pass
+        return answer
+
+    return application
 
 
 def _serve_alone(settings: Settings, schema: SchemaStatus, *, host: str, port: int, workers: int,
