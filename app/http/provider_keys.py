@@ -6,6 +6,11 @@ A `kid` not in the cache refreshes the set, so rotated keys are picked up
 without a restart; refreshes are at most one per refresh interval, so a flood
 of made-up `kid`s cannot hammer the provider. A failed refresh keeps the keys
 already fetched.
+
+One request fetches at a time and the others never wait for it: while a
+fetch is under way they are answered with the keys at hand (an unknown `kid`
+is 401 at once, or 503 while no key was ever fetched), so a slow provider
+costs one request slot for at most the fetch timeout, not one per request.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from app.service.errors import DependencyUnavailable
 log = logging.getLogger(__name__)
 
 IDENTITY_PROVIDER = "identity provider"
-#: Well within the request timeout, so a slow provider costs one request a 503, not a hung worker.
-FETCH_TIMEOUT_SECONDS = 3
+#: Each network step of a fetch (connect, each read) may take this long: a
+#: provider answers its JWKS in milliseconds, and the fetching request holds a
+#: request slot while it waits.
+FETCH_TIMEOUT_SECONDS = 1.5
 #: Keys older than this are refetched on use even when the `kid` is known, so
 #: a key the provider retired stops working within the hour.
 KEYS_MAX_AGE_SECONDS = 3600
@@ -56,16 +63,27 @@ class ProviderKeys:
         """
         key = self._fresh(kid)
         if key is None:
-            with self._lock:  # one fetch at a time; the others then find its keys
-                key = self._fresh(kid)
-                if key is None:
-                    self._refresh_if_due()
-                    key = (self._keys or {}).get(kid)
+            key = self._refreshed(kid)
         if key is not None:
             return key
         if self._keys is None:
             raise DependencyUnavailable(IDENTITY_PROVIDER)
         raise unauthenticated("The token is signed with a key the identity provider does not publish.")
+
+    def _refreshed(self, kid: str | None) -> PyJWK | None:
+        """The key after fetching the set when a fetch is due; while another
+        request is fetching, the key at hand (even one past its age), at once:
+        waiting for that fetch would hold this request's slot too."""
+        if not self._lock.acquire(blocking=False):
+            return (self._keys or {}).get(kid)
+        try:
+            key = self._fresh(kid)
+            if key is None:
+                self._refresh_if_due()
+                key = (self._keys or {}).get(kid)
+            return key
+        finally:
+            self._lock.release()
 
     def _fresh(self, kid: str | None) -> PyJWK | None:
         keys = self._keys
