@@ -295,6 +295,15 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             curs.execute(statement, params, prepare=True)
             return curs.fetchall()
 
+    def select_mentioning(self, after: int, limit: int, needles: Sequence[bytes],
+                          originator_id: UUID | None) -> tuple[list[EventRow], int | None]:
+        # The whole search in one statement: PostgreSQL reads and matches the
+        # bytes; Python sees only the `limit` matches.
+        params = [after, originator_id, list(needles), limit]
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(EventRow)) as curs:
+            found = curs.execute(self.statements.select_mentioning, params).fetchall()
+        return found, (found[-1].id if len(found) == limit else None)
+
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
         # Prepared: every command looks its key up first (parsing and planning
         # it each time cost the server more than running it). Tuple rows: a

@@ -62,6 +62,7 @@ class CommandStatements:
     select_commands_for_po: Composed
     purge_commands: Composed
     select_after: Composed
+    select_mentioning: Composed
     positions_of: Composed
 
 
@@ -85,6 +86,14 @@ def command_statements(tables: Tables) -> CommandStatements:
         select_after=SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
                          "WHERE notification_id > %s::bigint AND (%s::bigint IS NULL OR notification_id <= %s::bigint) "
                          "ORDER BY notification_id LIMIT %s::bigint").format(events=events),
+        # position() on bytea: PostgreSQL searches the stored JSON bytes, in
+        # its own process, while Procura's threads keep the GIL.
+        select_mentioning=SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+            "WHERE notification_id > %s::bigint AND (originator_id = %s::{id_type} OR EXISTS ("
+            "SELECT 1 FROM unnest(%s::bytea[]) AS n(needle) WHERE position(n.needle IN state) > 0)) "
+            "ORDER BY notification_id LIMIT %s::bigint").format(
+                events=events, id_type=Identifier(tables.originator_id_type)),
         positions_of=SQL("SELECT originator_version, notification_id FROM {events} WHERE originator_id = %s"
                          ).format(events=events),
     )
