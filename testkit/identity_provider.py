@@ -71,6 +71,7 @@ class FakeIdentityProvider:
         self.keys = list(keys)
         self.jwks_fetches = 0
         self.held_fetches = 0  # JWKS requests waiting for `release()` right now
+        self.delay_seconds = 0.0  # how long each JWKS answer takes (a slow provider)
         self._count_lock = threading.Lock()
         self._answering = threading.Event()
         self._answering.set()
@@ -89,11 +90,14 @@ class FakeIdentityProvider:
                     self.send_error(404)
                     return
                 data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # a held fetch its client gave up on
+                    pass
 
             def log_message(self, *args):  # quiet: pytest shows stderr of failures
                 pass
@@ -117,6 +121,7 @@ class FakeIdentityProvider:
         self._answering.set()
 
     def _answer_when_released(self) -> None:
+        time.sleep(self.delay_seconds)
         if self._answering.is_set():
             return
         with self._count_lock:
