@@ -118,3 +118,20 @@ def test_reads_waiting_for_min_position_beyond_the_callers_share_are_refused_wit
     assert refused.json()["type"] == "/problems/too-many-concurrent"
     assert refused.headers["Retry-After"] == "1"
     assert seconds < 1.0, f"the refusal took {seconds:.2f} s"
+
+
+@pytest.mark.parametrize("path", ["/trace?id=anything", "/purchase-orders/{id}/timeline",
+                                  "/purchase-orders/{id}/history", "/reports/spend", "/reports/cycle-times"])
+def test_each_expensive_read_is_refused_with_429_while_its_caller_runs_its_share(flask_app, client, path):
+    admin = {"Authorization": f"Bearer {token('root', ('admin', 'requester'))}"}
+    created = client.post("/purchase-orders", json=po_body(), headers={**admin, "Idempotency-Key": "fair-1"})
+    url = path.format(id=created.get_json()["id"])
+    reads = flask_app.extensions["procura.expensive_reads"]
+    with reads.running("org-1/root"), reads.running("org-1/root"):
+        refused = client.get(url, headers=admin)
+        others = client.get(url.replace("anything", "other"), headers={
+            "Authorization": f"Bearer {token('erin', ('admin', 'requester'))}"})
+    assert refused.status_code == 429 and refused.get_json()["type"] == "/problems/too-many-concurrent"
+    assert refused.headers["Retry-After"] == "1"
+    assert others.status_code != 429  # another caller of the same org has a share of its own
+    assert client.get(url, headers=admin).status_code == 200  # once the caller's reads have answered
