@@ -126,7 +126,7 @@ def _events_mentioning(app: Procura, value: str, deadline: float) -> Iterator[tu
     decoded, with its position, in global order: those of the aggregate whose
     id it is, and those whose stored bytes hold it as a traced metadata
     member: most events hold no such bytes and are never decoded, and on
-    PostgreSQL the database searches the bytes (docs/performance.md). With a
+    PostgreSQL and SQLite the database searches the bytes (docs/performance.md). With a
     cipher or a compressor the bytes are opaque, and every event is decoded.
     Yields (None, 0) and stops once `deadline` (time.monotonic()) has passed."""
     opaque = app.mapper.cipher is not None or app.mapper.compressor is not None
