@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     """Build the Procura WSGI application (tests may pass their own services)."""
     from app import console
     from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models, support
+    from app.http.fair_share import ExpensiveReads
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
     from app.http.security_headers import add_security_headers
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.extensions["procura"] = services = services or build_services(settings)
     limits = ratelimits.RateLimits.from_settings(services.settings)
     flask_app.extensions["procura.ratelimits"] = limits
+    flask_app.extensions["procura.expensive_reads"] = ExpensiveReads(
+        services.settings.expensive_reads_per_caller)
     observability.install(flask_app)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)

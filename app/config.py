@@ -128,6 +128,9 @@ class Settings:
     rate_limit_commands: str | None = None
     rate_limit_reads: str | None = None
     rate_limit_storage: str = "memory://"
+    #: Expensive reads (traces, timelines, histories, reports, waits for
+    #: `min_position`) one caller may run at once in one server process.
+    expensive_reads_per_caller: int = 2
     auto_migrate: bool = True
     migrate_wait_seconds: int = 120
     edge: Edge = field(default_factory=Edge)
@@ -458,6 +461,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_commands=_rate_limit(env, "PROCURA_RATE_LIMIT_COMMANDS", DEFAULT_COMMANDS_LIMIT),
         rate_limit_reads=_rate_limit(env, "PROCURA_RATE_LIMIT_READS", DEFAULT_READS_LIMIT),
         rate_limit_storage=_rate_limit_storage(env),
+        expensive_reads_per_caller=_int(env, "PROCURA_EXPENSIVE_READS_PER_CALLER",
+                                        Settings.expensive_reads_per_caller, 1),
         auto_migrate=_flag(env, "PROCURA_AUTO_MIGRATE", True),
         migrate_wait_seconds=_int(env, "PROCURA_MIGRATE_WAIT_SECONDS", 120, 1),
         edge=_edge(env),

@@ -10,13 +10,12 @@ import json
 import statistics
 import sys
 import time
-from datetime import date
-from decimal import Decimal
 
-from aggregates.purchase_order import Draft, Line, PurchaseOrder
+from aggregates.purchase_order import PurchaseOrder
 from app.bootstrap import build_services
 from app.config import Settings
 from app.tools import support
+from testkit import stores
 from testkit.pg import temporary_database
 
 SECRET = "benchmark-secret-that-is-long-enough-for-hs256-0123456789"
@@ -24,24 +23,13 @@ ORG = "bench"
 ROUNDS = 5
 
 
-def _draft(title: str) -> Draft:
-    return Draft(title, "acme", "EUR", date(2099, 1, 1), (Line("SKU", "thing", 1, Decimal("1.00")),))
-
-
 def _fill(services, pos: int) -> PurchaseOrder:
     """`pos` submitted POs (two events each) and one PO revised up to 200 events."""
-    batch = []
-    for n in range(pos):
-        po = PurchaseOrder.draft(org=ORG, requester="someone", department="eng", content=_draft(f"PO {n}"))
-        po.submit()
-        batch.append(po)
-        if len(batch) == 500:
-            services.app.save(*batch)
-            batch = []
-    long = PurchaseOrder.draft(org=ORG, requester="someone", department="eng", content=_draft("long"))
+    stores.grow(services.app, pos, ORG)
+    long = PurchaseOrder.draft(org=ORG, requester="someone", department="eng", content=stores.draft("long"))
     for n in range(support.MAX_TIMELINE_STEPS - 1):
-        long.revise(_draft(f"long {n}"))
-    services.app.save(*batch, long)
+        long.revise(stores.draft(f"long {n}"))
+    services.app.save(long)
     return long
 
 

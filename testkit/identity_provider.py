@@ -1,6 +1,7 @@
 """A stand-in identity provider for tests: OpenID discovery and a JWKS on
 127.0.0.1, whose published keys a test can change and which a test can stop.
-It counts the JWKS fetches, so tests can bound how often Procura asks."""
+It counts the JWKS fetches, so tests can bound how often Procura asks, and
+can hold them (a slow provider) until released."""
 
 from __future__ import annotations
 
@@ -69,7 +70,11 @@ class FakeIdentityProvider:
     def __init__(self, *keys: SigningKey):
         self.keys = list(keys)
         self.jwks_fetches = 0
+        self.held_fetches = 0  # JWKS requests waiting for `release()` right now
+        self.delay_seconds = 0.0  # how long each JWKS answer takes (a slow provider)
         self._count_lock = threading.Lock()
+        self._answering = threading.Event()
+        self._answering.set()
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -79,16 +84,20 @@ class FakeIdentityProvider:
                 elif self.path == "/jwks":
                     with provider._count_lock:
                         provider.jwks_fetches += 1
+                    provider._answer_when_released()
                     body = {"keys": [k.jwk() for k in provider.keys]}
                 else:
                     self.send_error(404)
                     return
                 data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # a held fetch its client gave up on
+                    pass
 
             def log_message(self, *args):  # quiet: pytest shows stderr of failures
                 pass
@@ -103,8 +112,27 @@ class FakeIdentityProvider:
         """From now on the JWKS holds exactly `keys`."""
         self.keys = list(keys)
 
+    def hold(self) -> None:
+        """From now on JWKS requests get no answer until `release()` (a slow provider)."""
+        self._answering.clear()
+
+    def release(self) -> None:
+        """Held and later JWKS requests are answered."""
+        self._answering.set()
+
+    def _answer_when_released(self) -> None:
+        time.sleep(self.delay_seconds)
+        if self._answering.is_set():
+            return
+        with self._count_lock:
+            self.held_fetches += 1
+        self._answering.wait(timeout=60)
+        with self._count_lock:
+            self.held_fetches -= 1
+
     def stop(self) -> None:
         """The provider becomes unreachable (connections refused)."""
+        self.release()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()

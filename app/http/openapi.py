@@ -132,7 +132,8 @@ def _responses(doc: RouteDoc) -> dict[str, Any]:
         by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
     for status, slugs in sorted(by_status.items()):
         problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}
-        if {"idempotency-key-in-flight", "rate-limited", "dependency-unavailable", "projection-behind"} & set(slugs):
+        if {"idempotency-key-in-flight", "rate-limited", "too-many-concurrent", "dependency-unavailable",
+            "projection-behind"} & set(slugs):
             problem_headers["Retry-After"] = HEADERS["Retry-After"]
         if "unauthenticated" in slugs:
             problem_headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]

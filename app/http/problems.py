@@ -65,6 +65,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "Commands on an existing purchase order need If-Match with the version you last saw (`current_version` is the version now). Read the order, then send the command with If-Match."),
     "rate-limited": ProblemType(429, "Too many requests", "retry_later",
         "You sent more commands (or reads) than your limit allows in its window; the `RateLimit` and `RateLimit-Policy` headers say how many and how long. Nothing was done: retry after Retry-After seconds, with the same Idempotency-Key for a command."),
+    "too-many-concurrent": ProblemType(429, "Too many expensive reads at once", "retry_later",
+        "You already run as many expensive reads at once (traces, timelines, histories, reports, reads waiting for `min_position`) as one caller may on a server process (`limit`, PROCURA_EXPENSIVE_READS_PER_CALLER), so this one was not started and nothing was read. Retry after Retry-After seconds, once one of them has answered."),
     "dependency-unavailable": ProblemType(503, "Dependency unavailable", "retry_later",
         "A dependency (`dependency`) cannot be reached. Nothing was committed; retry after Retry-After seconds with the same Idempotency-Key."),
     "overloaded": ProblemType(503, "Overloaded", "retry_later",

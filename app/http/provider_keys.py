@@ -6,6 +6,13 @@ A `kid` not in the cache refreshes the set, so rotated keys are picked up
 without a restart; refreshes are at most one per refresh interval, so a flood
 of made-up `kid`s cannot hammer the provider. A failed refresh keeps the keys
 already fetched.
+
+One request fetches at a time and the others do not wait for it: while a
+fetch is under way they are answered with the keys at hand (an unknown `kid`
+is 401 at once), so a slow provider costs one request slot for at most the
+fetch timeout, not one per request. Only a process with no keys yet waits
+for the fetch under way (once, bounded), so that a worker started under load
+does not answer 503 to valid tokens while its first fetch runs.
 """
 
 from __future__ import annotations
@@ -27,8 +34,13 @@ from app.service.errors import DependencyUnavailable
 log = logging.getLogger(__name__)
 
 IDENTITY_PROVIDER = "identity provider"
-#: Well within the request timeout, so a slow provider costs one request a 503, not a hung worker.
-FETCH_TIMEOUT_SECONDS = 3
+#: Each network step of a fetch (connect, each read) may take this long: a
+#: provider answers its JWKS in milliseconds, and the fetching request holds a
+#: request slot while it waits.
+FETCH_TIMEOUT_SECONDS = 1.5
+#: How long a process without any key waits for another request's fetch
+#: (its discovery and its JWKS, each within FETCH_TIMEOUT_SECONDS).
+FIRST_FETCH_WAIT_SECONDS = 2 * FETCH_TIMEOUT_SECONDS
 #: Keys older than this are refetched on use even when the `kid` is known, so
 #: a key the provider retired stops working within the hour.
 KEYS_MAX_AGE_SECONDS = 3600
@@ -46,6 +58,7 @@ class ProviderKeys:
         self._keys: dict[str | None, PyJWK] | None = None
         self._fetched_at = 0.0
         self._attempted_at: float | None = None
+        self._attempts = 0  # fetches begun, so that a request that waited for one does not fetch again
         self._lock = threading.Lock()
 
     def signing_key(self, kid: str | None) -> PyJWK:
@@ -56,16 +69,33 @@ class ProviderKeys:
         """
         key = self._fresh(kid)
         if key is None:
-            with self._lock:  # one fetch at a time; the others then find its keys
-                key = self._fresh(kid)
-                if key is None:
-                    self._refresh_if_due()
-                    key = (self._keys or {}).get(kid)
+            key = self._refreshed(kid)
         if key is not None:
             return key
         if self._keys is None:
             raise DependencyUnavailable(IDENTITY_PROVIDER)
         raise unauthenticated("The token is signed with a key the identity provider does not publish.")
+
+    def _refreshed(self, kid: str | None) -> PyJWK | None:
+        """The key after fetching the set when a fetch is due. While another
+        request is fetching, the key at hand (even one past its age), at
+        once: waiting for that fetch would hold this request's slot too. Only
+        a process that has no keys at all (just started) waits for the fetch
+        under way, at most FIRST_FETCH_WAIT_SECONDS, rather than answer 503."""
+        attempts = self._attempts
+        if self._keys is None:
+            acquired = self._lock.acquire(timeout=FIRST_FETCH_WAIT_SECONDS)
+        else:
+            acquired = self._lock.acquire(blocking=False)
+        if not acquired:
+            return (self._keys or {}).get(kid)
+        try:
+            key = self._fresh(kid)
+            if key is None and self._attempts == attempts:  # nobody fetched while this request waited
+                self._refresh_if_due()
+            return key if key is not None else (self._keys or {}).get(kid)
+        finally:
+            self._lock.release()
 
     def _fresh(self, kid: str | None) -> PyJWK | None:
         keys = self._keys
@@ -78,6 +108,7 @@ class ProviderKeys:
         if self._attempted_at is not None and now - self._attempted_at < self.identity.refresh_interval_seconds:
             return
         self._attempted_at = now
+        self._attempts += 1
         try:
             keys = self._fetch()
         except _FETCH_ERRORS as error:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from aggregates.transitions import CLIENT_COMMANDS, CREATE, DECLARED
 from app.http.access import bearer_required, caller
+from app.http.fair_share import expensive_read
 from app.http.openapi import AUTHENTICATED, COMMAND, PO_COMMAND, documented
 from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
 from app.http.read_schemas import VersionQuery
@@ -154,7 +155,8 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 @bp.get("/purchase-orders/<uuid:po_id>/history")
 @bearer_required
 @documented(summary="The purchase order's events, oldest first", tag="purchase orders", response=HistoryOut,
-            problems=(*AUTHENTICATED, "not-found", "forbidden"), response_headers=("ETag",))
+            problems=(*AUTHENTICATED, "not-found", "forbidden", "too-many-concurrent"), response_headers=("ETag",))
+@expensive_read
 def history(po_id: UUID) -> Response:
     po, events = _services().commands.history(caller(), po_id)
     body = encode({"id": str(po.id), "version": po.version, "events": [history_entry(e) for e in events]})

@@ -28,6 +28,7 @@ from marshmallow import Schema
 
 from aggregates.policy import ActionsFor, Principal
 from app.http.access import bearer_required, caller
+from app.http.fair_share import callers_share, expensive_read
 from app.http.openapi import AUTHENTICATED, documented
 from app.http.problems import Problem
 from app.http.read_schemas import (
@@ -59,7 +60,7 @@ bp = Blueprint("read_models", __name__)
 
 FRESHNESS_WAIT_SECONDS = 2.0
 REPORT_READERS = frozenset({"analyst", "auditor", "admin"})
-_READ_PROBLEMS = (*AUTHENTICATED, "validation-error", "projection-behind")
+_READ_PROBLEMS = (*AUTHENTICATED, "validation-error", "projection-behind", "too-many-concurrent")
 T = TypeVar("T")
 #: Built once: building a schema deep-copies its fields, and marshmallow 4
 #: keeps no per-load state on an instance, so threads may share it.
@@ -103,14 +104,32 @@ def _read_at(store: ReadStore, names: list[str], min_position: int | None, deadl
 
 def _await(store: ReadStore, names: list[str], min_position: int | None, deadline: float) -> None:
     """Return once the read models `names` on `store` have reached
-    `min_position` (at once without one); Problem 'projection-behind' at
-    `deadline`."""
-    if min_position is not None and not wait_for(store, names, min_position, max(0.0, deadline - time.monotonic())):
+    `min_position` (at once without one, or when they already have);
+    Problem 'projection-behind' at `deadline`. A position beyond the store's
+    head is refused at once, and waiting counts as one of the caller's
+    expensive reads (app.http.fair_share)."""
+    if min_position is None or wait_for(store, names, min_position, 0.0):
+        return
+    _refuse_beyond_head(min_position)
+    with callers_share():
+        reached = wait_for(store, names, min_position, max(0.0, deadline - time.monotonic()))
+    if not reached:
         with store.snapshot() as cur:
             position = _position(cur, names)
         raise Problem("projection-behind",
                       f"The read model is at position {position}, not yet at {min_position}.",
                       {"position": position, "min_position": min_position}, headers={"Retry-After": "1"})
+
+
+def _refuse_beyond_head(min_position: int) -> None:
+    """422 on /min_position when no event has that position yet: waiting
+    could never make it visible. The head is the primary's (replicas follow it)."""
+    head = _services().app.head_position()
+    if min_position > head:
+        raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
+            {"pointer": "/min_position", "detail": f"beyond the event store's head ({head}): no event has "
+             "that position yet; pass an Event-Position or Projection-Position you were given",
+             "code": "beyond-head"}]})
 
 
 def read_fresh_page(names: list[str], min_position: int | None, statement: tuple[str, dict[str, Any]],
@@ -292,6 +311,7 @@ def approvals_queue() -> Response:
 @documented(summary="Approved and placed totals per group and currency (JSON or text/csv)", tag="reports",
             query=SpendQuery, response=SpendOut, problems=(*_READ_PROBLEMS, "forbidden"),
             response_headers=("Projection-Position",), media_types=("application/json", "text/csv"))
+@expensive_read
 def spend_report() -> Response:
     """Analysts, auditors and admins; money as decimal strings per currency."""
     args, who = query_args(SpendQuery()), caller()
@@ -356,6 +376,7 @@ def _hours(micros: int | None) -> float | None:
 @documented(summary="Hours from the last submission to approval or rejection: count, p50, p90, max, histogram",
             tag="reports", query=CycleTimesQuery, response=CycleTimesOut, problems=(*_READ_PROBLEMS, "forbidden"),
             response_headers=("Projection-Position",))
+@expensive_read
 def cycle_times_report() -> Response:
     """Nearest-rank percentiles over decisions made in the period."""
     args, who = query_args(CycleTimesQuery()), caller()

@@ -10,6 +10,7 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app
 
 from app.http.access import bearer_required, caller
+from app.http.fair_share import expensive_read
 from app.http.openapi import AUTHENTICATED, documented
 from app.http.output_schemas import TimelineOut, TraceOut
 from app.http.problems import Problem
@@ -28,7 +29,8 @@ _TRACE, _TIMELINE = TraceOut(), TimelineOut()
 @bp.get("/trace")
 @bearer_required
 @documented(summary="Every event and command record of your org written under one id", tag="support",
-            query=TraceQuery, response=TraceOut, problems=(*AUTHENTICATED, "validation-error", "forbidden"))
+            query=TraceQuery, response=TraceOut, problems=(*AUTHENTICATED, "validation-error", "forbidden", "too-many-concurrent"))
+@expensive_read
 def trace() -> Response:
     """For auditors and admins: the events whose request, correlation,
     command or causation id (or PO or operation id) is `id`, in global order,
@@ -45,8 +47,9 @@ def trace() -> Response:
 @bp.get("/purchase-orders/<uuid:po_id>/timeline")
 @bearer_required
 @documented(summary="The purchase order's story: events, refused commands and placements, oldest first",
-            tag="purchase orders", response=TimelineOut, problems=(*AUTHENTICATED, "not-found"),
-            response_headers=("ETag",))
+            tag="purchase orders", response=TimelineOut,
+            problems=(*AUTHENTICATED, "not-found", "too-many-concurrent"), response_headers=("ETag",))
+@expensive_read
 def timeline(po_id: UUID) -> Response:
     """For whoever may read the PO (others: 404): each event with what it
     changed and the PO after it, each refused command sent to it (they wrote

@@ -132,6 +132,7 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             sql.save_one_function_ddl(tables, self.save_one_function_name, self.channel_name,
                                       f"{self.datastore.lock_timeout}s"),
         ]
+        self.tables = tables
         self.statements = sql.command_statements(tables)
         # The command transaction: the library's lock statements (see
         # PostgresApplicationRecorder._insert_stored_events), then events,
@@ -294,6 +295,15 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(EventRow)) as curs:
             curs.execute(statement, params, prepare=True)
             return curs.fetchall()
+
+    def select_mentioning(self, after: int, limit: int, needles: Sequence[bytes],
+                          originator_id: UUID | None) -> tuple[list[EventRow], int | None]:
+        # The whole search in one statement: PostgreSQL reads and matches the
+        # bytes; Python sees only the `limit` matches.
+        statement = sql.select_mentioning(self.tables, len(needles))
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(EventRow)) as curs:
+            found = curs.execute(statement, [after, originator_id, *needles, limit]).fetchall()
+        return found, (found[-1].id if len(found) == limit else None)
 
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
         # Prepared: every command looks its key up first (parsing and planning

@@ -65,6 +65,20 @@ class CommandStatements:
     positions_of: Composed
 
 
+def select_mentioning(tables: Tables, needles: int) -> Composed:
+    """The events after a position (first parameter) of one aggregate (the
+    second) or whose stored bytes hold any of `needles` byte strings (the
+    next ones), oldest first, at most a limit (the last). position() on
+    bytea: PostgreSQL searches the stored JSON in its own process while
+    Procura's threads keep the GIL. Three position() calls cost half what
+    one over unnest() of an array did (150,000 events: 250 ms, not 490)."""
+    matches = SQL(" OR ").join([SQL("position(%s::bytea IN state) > 0")] * needles)
+    return SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "
+               "WHERE notification_id > %s::bigint AND (originator_id = %s::{id_type} OR {matches}) "
+               "ORDER BY notification_id LIMIT %s::bigint").format(
+        events=tables.qualified(tables.events), id_type=Identifier(tables.originator_id_type), matches=matches)
+
+
 def command_statements(tables: Tables) -> CommandStatements:
     table, events = tables.qualified(tables.commands), tables.qualified(tables.events)
     return CommandStatements(

@@ -13,8 +13,10 @@ ISO-8601 text (always with microseconds) so that text order is time order.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteFactory
 
@@ -26,12 +28,9 @@ from app.persistence.command_records import (
     commands_table_name_for,
     require_aware,
 )
-from app.persistence.positions import PositionReader
+from app.persistence.positions import EventRow, PositionReader
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from uuid import UUID
-
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.sqlite import SQLiteCursor, SQLiteDatastore
 
@@ -143,6 +142,18 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             c.execute(self.select_commands_statement, (org, principal))
             rows = c.fetchall()
         return [self._record(row) for row in rows]
+
+    def select_mentioning(self, after: int, limit: int, needles: Sequence[bytes],
+                          originator_id: UUID | None) -> tuple[list[EventRow], int | None]:
+        # instr() on the BLOB: SQLite searches the bytes while the GIL is
+        # released, as PostgreSQL's position() does (postgres_sql.select_mentioning).
+        matches = " OR ".join(["instr(state, ?) > 0"] * len(needles))
+        statement = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
+                     f"WHERE rowid > ? AND (originator_id = ? OR {matches}) ORDER BY rowid LIMIT ?")
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, (after, originator_id.hex if originator_id else None, *needles, limit))
+            found = [EventRow(row[0], UUID(row[1]), row[2], row[3], row[4]) for row in c.fetchall()]
+        return found, (found[-1].id if len(found) == limit else None)
 
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as c:

@@ -111,30 +111,40 @@ class _Owners:
         return self.known[aggregate_id]
 
 
+#: The metadata members a trace matches (with the aggregate's id).
+TRACED_METADATA = ("command_id", "correlation_id", "causation_id")
+
+
+def _needles(value: str) -> list[bytes]:
+    """`value` as the stored JSON bytes hold it in each traced metadata member
+    (as the library's transcoder writes them: compact, not ASCII-escaped)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return [f'"{member}":{text}'.encode() for member in TRACED_METADATA]
+
+
 def _events_mentioning(app: Procura, value: str, deadline: float) -> Iterator[tuple[Any, int]]:
     """Every event of the store that may have been written under `value`,
     decoded, with its position, in global order: those of the aggregate whose
-    id it is, and those whose stored bytes hold it as JSON text (as the
-    library's transcoder writes every metadata string): most events hold no
-    such bytes and are never decoded (reading the pages costs more still;
-    docs/performance.md). With a cipher or a compressor the bytes are
-    opaque, and every event is decoded. Yields
-    (None, 0) and stops once `deadline` (time.monotonic()) has passed."""
+    id it is, and those whose stored bytes hold it as a traced metadata
+    member: most events hold no such bytes and are never decoded, and on
+    PostgreSQL and SQLite the database searches the bytes (docs/performance.md). With a
+    cipher or a compressor the bytes are opaque, and every event is decoded.
+    Yields (None, 0) and stops once `deadline` (time.monotonic()) has passed."""
     opaque = app.mapper.cipher is not None or app.mapper.compressor is not None
-    needle = json.dumps(value, ensure_ascii=False)[1:-1].encode()
+    needles = _needles(value)
     aggregate_id = UUID(value) if _is_uuid(value) else None
-    after = 0
-    while True:
+    after: int | None = 0
+    while after is not None:
         if time.monotonic() > deadline:
             yield None, 0
             return
-        page = app.recorder.select_after(after, PAGE)  # tuples: cheaper than the library's notifications
-        if not page:
-            return
-        for notification in page:
-            if opaque or notification.originator_id == aggregate_id or needle in notification.state:
-                yield app.mapper.to_domain_event(notification), notification.id
-        after = page[-1].id
+        if opaque:
+            found = app.recorder.select_after(after, PAGE)  # tuples: cheaper than the library's notifications
+            after = found[-1].id if len(found) == PAGE else None
+        else:
+            found, after = app.recorder.select_mentioning(after, PAGE, needles, aggregate_id)
+        for row in found:
+            yield app.mapper.to_domain_event(row), row.id
 
 
 def _written_under(domain_event: Any, value: str) -> bool:

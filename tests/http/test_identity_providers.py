@@ -5,6 +5,7 @@ Procura's caller, and the provider's outages answered without a 401 or 500."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import uuid
 
@@ -14,7 +15,7 @@ import requests
 from app.bootstrap import build_services, create_app
 from app.config import ClaimPaths, IdentityProvider
 from testkit.identity_provider import AUDIENCE, FakeIdentityProvider, SigningKey, hmac_signed
-from testkit.server import free_port, running_server
+from testkit.server import free_port, running_server, wait_until
 from tests.conftest import memory_settings, po_body, token
 
 RSA_KEY = SigningKey.rsa("rsa-1")
@@ -200,3 +201,32 @@ def test_a_running_server_whose_provider_is_down_from_the_start_answers_503(tmp_
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert response.json()["dependency"] == "identity provider"
+
+
+def test_an_unknown_kid_while_a_slow_jwks_fetch_is_under_way_is_answered_without_waiting_for_it(
+        provider, pg_database_url):
+    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_JWKS_URL": provider.jwks_url,
+           "PROCURA_JWT_ISSUER": provider.issuer, "PROCURA_JWT_AUDIENCE": AUDIENCE,
+           "PROCURA_JWKS_REFRESH_INTERVAL": "0"}
+    valid = bearer(RSA_KEY.sign(provider.claims()))
+    with running_server(env, workers=1) as base:
+        assert requests.get(base + "/purchase-orders", headers=valid, timeout=10).status_code == 200
+        provider.hold()
+        first = []
+        fetching = threading.Thread(target=lambda: first.append(requests.get(
+            base + "/purchase-orders", headers=bearer(RSA_KEY.sign(provider.claims(), kid="made-up-1")), timeout=30)))
+        fetching.start()
+        wait_until(lambda: provider.held_fetches, timeout=10, interval=0.01, what="a JWKS fetch under way")
+        started = time.monotonic()
+        unknown = requests.get(base + "/purchase-orders",
+                               headers=bearer(RSA_KEY.sign(provider.claims(), kid="made-up-2")), timeout=30)
+        waited = time.monotonic() - started
+        still_valid = requests.get(base + "/purchase-orders", headers=valid, timeout=10)
+        fetch_under_way = provider.held_fetches
+        provider.release()
+        fetching.join()
+    assert fetch_under_way, "the first fetch ended before the second request was answered"
+    assert unknown.status_code == 401 and unknown.json()["type"] == "/problems/unauthenticated"
+    assert waited < 1.0, f"waited {waited:.2f} s for another request's JWKS fetch"
+    assert still_valid.status_code == 200
+    assert first[0].status_code == 401  # its fetch timed out; the keys already fetched still hold

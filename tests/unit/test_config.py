@@ -30,7 +30,8 @@ def test_a_production_secret_shorter_than_32_bytes_is_refused():
     ("PROCURA_DB_TIMEOUT", "soon"), ("PROCURA_MIGRATE_WAIT_SECONDS", "0"),
     ("PROCURA_RATE_LIMIT_COMMANDS", "lots"), ("PROCURA_RATE_LIMIT_READS", "5/fortnight"),
     ("PROCURA_RATE_LIMIT_STORAGE", "memcached://x"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
-    ("PROCURA_DB_POOLER", "session"),
+    ("PROCURA_DB_POOLER", "session"), ("PROCURA_EXPENSIVE_READS_PER_CALLER", "0"),
+    ("PROCURA_EXPENSIVE_READS_PER_CALLER", "two"),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
@@ -100,3 +101,8 @@ def test_read_replicas_need_a_postgresql_primary():
     with pytest.raises(ConfigError, match="needs DATABASE_URL") as refused:
         load_settings({"PROCURA_READ_DATABASE_URL": PG})
     assert refused.value.variable == "PROCURA_READ_DATABASE_URL"
+
+
+def test_each_caller_may_run_two_expensive_reads_at_once_unless_configured():
+    assert load_settings({}).expensive_reads_per_caller == 2
+    assert load_settings({"PROCURA_EXPENSIVE_READS_PER_CALLER": "3"}).expensive_reads_per_caller == 3
