@@ -149,6 +149,8 @@ class Fanout:
         self._resting: dict[str, tuple[float, int]] = {}
         #: The positions of the batch last read (for log lines about it).
         self.batch: dict[str, int] = {}
+        #: Members' positions as this fan-out last committed them (None: read them afresh).
+        self._known: dict[str, int] | None = None
 
     @property
     def name(self) -> str:
@@ -168,6 +170,7 @@ class Fanout:
         start = min(positions.values())
         notifications = list(self.app.recorder.select_after(start, self.batch_size))
         if not notifications:
+            self._known = None  # idle: read the tracking rows afresh next time (a rebuild may have moved them)
             return 0
         last = notifications[-1].id
         self.batch = {"after_position": start, "to_position": last}
@@ -176,9 +179,14 @@ class Fanout:
             try:
                 self._apply(members, positions, notifications)
             except MemberFailed as failed:
+                self._known = None
                 self._rest(failed.follower, failed.__cause__)
             except TrackingConflict as conflict:
-                log.info("%s: another worker applied the batch after %s", conflict, positions[str(conflict)])
+                self._known = None
+                log.info("%s: another worker applied the batch after %s", conflict, start)
+            except BaseException:
+                self._known = None
+                raise
         return len(notifications)
 
     def _due(self) -> list[Follower]:
@@ -186,17 +194,23 @@ class Fanout:
         return [f for f in self.followers if self._resting.get(f.processor.name, (0.0, 0))[0] <= now]
 
     def _positions(self, followers: Sequence[Follower]) -> dict[str, int]:
-        rows = self.store.positions()  # every tracking row in one query
-        return {f.processor.name: int(rows.get(f.processor.name, {}).get("position", 0)) for f in followers}
+        """Each member's tracking position: as this fan-out last committed it
+        while it keeps applying batches (each advance checks it, so a stale
+        one only costs a TrackingConflict and a re-read), else read afresh."""
+        if self._known is None:
+            rows = self.store.positions()  # every tracking row in one query
+            self._known = {f.processor.name: int(rows.get(f.processor.name, {}).get("position", 0))
+                           for f in self.followers}
+        return {f.processor.name: self._known[f.processor.name] for f in followers}
 
     def _apply(self, members: Sequence[Follower], positions: dict[str, int],
                notifications: Sequence[Notification]) -> None:
         last = notifications[-1].id
         events = self._decoded(members, positions, notifications)
         with self.store.transaction() as cur:
+            self.store.advance_all(cur, {f.processor.name: positions[f.processor.name] for f in members}, last)
             for follower in members:
                 name = follower.processor.name
-                self.store.advance(cur, name, positions[name], last)
                 share = [p for topic, p in events if p.position > positions[name] and follower.processor.wants(topic)]
                 try:
                     follower.processor.apply(cur, share)
@@ -206,6 +220,8 @@ class Fanout:
                     raise MemberFailed(follower) from error
         for follower in members:
             self._resting.pop(follower.processor.name, None)
+            if self._known is not None:
+                self._known[follower.processor.name] = last
 
     def _decoded(self, members: Sequence[Follower], positions: dict[str, int],
                  notifications: Sequence[Notification]) -> list[tuple[str, Positioned]]:
