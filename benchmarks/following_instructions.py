@@ -43,15 +43,16 @@ def _settings(url: str):
 def drive(target: str, url: str) -> None:
     """Run in the measured process: follow every event of `url`'s store."""
     from app.bootstrap import build_services
-    from projections.runner import Fanout, fan_outs
+    from projections.runner import fan_outs
 
     batch, shared = TARGETS[target]
     services = build_services(_settings(url))
     followers = services.followers()
     for follower in followers:
         follower.batch_size = batch
-    fanouts = fan_outs(followers, 1.0) if shared else [Fanout([f]) for f in followers]
-    while sum(fanout.step() for fanout in fanouts):
+    # Before release 0.3.0 each follower stepped alone, as Follower.step still does.
+    steppers = fan_outs(followers, 1.0) if shared else followers
+    while sum(stepper.step() for stepper in steppers):
         pass
     services.close()
 
