@@ -48,7 +48,8 @@ class Services:
         return [Follower(self.app, self.read_store, p) for p in self.processors]
 
     def supervisor(self) -> Supervisor:
-        return Supervisor(self.followers(), notifications=self.notifications())
+        return Supervisor(self.followers(), notifications=self.notifications(),
+                          gather_wait=self.settings.projection_gather_ms / 1000)
 
     def notifications(self) -> Notifications | None:
         """What wakes the followers when events are saved: a LISTEN on the

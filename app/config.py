@@ -121,6 +121,8 @@ class Settings:
     read_database_urls: tuple[str, ...] = ()
     replica_max_lag_seconds: int = 5
     snapshot_interval: int = 100
+    #: How long the projection worker gathers events arriving one by one under load (0: never).
+    projection_gather_ms: int = 5
     supplier_url: str = DEV_SUPPLIER_URL
     supplier_api_key: str = ""
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -454,6 +456,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         read_database_urls=_read_database_urls(env, database_url),
         replica_max_lag_seconds=_int(env, "PROCURA_REPLICA_MAX_LAG_SECONDS", Settings.replica_max_lag_seconds, 1),
         snapshot_interval=_snapshot_interval(env),
+        projection_gather_ms=_int(env, "PROCURA_PROJECTION_GATHER_MS", Settings.projection_gather_ms, 0),
         supplier_url=_supplier_url(env),
         supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),
         webhook_secrets=_webhook_secrets(env, embedded=database_url is None),

@@ -11,12 +11,14 @@ back, and re-reads).
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import psycopg
 from eventsourcing.persistence import Notification, PersistenceError
 
 from projections.logcontext import log_fields
@@ -41,6 +43,11 @@ class Processor(ABC):
 
     #: The tracking row's name; stable across releases.
     name: str = ""
+    #: Whether it applies its batches in a transaction shared with the other
+    #: processors that do (one read and one commit for all; see Fanout). Only
+    #: for processors that do nothing but quick SQL: a slow one would hold
+    #: the others back, so the default is a follower of its own.
+    shares_transaction: bool = False
 
     def create_tables(self, cur: Cursor) -> None:  # noqa: B027 - optional hook
         """Create the processor's own tables (idempotent)."""
@@ -111,23 +118,166 @@ class Follower:
         return total
 
 
-class Supervisor:
-    """Runs followers in background threads until stopped: one thread per
-    follower, so a read model that is slow, or failing on a poison event,
-    never holds the others back.
+_INFRASTRUCTURE = (PersistenceError, OSError, psycopg.OperationalError, psycopg.InterfaceError,
+                   sqlite3.OperationalError)
+"""Errors that are the database's trouble, not one member's: the whole fan-out waits and retries."""
 
-    Each follower reads the next batch as soon as it has applied one; once
+
+class MemberFailed(Exception):
+    """One member of a fan-out failed on its batch (a bug, or a poison event)."""
+
+    def __init__(self, follower: Follower):
+        super().__init__(follower.processor.name)
+        self.follower = follower
+
+
+class Fanout:
+    """Followers fed together: one read of the store per batch, each event
+    decoded once, and ONE transaction in which every member advances its own
+    tracking row and applies its share. Exactly-once per member holds as for
+    a lone follower: each advance is conditional and commits with its
+    effects. A member that fails rests with backoff and the batch is applied
+    again without it at once, so it neither blocks nor rolls back the
+    others; it resumes later from its own position."""
+
+    def __init__(self, followers: Sequence[Follower], *, error_wait: float = 1.0, clock=time.monotonic):
+        self.followers = list(followers)
+        self.app, self.store = self.followers[0].app, self.followers[0].store
+        self.error_wait = error_wait
+        self._clock = clock
+        #: Resting members: name -> (when it may run again, consecutive failures).
+        self._resting: dict[str, tuple[float, int]] = {}
+        #: The positions of the batch last read (for log lines about it).
+        self.batch: dict[str, int] = {}
+        #: Members' positions as this fan-out last committed them (None: read them afresh).
+        self._known: dict[str, int] | None = None
+
+    @property
+    def name(self) -> str:
+        return ",".join(f.processor.name for f in self.followers)
+
+    @property
+    def batch_size(self) -> int:
+        return max(f.batch_size for f in self.followers)
+
+    def step(self) -> int:
+        """Apply the next batch to every member not resting; how many events it covered."""
+        self.batch = {}
+        due = self._due()
+        if not due:
+            return 0
+        positions = self._positions(due)
+        start = min(positions.values())
+        notifications = list(self.app.recorder.select_after(start, self.batch_size))
+        if not notifications:
+            self._known = None  # idle: read the tracking rows afresh next time (a rebuild may have moved them)
+            return 0
+        last = notifications[-1].id
+        self.batch = {"after_position": start, "to_position": last}
+        members = [f for f in due if positions[f.processor.name] < last]
+        with log_fields(**self.batch):
+            try:
+                self._apply(members, positions, notifications)
+            except MemberFailed as failed:
+                self._known = None
+                self._rest(failed.follower, failed.__cause__)
+            except TrackingConflict as conflict:
+                self._known = None
+                log.info("%s: another worker applied the batch after %s", conflict, start)
+            except BaseException:
+                self._known = None
+                raise
+        return len(notifications)
+
+    def _due(self) -> list[Follower]:
+        now = self._clock()
+        return [f for f in self.followers if self._resting.get(f.processor.name, (0.0, 0))[0] <= now]
+
+    def _positions(self, followers: Sequence[Follower]) -> dict[str, int]:
+        """Each member's tracking position: as this fan-out last committed it
+        while it keeps applying batches (each advance checks it, so a stale
+        one only costs a TrackingConflict and a re-read), else read afresh."""
+        if self._known is None:
+            rows = self.store.positions()  # every tracking row in one query
+            self._known = {f.processor.name: int(rows.get(f.processor.name, {}).get("position", 0))
+                           for f in self.followers}
+        return {f.processor.name: self._known[f.processor.name] for f in followers}
+
+    def _apply(self, members: Sequence[Follower], positions: dict[str, int],
+               notifications: Sequence[Notification]) -> None:
+        last = notifications[-1].id
+        events = self._decoded(members, positions, notifications)
+        with self.store.transaction() as cur:
+            self.store.advance_all(cur, {f.processor.name: positions[f.processor.name] for f in members}, last)
+            for follower in members:
+                name = follower.processor.name
+                share = [p for topic, p in events if p.position > positions[name] and follower.processor.wants(topic)]
+                try:
+                    follower.processor.apply(cur, share)
+                except _INFRASTRUCTURE:
+                    raise
+                except Exception as error:
+                    raise MemberFailed(follower) from error
+        for follower in members:
+            self._resting.pop(follower.processor.name, None)
+            if self._known is not None:
+                self._known[follower.processor.name] = last
+
+    def _decoded(self, members: Sequence[Follower], positions: dict[str, int],
+                 notifications: Sequence[Notification]) -> list[tuple[str, Positioned]]:
+        """Each notification some member wants, decoded once, with its topic."""
+        decode = self.app.mapper.to_domain_event
+        return [(n.topic, Positioned(decode(n), n.id)) for n in notifications
+                if any(n.id > positions[f.processor.name] and f.processor.wants(n.topic) for f in members)]
+
+    def _rest(self, follower: Follower, error: BaseException | None) -> None:
+        name = follower.processor.name
+        failures = self._resting.get(name, (0.0, 0))[1] + 1
+        pause = backoff(self.error_wait, failures)
+        self._resting[name] = (self._clock() + pause, failures)
+        # A bug or a poison event: the member retries from its own tracking row later.
+        log.error("projection worker failed; retrying in %ss", pause,
+                  exc_info=(type(error), error, error.__traceback__) if error else None,
+                  extra={"fields": {"projection": name, **self.batch}})
+
+    def next_retry_in(self) -> float | None:
+        """Seconds until the next resting member may run (None: none rests)."""
+        if not self._resting:
+            return None
+        return max(0.0, min(at for at, _ in self._resting.values()) - self._clock())
+
+
+def fan_outs(followers: Sequence[Follower], error_wait: float) -> list[Fanout]:
+    """The followers whose processors share a transaction in one fan-out,
+    every other follower in a fan-out of its own (a processor that may be
+    slow never holds the others back)."""
+    shared = [f for f in followers if f.processor.shares_transaction]
+    alone = [[f] for f in followers if not f.processor.shares_transaction]
+    return [Fanout(group, error_wait=error_wait) for group in ([shared] if shared else []) + alone]
+
+
+class Supervisor:
+    """Runs the followers in background threads until stopped: one thread,
+    one reader, per fan-out (`fan_outs`): the read models and the placement
+    requests share one; a processor that does not share has its own.
+
+    Each fan-out reads the next batch as soon as it has applied one; once
     caught up it waits `idle_wait` seconds, or less when `notifications`
-    wakes it because events were saved. Errors (a lost connection, a
-    restarted database) are logged and retried after a pause; progress
-    resumes from the tracking rows, so nothing is skipped or applied twice.
+    wakes it because events were saved. While events arrive one by one
+    under load (a batch smaller than a full one), it first gathers for
+    `gather_wait` seconds, so the cost per event falls as the load rises,
+    while the first event after a quiet spell is applied at once. Errors
+    (a lost connection, a restarted database) are logged and retried after
+    a pause; progress resumes from the tracking rows, so nothing is skipped
+    or applied twice.
     """
 
     def __init__(self, followers: Sequence[Follower], *, idle_wait: float = 0.2, error_wait: float = 1.0,
-                 notifications: Notifications | None = None):
+                 notifications: Notifications | None = None, gather_wait: float = 0.0):
         self.followers = list(followers)
         self.idle_wait = idle_wait
         self.error_wait = error_wait
+        self.gather_wait = gather_wait
         self.notifications = notifications
         self._stop = threading.Event()
         self._wakes: list[threading.Event] = []
@@ -140,8 +290,9 @@ class Supervisor:
         pool, so a restarted database is simply polled again."""
         if self.notifications is not None:
             self.notifications.start()
-        threads = [threading.Thread(target=self._follow, args=(f, self._wake_for()), daemon=True,
-                                    name=f"procura-projection-{f.processor.name}") for f in self.followers]
+        threads = [threading.Thread(target=self._follow, args=(fanout, self._wake_for()), daemon=True,
+                                    name=f"procura-projection-{fanout.name}")
+                   for fanout in fan_outs(self.followers, self.error_wait)]
         for thread in threads:
             thread.start()
         try:
@@ -158,32 +309,25 @@ class Supervisor:
         self._wakes.append(wake)
         return wake
 
-    def _follow(self, follower: Follower, wake: threading.Event) -> None:
+    def _follow(self, fanout: Fanout, wake: threading.Event) -> None:
         failures = 0
-        name = follower.processor.name
         while not self._stop.is_set():
             wake.clear()  # before reading: a notification from now on ends the next wait at once
-            follower.batch = {}
             try:
-                with log_fields(projection=name):
-                    busy = follower.step()
-            except (PersistenceError, OSError) as error:
+                with log_fields(projection=fanout.name):
+                    covered = fanout.step()
+            except _INFRASTRUCTURE as error:
                 failures += 1
                 log.warning("projection worker: %s; retrying in %ss", error, self._backoff(failures),
-                            extra={"fields": {"projection": name, **follower.batch}})
-                self._stop.wait(self._backoff(failures))
-                continue
-            except Exception:
-                # A bug or a poison event: keep the thread alive and retry
-                # (from the same tracking row) rather than stop the read model.
-                failures += 1
-                log.exception("projection worker failed; retrying in %ss", self._backoff(failures),
-                              extra={"fields": {"projection": name, **follower.batch}})
+                            extra={"fields": {"projection": fanout.name, **fanout.batch}})
                 self._stop.wait(self._backoff(failures))
                 continue
             failures = 0
-            if not busy:
-                wake.wait(self.idle_wait)
+            if not covered:
+                retry = fanout.next_retry_in()
+                wake.wait(self.idle_wait if retry is None else min(self.idle_wait, retry))
+            elif covered < fanout.batch_size and self.gather_wait:
+                self._stop.wait(self.gather_wait)  # events arrive one by one: let a few more gather
 
     def _backoff(self, failures: int) -> float:
         return backoff(self.error_wait, failures)

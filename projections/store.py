@@ -196,6 +196,30 @@ class ReadStore:
             raise TrackingConflict(name)
 
     @staticmethod
+    def advance_all(cur: Cursor, expected: Mapping[str, int], new: int) -> None:
+        """Move every named row from its `expected` position to `new` with ONE
+        statement (one round trip for a fan-out's members, not one each), in
+        the caller's transaction. Raises TrackingConflict when any row is no
+        longer where expected (the caller re-reads them all)."""
+        if len(expected) == 1:
+            [(name, position)] = expected.items()
+            ReadStore.advance(cur, name, position, new)
+            return
+        params: dict[str, Any] = {"new": new, "now": utc_text()}
+        rows = []
+        for i, (name, position) in enumerate(expected.items()):
+            params[f"n{i}"], params[f"e{i}"] = name, position
+            rows.append(f"(%(n{i})s, CAST(%(e{i})s AS BIGINT))")
+        cur.execute(
+            "UPDATE procura_tracking SET position = %(new)s, updated_at = %(now)s "
+            f"FROM (VALUES {', '.join(rows)}) AS moved (name, expected) "
+            "WHERE procura_tracking.name = moved.name AND procura_tracking.position = moved.expected",
+            params,
+        )
+        if cur.rowcount != len(expected):
+            raise TrackingConflict(", ".join(expected))
+
+    @staticmethod
     def lock(cur: Cursor, name: str) -> int:
         """Hold `name`'s tracking row until the caller's transaction ends (a
         worker's `advance` waits meanwhile) and return its position."""

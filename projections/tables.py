@@ -41,6 +41,7 @@ class ReadModel(Processor):
     #: The PurchaseOrder event types `apply` uses (by class name); None: all.
     #: Other events (operations' among them) are never decoded for this model.
     kinds: frozenset[str] | None = None
+    shares_transaction = True  # quick SQL only: one read and one commit with the others
 
     def wants(self, topic: str) -> bool:
         return topic.startswith(PO_TOPIC) and (self.kinds is None or topic[len(PO_TOPIC):] in self.kinds)

@@ -57,6 +57,7 @@ class PlacementRequests(Processor):
     """Follows the event store; writes one outbox row per PlacementRequested."""
 
     name = "placement_requests"
+    shares_transaction = True  # one outbox row per event: quick SQL, fed with the read models
 
     def apply(self, cur, batch: Sequence[Positioned]) -> None:
         for item in batch:
