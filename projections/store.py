@@ -210,10 +210,12 @@ class ReadStore:
         for i, (name, position) in enumerate(expected.items()):
             params[f"n{i}"], params[f"e{i}"] = name, position
             rows.append(f"(%(n{i})s, CAST(%(e{i})s AS BIGINT))")
+        # VALUES' columns are column1, column2 on both databases; SQLite takes no
+        # column aliases there, and counts no rows for a statement led by WITH.
         cur.execute(
             "UPDATE procura_tracking SET position = %(new)s, updated_at = %(now)s "
-            f"FROM (VALUES {', '.join(rows)}) AS moved (name, expected) "
-            "WHERE procura_tracking.name = moved.name AND procura_tracking.position = moved.expected",
+            f"FROM (VALUES {', '.join(rows)}) AS moved "
+            "WHERE procura_tracking.name = moved.column1 AND procura_tracking.position = moved.column2",
             params,
         )
         if cur.rowcount != len(expected):
