@@ -55,6 +55,14 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
                          "schema": {"type": "string"}},
 }
 
+#: What the edge (HAProxy, app.serving.edge) may answer on any route before
+#: Procura sees the request: a request over its limits (target, header fields,
+#: body), one that arrives too slowly, one shed when every slot is busy, and a
+#: worker that died (502) or did not answer (504).
+EDGE: tuple[tuple[int, str], ...] = (
+    (400, "malformed-request"), (408, "request-timeout"), (413, "payload-too-large"), (503, "overloaded"),
+    (502, "internal-error"), (504, "internal-error"),
+)
 #: Problems any authenticated route may answer.
 AUTHENTICATED = ("unauthenticated", "rate-limited", "dependency-unavailable", "internal-error")
 #: Problems every command may answer.
@@ -109,7 +117,20 @@ def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 
 
-def _responses(doc: RouteDoc) -> dict[str, Any]:
+def _problems_by_status(doc: RouteDoc, has_path_parameters: bool) -> dict[int, list[str]]:
+    by_status: dict[int, list[str]] = {}
+    # Every route refuses query parameters it does not declare (app.http.requests),
+    # and a path whose parameter its converter refuses (a non-UUID id) matches no route: 404.
+    implied = ("validation-error", "not-found") if has_path_parameters else ("validation-error",)
+    for slug in dict.fromkeys((*doc.problems, *implied)):
+        by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
+    for status, slug in EDGE:
+        if slug not in by_status.setdefault(status, []):
+            by_status[status].append(slug)
+    return by_status
+
+
+def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
     headers = {name: HEADERS[name] for name in ("X-Request-Id", *doc.response_headers)}
     success: dict[str, Any] = {"description": doc.summary, "headers": headers}
     if doc.response is not None:
@@ -117,13 +138,10 @@ def _responses(doc: RouteDoc) -> dict[str, Any]:
     responses: dict[str, Any] = {str(doc.success): success}
     for status, description in doc.extra_responses.items():
         responses[str(status)] = {"description": description, "headers": headers}
-    by_status: dict[int, list[str]] = {}
-    # Every route refuses query parameters it does not declare (app.http.requests).
-    for slug in dict.fromkeys((*doc.problems, "validation-error")):
-        by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
-    for status, slugs in sorted(by_status.items()):
+    for status, slugs in sorted(_problems_by_status(doc, has_path_parameters).items()):
         problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}
-        if {"idempotency-key-in-flight", "rate-limited", "dependency-unavailable", "projection-behind"} & set(slugs):
+        if {"idempotency-key-in-flight", "rate-limited", "dependency-unavailable", "projection-behind",
+                "overloaded"} & set(slugs):
             problem_headers["Retry-After"] = HEADERS["Retry-After"]
         if "unauthenticated" in slugs:
             problem_headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]
@@ -146,7 +164,7 @@ def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]])
         "description": (view.__doc__ or doc.summary).strip(),
         "tags": [doc.tag],
         "parameters": parameters,
-        "responses": _responses(doc),
+        "responses": _responses(doc, bool(path_params)),
     }
     if declared_access(view) == OPEN:
         operation["security"] = []

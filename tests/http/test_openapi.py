@@ -53,3 +53,59 @@ def test_the_interactive_docs_are_served_from_the_package(client):
     assert "cdn" not in page.get_data(as_text=True).lower()
     bundle = client.get("/docs/static/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.get_data()) > 100_000
+
+
+def _query_parameter(spec, path, name):
+    return next(p for p in spec["paths"][path]["get"]["parameters"] if p["in"] == "query" and p["name"] == name)
+
+
+def _allows(parameter_schema, value) -> bool:
+    # schemathesis's validator, formats asserted as schemathesis asserts them.
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(parameter_schema, validate_formats=True).is_valid(value)
+
+
+@pytest.mark.parametrize("path", ["/purchase-orders", "/approvals/queue"])
+def test_a_cursor_the_server_refuses_is_invalid_in_the_document(spec, path):
+    cursor = _query_parameter(spec, path, "cursor")["schema"]
+    assert not _allows(cursor, "0")
+    issued = "eyJrIjowLCJpIjoiIiwiZiI6IjAxMjM0NTY3ODlhYmNkZWYifQ"
+    assert _allows(cursor, issued)
+
+
+@pytest.mark.parametrize("path, name", [("/reports/spend", "to"), ("/reports/spend", "from"),
+                                        ("/reports/cycle-times", "to"), ("/purchase-orders", "created_from"),
+                                        ("/purchase-orders", "created_to")])
+def test_date_bounds_state_their_format_so_an_empty_one_is_invalid(spec, path, name):
+    bound = _query_parameter(spec, path, name)["schema"]
+    assert bound.get("type") == "string"
+    for refused in ("", "yesterday", "2026-02-30", "2026-01-31T10:00", "9999-12-31"):
+        assert not _allows(bound, refused), refused
+    for accepted in ("2026-01-31", "2026-01-31T10:00:00Z", "2026-01-31T10:00:00.5+01:00"):
+        assert _allows(bound, accepted), accepted
+
+
+@pytest.mark.parametrize("name", ["min_total", "max_total"])
+def test_amount_bounds_state_their_format(spec, name):
+    amount = _query_parameter(spec, "/purchase-orders", name)["schema"]
+    assert amount.get("type") == "string"
+    assert [_allows(amount, v) for v in ("", "1e3", "-1", "1.234", "12.50", "0")] == [False] * 4 + [True] * 2
+
+
+def test_a_console_page_for_a_non_uuid_id_answers_a_documented_404(spec, client):
+    timeline = spec["paths"]["/console/purchase-orders/{po_id}"]["get"]
+    response = client.get("/console/purchase-orders/not-a-uuid")
+    assert response.status_code == 404 and str(response.status_code) in timeline["responses"]
+    assert response.content_type == "application/problem+json"
+
+
+def test_every_operation_documents_what_the_edge_may_answer(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status, slug in [("400", "malformed-request"), ("408", "request-timeout"),
+                                 ("413", "payload-too-large"), ("503", "overloaded"),
+                                 ("502", "internal-error"), ("504", "internal-error")]:
+                assert slug in responses.get(status, {}).get("description", ""), f"{method} {path} {status}"
+            assert "Retry-After" in responses["503"]["headers"], f"{method} {path}"
