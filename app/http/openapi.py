@@ -88,6 +88,10 @@ class RouteDoc:
     response_headers: Sequence[str] = ()
     media_types: Sequence[str] = ("application/json",)
     extra_responses: dict[int, str] = field(default_factory=dict)
+    #: Path parameters of other operations that the success answer supplies, as
+    #: runtime expressions ({"po_id": "$response.body#/id"}): the document links
+    #: this operation to every operation taking them (clients and fuzzers follow them).
+    gives: dict[str, str] = field(default_factory=dict)
 
 
 def documented(**kwargs: Any) -> Callable[[Callable], Callable]:
@@ -153,13 +157,14 @@ def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
     return responses
 
 
-def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]], operation_id: str) -> dict[str, Any]:
     parameters = list(path_params)
     parameters += [{"in": "header", "name": name, **REQUEST_HEADERS[name]}
                    for name in (*doc.request_headers, "X-Request-Id", "X-Correlation-Id")]
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
     operation: dict[str, Any] = {
+        "operationId": operation_id,
         "summary": doc.summary,
         "description": (view.__doc__ or doc.summary).strip(),
         "tags": [doc.tag],
@@ -176,6 +181,28 @@ def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]])
     return operation
 
 
+def _link(paths: dict[str, dict[str, Any]], docs: dict[str, RouteDoc]) -> None:
+    """OpenAPI links from each operation that `gives` path parameters to every
+    operation whose path parameters it gives (with the ETag as If-Match where
+    the target takes one): create -> read, history, submit; place -> its operation."""
+    targets = [(operation, [p["name"] for p in operation["parameters"] if p["in"] == "path"])
+               for operations in paths.values() for operation in operations.values()]
+    for operations in paths.values():
+        for source in operations.values():
+            doc = docs[source["operationId"]]
+            success = source["responses"][str(doc.success)]
+            links = {}
+            for target, names in targets:
+                if not names or not set(names) <= set(doc.gives):
+                    continue
+                parameters = {f"path.{name}": doc.gives[name] for name in names}
+                if "ETag" in success["headers"] and any(p.get("name") == "If-Match" for p in target["parameters"]):
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                links[target["operationId"]] = {"operationId": target["operationId"], "parameters": parameters}
+            if links:
+                success["links"] = links
+
+
 def build_spec(flask_app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document for every route of `flask_app`."""
     spec = APISpec(title="Procura", version="1.0.0", openapi_version="3.1.0",
@@ -184,14 +211,19 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
     spec.components.schema("Problem", schema=ProblemOut)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     paths: dict[str, dict[str, Any]] = {}
+    docs: dict[str, RouteDoc] = {}
     for rule in flask_app.url_map.iter_rules():
         view = flask_app.view_functions[rule.endpoint]
         doc = route_doc(view)
         if doc is None:
             raise LookupError(f"route {rule.rule} has no @documented description")
         path, params = _path(rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params)
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for method in methods:
+            operation_id = rule.endpoint if len(methods) == 1 else f"{rule.endpoint}.{method.lower()}"
+            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params, operation_id)
+            docs[operation_id] = doc
+    _link(paths, docs)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     document = spec.to_dict()

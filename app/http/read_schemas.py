@@ -199,7 +199,7 @@ class TraceQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=[validate.Length(1, 200), _storable], metadata={
+    id = fields.String(required=True, validate=[validate.Length(1, 200), no_nul, _storable], metadata={
         "description": "a request id, correlation id, Idempotency-Key, operation id or PO id"})
 
 

@@ -109,3 +109,26 @@ def test_every_operation_documents_what_the_edge_may_answer(spec):
                                  ("502", "internal-error"), ("504", "internal-error")]:
                 assert slug in responses.get(status, {}).get("description", ""), f"{method} {path} {status}"
             assert "Retry-After" in responses["503"]["headers"], f"{method} {path}"
+
+
+def test_text_fields_state_that_they_refuse_the_nul_character(spec):
+    schemas = spec["components"]["schemas"]
+    create = spec["paths"]["/purchase-orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    draft = schemas[create["$ref"].rsplit("/", 1)[1]]
+    line = schemas[draft["properties"]["lines"]["items"]["$ref"].rsplit("/", 1)[1]]
+    for text in (draft["properties"]["title"], line["properties"]["sku"], line["properties"]["description"],
+                 _query_parameter(spec, "/purchase-orders", "q")["schema"],
+                 _query_parameter(spec, "/trace", "id")["schema"]):
+        assert not _allows(text, "a\x00b") and _allows(text, "a b")
+
+
+def test_a_created_po_links_to_what_can_be_done_with_it_and_a_placement_to_its_operation(spec):
+    created = spec["paths"]["/purchase-orders"]["post"]["responses"]["201"]["links"]
+    submit = spec["paths"]["/purchase-orders/{po_id}/submit"]["post"]["operationId"]
+    history = spec["paths"]["/purchase-orders/{po_id}/history"]["get"]["operationId"]
+    assert created[submit]["parameters"] == {"path.po_id": "$response.body#/id",
+                                             "header.If-Match": "$response.header.ETag"}
+    assert created[history]["parameters"] == {"path.po_id": "$response.body#/id"}
+    placed = spec["paths"]["/purchase-orders/{po_id}/place"]["post"]["responses"]["202"]["links"]
+    poll = spec["paths"]["/operations/{op_id}"]["get"]["operationId"]
+    assert placed[poll]["parameters"] == {"path.op_id": "$response.body#/id"}
