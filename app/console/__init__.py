@@ -126,7 +126,7 @@ def timeline(po_id) -> Response:
 @bp.get("/static/<path:filename>")
 @open_route
 @documented(summary="Console: its script and style sheet", tag="console", problems=("not-found", "internal-error"),
-            media_types=("application/octet-stream",))
+            media_types=("text/javascript", "text/css"), path_values={"filename": tuple(os.listdir(STATIC))})
 def static(filename: str) -> Response:
     return send_from_directory(STATIC, filename, max_age=0)
 

@@ -56,7 +56,8 @@ def _producing_rows(slug: str) -> str:
 @bp.get("/problems/<slug>")
 @open_route
 @documented(summary="A problem type explained for humans (HTML)", tag="service",
-            problems=("not-found", "internal-error"), media_types=("text/html",))
+            problems=("not-found", "internal-error"), media_types=("text/html",),
+            path_values={"slug": tuple(PROBLEM_TYPES)})
 def problem_page(slug: str) -> Response:
     kind = PROBLEM_TYPES.get(slug)
     if kind is None:

@@ -92,6 +92,9 @@ class RouteDoc:
     #: runtime expressions ({"po_id": "$response.body#/id"}): the document links
     #: this operation to every operation taking them (clients and fuzzers follow them).
     gives: dict[str, str] = field(default_factory=dict)
+    #: The only values a path parameter has (a page per problem type, the files
+    #: served): the document lists them, so a client knows the rest are 404.
+    path_values: dict[str, Sequence[str]] = field(default_factory=dict)
 
 
 def documented(**kwargs: Any) -> Callable[[Callable], Callable]:
@@ -113,10 +116,12 @@ def _schema(value: Any) -> Schema | type[Schema]:
     return value() if callable(value) and not isinstance(value, type) else value
 
 
-def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+def _path(rule: str, doc: RouteDoc) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        schema: dict[str, Any] = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        if name in doc.path_values:
+            schema["enum"] = sorted(doc.path_values[name])
         params.append({"in": "path", "name": name, "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 
@@ -139,6 +144,9 @@ def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
     success: dict[str, Any] = {"description": doc.summary, "headers": headers}
     if doc.response is not None:
         success["content"] = {media: {"schema": doc.response} for media in doc.media_types}
+    elif doc.media_types != RouteDoc.media_types:
+        # A page or file: no schema, but the media types it is served as.
+        success["content"] = {media: {} for media in doc.media_types}
     responses: dict[str, Any] = {str(doc.success): success}
     for status, description in doc.extra_responses.items():
         responses[str(status)] = {"description": description, "headers": headers}
@@ -217,7 +225,7 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
         doc = route_doc(view)
         if doc is None:
             raise LookupError(f"route {rule.rule} has no @documented description")
-        path, params = _path(rule.rule)
+        path, params = _path(rule.rule, doc)
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         for method in methods:
             operation_id = rule.endpoint if len(methods) == 1 else f"{rule.endpoint}.{method.lower()}"

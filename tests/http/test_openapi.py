@@ -132,3 +132,12 @@ def test_a_created_po_links_to_what_can_be_done_with_it_and_a_placement_to_its_o
     placed = spec["paths"]["/purchase-orders/{po_id}/place"]["post"]["responses"]["202"]["links"]
     poll = spec["paths"]["/operations/{op_id}"]["get"]["operationId"]
     assert placed[poll]["parameters"] == {"path.op_id": "$response.body#/id"}
+
+
+def test_paths_with_a_fixed_set_of_values_list_them_and_the_types_they_answer(spec, client):
+    slug = spec["paths"]["/problems/{slug}"]["get"]["parameters"][0]["schema"]
+    assert "version-conflict" in slug["enum"] and client.get("/problems/version-conflict").status_code == 200
+    static = spec["paths"]["/console/static/{filename}"]["get"]
+    assert static["parameters"][0]["schema"]["enum"] == ["console.css", "console.js"]
+    served = client.get("/console/static/console.js").content_type.split(";")[0]
+    assert served in static["responses"]["200"]["content"]
