@@ -32,6 +32,8 @@ UNSTATABLE = {
 #: Error codes of the domain's rules about the PO as it stands (its stored
 #: needed_by at submit), which no request schema can state.
 STATE_CODES = {"past-date"}
+#: Parameters whose validity depends on the store: a min_position beyond its head.
+STATE_POINTERS = {"/min_position"}
 _KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 
@@ -62,7 +64,7 @@ def _refused_only_for_unstatable_reasons(response) -> bool:
         return False
     errors = problem.get("errors") or []
     return bool(errors) and all((e.get("pointer"), e.get("detail")) in UNSTATABLE or e.get("code") in STATE_CODES
-                                for e in errors)
+                                or e.get("pointer") in STATE_POINTERS for e in errors)
 
 
 def _behind_as_asked(response) -> bool:
