@@ -64,6 +64,7 @@ def initialiser() -> Response:
 @open_route
 @public_document
 @documented(summary="Swagger UI's files", tag="service", problems=("not-found", "internal-error"),
-            media_types=("application/octet-stream",))
+            media_types=("text/javascript", "text/css", "text/html", "image/png", "application/octet-stream"),
+            path_values={"filename": tuple(os.listdir(SWAGGER_STATIC))})
 def static(filename: str) -> Response:
     return send_from_directory(SWAGGER_STATIC, filename)

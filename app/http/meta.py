@@ -58,7 +58,8 @@ def _producing_rows(slug: str) -> str:
 @open_route
 @public_document
 @documented(summary="A problem type explained for humans (HTML)", tag="service",
-            problems=("not-found", "internal-error"), media_types=("text/html",))
+            problems=("not-found", "internal-error"), media_types=("text/html",),
+            path_values={"slug": tuple(PROBLEM_TYPES)})
 def problem_page(slug: str) -> Response:
     kind = PROBLEM_TYPES.get(slug)
     if kind is None:

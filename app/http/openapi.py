@@ -64,6 +64,14 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
                           "schema": {"type": "string"}},
 }
 
+#: What the edge (HAProxy, app.serving.edge) may answer on any route before
+#: Procura sees the request: a request over its limits (target, header fields,
+#: body), one that arrives too slowly, one shed when every slot is busy, and a
+#: worker that died (502) or did not answer (504).
+EDGE: tuple[tuple[int, str], ...] = (
+    (400, "malformed-request"), (408, "request-timeout"), (413, "payload-too-large"), (503, "overloaded"),
+    (502, "internal-error"), (504, "internal-error"),
+)
 #: Problems any authenticated route may answer.
 AUTHENTICATED = ("unauthenticated", "rate-limited", "dependency-unavailable", "internal-error")
 #: Problems every command may answer.
@@ -89,6 +97,13 @@ class RouteDoc:
     response_headers: Sequence[str] = ()
     media_types: Sequence[str] = ("application/json",)
     extra_responses: dict[int, str] = field(default_factory=dict)
+    #: Path parameters of other operations that the success answer supplies, as
+    #: runtime expressions ({"po_id": "$response.body#/id"}): the document links
+    #: this operation to every operation taking them (clients and fuzzers follow them).
+    gives: dict[str, str] = field(default_factory=dict)
+    #: The only values a path parameter has (a page per problem type, the files
+    #: served): the document lists them, so a client knows the rest are 404.
+    path_values: dict[str, Sequence[str]] = field(default_factory=dict)
 
 
 def documented(**kwargs: Any) -> Callable[[Callable], Callable]:
@@ -110,30 +125,44 @@ def _schema(value: Any) -> Schema | type[Schema]:
     return value() if callable(value) and not isinstance(value, type) else value
 
 
-def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+def _path(rule: str, doc: RouteDoc) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        schema: dict[str, Any] = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        if name in doc.path_values:
+            schema["enum"] = sorted(doc.path_values[name])
         params.append({"in": "path", "name": name, "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
 
 
-def _responses(doc: RouteDoc) -> dict[str, Any]:
+def _problems_by_status(doc: RouteDoc, has_path_parameters: bool) -> dict[int, list[str]]:
+    by_status: dict[int, list[str]] = {}
+    # Every route refuses query parameters it does not declare (app.http.requests),
+    # and a path whose parameter its converter refuses (a non-UUID id) matches no route: 404.
+    implied = ("validation-error", "not-found") if has_path_parameters else ("validation-error",)
+    for slug in dict.fromkeys((*doc.problems, *implied)):
+        by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
+    for status, slug in EDGE:
+        if slug not in by_status.setdefault(status, []):
+            by_status[status].append(slug)
+    return by_status
+
+
+def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
     headers = {name: HEADERS[name] for name in ("X-Request-Id", *doc.response_headers)}
     success: dict[str, Any] = {"description": doc.summary, "headers": headers}
     if doc.response is not None:
         success["content"] = {media: {"schema": doc.response} for media in doc.media_types}
+    elif doc.media_types != RouteDoc.media_types:
+        # A page or file: no schema, but the media types it is served as.
+        success["content"] = {media: {} for media in doc.media_types}
     responses: dict[str, Any] = {str(doc.success): success}
     for status, description in doc.extra_responses.items():
         responses[str(status)] = {"description": description, "headers": headers}
-    by_status: dict[int, list[str]] = {}
-    # Every route refuses query parameters it does not declare (app.http.requests).
-    for slug in dict.fromkeys((*doc.problems, "validation-error")):
-        by_status.setdefault(PROBLEM_TYPES[slug].status, []).append(slug)
-    for status, slugs in sorted(by_status.items()):
+    for status, slugs in sorted(_problems_by_status(doc, has_path_parameters).items()):
         problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}
         if {"idempotency-key-in-flight", "rate-limited", "too-many-concurrent", "dependency-unavailable",
-            "projection-behind"} & set(slugs):
+                "projection-behind", "overloaded"} & set(slugs):
             problem_headers["Retry-After"] = HEADERS["Retry-After"]
         if "unauthenticated" in slugs:
             problem_headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]
@@ -145,18 +174,19 @@ def _responses(doc: RouteDoc) -> dict[str, Any]:
     return responses
 
 
-def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]], operation_id: str) -> dict[str, Any]:
     parameters = list(path_params)
     parameters += [{"in": "header", "name": name, **REQUEST_HEADERS[name]}
                    for name in (*doc.request_headers, "X-Request-Id", "X-Correlation-Id")]
     if doc.query is not None:
         parameters.append({"in": "query", "schema": doc.query})
     operation: dict[str, Any] = {
+        "operationId": operation_id,
         "summary": doc.summary,
         "description": (view.__doc__ or doc.summary).strip(),
         "tags": [doc.tag],
         "parameters": parameters,
-        "responses": _responses(doc),
+        "responses": _responses(doc, bool(path_params)),
     }
     if declared_access(view) == OPEN:
         operation["security"] = []
@@ -168,6 +198,28 @@ def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]])
     return operation
 
 
+def _link(paths: dict[str, dict[str, Any]], docs: dict[str, RouteDoc]) -> None:
+    """OpenAPI links from each operation that `gives` path parameters to every
+    operation whose path parameters it gives (with the ETag as If-Match where
+    the target takes one): create -> read, history, submit; place -> its operation."""
+    targets = [(operation, [p["name"] for p in operation["parameters"] if p["in"] == "path"])
+               for operations in paths.values() for operation in operations.values()]
+    for operations in paths.values():
+        for source in operations.values():
+            doc = docs[source["operationId"]]
+            success = source["responses"][str(doc.success)]
+            links = {}
+            for target, names in targets:
+                if not names or not set(names) <= set(doc.gives):
+                    continue
+                parameters = {f"path.{name}": doc.gives[name] for name in names}
+                if "ETag" in success["headers"] and any(p.get("name") == "If-Match" for p in target["parameters"]):
+                    parameters["header.If-Match"] = "$response.header.ETag"
+                links[target["operationId"]] = {"operationId": target["operationId"], "parameters": parameters}
+            if links:
+                success["links"] = links
+
+
 def build_spec(flask_app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document for every route of `flask_app`."""
     spec = APISpec(title="Procura", version="1.0.0", openapi_version="3.1.0",
@@ -176,14 +228,19 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
     spec.components.schema("Problem", schema=ProblemOut)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     paths: dict[str, dict[str, Any]] = {}
+    docs: dict[str, RouteDoc] = {}
     for rule in flask_app.url_map.iter_rules():
         view = flask_app.view_functions[rule.endpoint]
         doc = route_doc(view)
         if doc is None:
             raise LookupError(f"route {rule.rule} has no @documented description")
-        path, params = _path(rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params)
+        path, params = _path(rule.rule, doc)
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for method in methods:
+            operation_id = rule.endpoint if len(methods) == 1 else f"{rule.endpoint}.{method.lower()}"
+            paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params, operation_id)
+            docs[operation_id] = doc
+    _link(paths, docs)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     document = spec.to_dict()

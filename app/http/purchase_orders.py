@@ -92,7 +92,8 @@ def _draft_schema() -> DraftSchema:
 @bearer_required
 @documented(summary="Create a draft purchase order", tag="commands", success=201, response=PurchaseOrderOut,
             body=_draft_schema, problems=COMMAND, request_headers=("Idempotency-Key",),
-            response_headers=("ETag", "Event-Position", "Location", "Idempotent-Replayed"))
+            response_headers=("ETag", "Event-Position", "Location", "Idempotent-Replayed"),
+            gives={"po_id": "$response.body#/id"})
 def create() -> Response:
     return _command(CREATE, None)
 
@@ -120,6 +121,8 @@ def _make_command_view(action: str):
         request_headers=("Idempotency-Key", "If-Match"),
         response_headers=("ETag", "Event-Position", "Idempotent-Replayed",
                           *(("Location", "Operation-Location") if placing else ())),
+        gives={"po_id": "$response.body#/purchase_order_id", "op_id": "$response.body#/id"} if placing
+        else {"po_id": "$response.body#/id"},
     )
     return bearer_required(document(view))
 

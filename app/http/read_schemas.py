@@ -9,11 +9,12 @@ a whole UTC day) or an RFC 3339 date-time; both ends are inclusive.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from aggregates.money import parse_amount
 from aggregates.transitions import Status
@@ -26,6 +27,15 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
 
+_YEAR = "(?:1[0-9]{3}|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])"
+_DAY = _YEAR + "-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+#: What a date bound may be, as the OpenAPI document states it: a date or an
+#: RFC 3339 date-time with an offset, in years 1000-9998 (so that no bound,
+#: moved to UTC or to "just after", leaves the calendar).
+BOUND_PATTERN = f"^{_DAY}(?:{_TIME})?$"
+
+
 class Bound(fields.Field):
     """A date or an RFC 3339 date-time, loaded as UTC text for comparisons.
 
@@ -34,14 +44,19 @@ class Bound(fields.Field):
     "to=2026-01-31" includes all of that day.
     """
 
-    default_error_messages = {"invalid": "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset"}
+    default_error_messages = {"invalid": "must be a date (YYYY-MM-DD) or an RFC 3339 date-time with an offset "
+                                         "(YYYY-MM-DDTHH:MM:SS[.ffffff]Z or +HH:MM), in years 1000-9998"}
 
     def __init__(self, *, upper: bool = False, **kwargs: Any):
-        super().__init__(**kwargs)
+        # The schema the document shows: the pattern, and the formats that say
+        # the day must exist (2026-02-30 matches the pattern but is no date).
+        metadata = {"type": "string", "pattern": BOUND_PATTERN, "minLength": 10, "maxLength": 32,
+                    "anyOf": [{"format": "date"}, {"format": "date-time"}], **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
         self.upper = upper
 
     def _deserialize(self, value, attr, data, **kwargs) -> str:
-        if not isinstance(value, str):
+        if not isinstance(value, str) or re.fullmatch(BOUND_PATTERN, value) is None:
             raise self.make_error("invalid")
         moment, whole_day = _moment(value)
         if moment is None:
@@ -74,14 +89,23 @@ def _moment(text: str) -> tuple[datetime | None, bool]:
 MAX_AMOUNT = Decimal("1000000000000000.00")
 
 
+#: A money bound as the document states it: digits (at most 15 before the point, or MAX_AMOUNT) and
+#: at most 2 decimals.
+AMOUNT_PATTERN = "^(?:[0-9]{1,15}(?:\\.[0-9]{1,2})?|1000000000000000(?:\\.0{1,2})?)$"
+
+
 class Amount(fields.Field):
     """A money bound: a decimal string, at least 0, at most 2 decimals; loads as cents."""
 
     default_error_messages = {"invalid": f"must be a decimal amount (at least 0, at most {MAX_AMOUNT}, "
                                          f"at most 2 decimals)"}
 
+    def __init__(self, **kwargs: Any):
+        super().__init__(metadata={"type": "string", "pattern": AMOUNT_PATTERN, "example": "1250.00",
+                                   **kwargs.pop("metadata", {})}, **kwargs)
+
     def _deserialize(self, value, attr, data, **kwargs) -> int:
-        amount = parse_amount(value) if isinstance(value, str) and len(value) <= 20 else None
+        amount = parse_amount(value) if isinstance(value, str) and re.fullmatch(AMOUNT_PATTERN, value) else None
         # The bound must fit the read models' 64-bit integer cents column.
         if amount is None or not 0 <= amount <= MAX_AMOUNT:
             raise self.make_error("invalid")
@@ -102,9 +126,20 @@ class ReadQuery(Schema):
         "description": "wait up to 2 s until the read model has reached this position (an Event-Position)"})
 
 
+#: How every cursor is spelt: URL-safe base64 (no padding) of a JSON object that starts `{"k":`.
+CURSOR_PATTERN = "^eyJrIjo[A-Za-z0-9_-]+$"
+
+
 class PageQuery(ReadQuery):
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(validate=validate.Length(1, 1000), metadata={"description": "next_cursor of the previous page"})
+    cursor = fields.String(validate=validate.Length(1, 1000), metadata={
+        "pattern": CURSOR_PATTERN, "description": "the next_cursor of the previous page, as it was given: "
+        "opaque, and valid only with the same filters and sort"})
+
+    @validates("cursor")
+    def _cursor_spelling(self, value: str, **_: Any) -> None:
+        if re.fullmatch(CURSOR_PATTERN, value) is None:
+            raise ValidationError("not a cursor of this list with these filters and sort; start again without it")
 
 
 class PurchaseOrderListQuery(PageQuery):
@@ -164,7 +199,7 @@ class TraceQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    id = fields.String(required=True, validate=[validate.Length(1, 200), _storable], metadata={
+    id = fields.String(required=True, validate=[validate.Length(1, 200), no_nul, _storable], metadata={
         "description": "a request id, correlation id, Idempotency-Key, operation id or PO id"})
 
 

@@ -54,3 +54,91 @@ def test_the_interactive_docs_are_served_from_the_package(client):
     assert '"/openapi.json"' in client.get("/docs/init.js").get_data(as_text=True)
     bundle = client.get("/docs/static/swagger-ui-bundle.js")
     assert bundle.status_code == 200 and len(bundle.get_data()) > 100_000
+
+
+def _query_parameter(spec, path, name):
+    return next(p for p in spec["paths"][path]["get"]["parameters"] if p["in"] == "query" and p["name"] == name)
+
+
+def _allows(parameter_schema, value) -> bool:
+    # schemathesis's validator, formats asserted as schemathesis asserts them.
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(parameter_schema, validate_formats=True).is_valid(value)
+
+
+@pytest.mark.parametrize("path", ["/purchase-orders", "/approvals/queue"])
+def test_a_cursor_the_server_refuses_is_invalid_in_the_document(spec, path):
+    cursor = _query_parameter(spec, path, "cursor")["schema"]
+    assert not _allows(cursor, "0")
+    issued = "eyJrIjowLCJpIjoiIiwiZiI6IjAxMjM0NTY3ODlhYmNkZWYifQ"
+    assert _allows(cursor, issued)
+
+
+@pytest.mark.parametrize("path, name", [("/reports/spend", "to"), ("/reports/spend", "from"),
+                                        ("/reports/cycle-times", "to"), ("/purchase-orders", "created_from"),
+                                        ("/purchase-orders", "created_to")])
+def test_date_bounds_state_their_format_so_an_empty_one_is_invalid(spec, path, name):
+    bound = _query_parameter(spec, path, name)["schema"]
+    assert bound.get("type") == "string"
+    for refused in ("", "yesterday", "2026-02-30", "2026-01-31T10:00", "9999-12-31"):
+        assert not _allows(bound, refused), refused
+    for accepted in ("2026-01-31", "2026-01-31T10:00:00Z", "2026-01-31T10:00:00.5+01:00"):
+        assert _allows(bound, accepted), accepted
+
+
+@pytest.mark.parametrize("name", ["min_total", "max_total"])
+def test_amount_bounds_state_their_format(spec, name):
+    amount = _query_parameter(spec, "/purchase-orders", name)["schema"]
+    assert amount.get("type") == "string"
+    assert [_allows(amount, v) for v in ("", "1e3", "-1", "1.234", "12.50", "0")] == [False] * 4 + [True] * 2
+
+
+def test_a_console_page_for_a_non_uuid_id_answers_a_documented_404(spec, client):
+    timeline = spec["paths"]["/console/purchase-orders/{po_id}"]["get"]
+    response = client.get("/console/purchase-orders/not-a-uuid")
+    assert response.status_code == 404 and str(response.status_code) in timeline["responses"]
+    assert response.content_type == "application/problem+json"
+
+
+def test_every_operation_documents_what_the_edge_may_answer(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            for status, slug in [("400", "malformed-request"), ("408", "request-timeout"),
+                                 ("413", "payload-too-large"), ("503", "overloaded"),
+                                 ("502", "internal-error"), ("504", "internal-error")]:
+                assert slug in responses.get(status, {}).get("description", ""), f"{method} {path} {status}"
+            assert "Retry-After" in responses["503"]["headers"], f"{method} {path}"
+
+
+def test_text_fields_state_that_they_refuse_the_nul_character(spec):
+    schemas = spec["components"]["schemas"]
+    create = spec["paths"]["/purchase-orders"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    draft = schemas[create["$ref"].rsplit("/", 1)[1]]
+    line = schemas[draft["properties"]["lines"]["items"]["$ref"].rsplit("/", 1)[1]]
+    for text in (draft["properties"]["title"], line["properties"]["sku"], line["properties"]["description"],
+                 _query_parameter(spec, "/purchase-orders", "q")["schema"],
+                 _query_parameter(spec, "/trace", "id")["schema"]):
+        assert not _allows(text, "a\x00b") and _allows(text, "a b")
+
+
+def test_a_created_po_links_to_what_can_be_done_with_it_and_a_placement_to_its_operation(spec):
+    created = spec["paths"]["/purchase-orders"]["post"]["responses"]["201"]["links"]
+    submit = spec["paths"]["/purchase-orders/{po_id}/submit"]["post"]["operationId"]
+    history = spec["paths"]["/purchase-orders/{po_id}/history"]["get"]["operationId"]
+    assert created[submit]["parameters"] == {"path.po_id": "$response.body#/id",
+                                             "header.If-Match": "$response.header.ETag"}
+    assert created[history]["parameters"] == {"path.po_id": "$response.body#/id"}
+    placed = spec["paths"]["/purchase-orders/{po_id}/place"]["post"]["responses"]["202"]["links"]
+    poll = spec["paths"]["/operations/{op_id}"]["get"]["operationId"]
+    assert placed[poll]["parameters"] == {"path.op_id": "$response.body#/id"}
+
+
+def test_paths_with_a_fixed_set_of_values_list_them_and_the_types_they_answer(spec, client):
+    slug = spec["paths"]["/problems/{slug}"]["get"]["parameters"][0]["schema"]
+    assert "version-conflict" in slug["enum"] and client.get("/problems/version-conflict").status_code == 200
+    static = spec["paths"]["/console/static/{filename}"]["get"]
+    assert static["parameters"][0]["schema"]["enum"] == ["console.css", "console.js"]
+    served = client.get("/console/static/console.js").content_type.split(";")[0]
+    assert served in static["responses"]["200"]["content"]

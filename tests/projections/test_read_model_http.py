@@ -118,7 +118,7 @@ def test_unknown_repeated_and_malformed_query_parameters_are_422_with_a_pointer_
     assert response.status_code == 422
     pointers = {e["pointer"]: e["code"] for e in response.get_json()["errors"]}
     assert pointers == {"/colour": "unknown-field", "/limit": "repeated", "/sort": "invalid",
-                        "/min_total": "invalid", "/created_from": "invalid"}
+                        "/min_total": "invalid", "/created_from": "invalid", "/cursor": "invalid"}
     assert people["alice"].get("/purchase-orders?cursor=bogus").get_json()["errors"][0]["pointer"] == "/cursor"
     assert people["alice"].get("/purchase-orders?limit=201").status_code == 422
     assert people["alice"].get("/purchase-orders?status=draft&status=submitted,approved").status_code == 200
