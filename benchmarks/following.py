@@ -30,11 +30,10 @@ import os
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
@@ -43,25 +42,14 @@ import benchmarks.commands as commands
 from app.http.auth import mint_token
 from benchmarks.commands import FRESH_KEYS, SECRET, scratch_database, server, wrk
 from benchmarks.cpu import TICK_SECONDS, process_ticks
-from benchmarks.visibility import paced_load
-from testkit.server import UNTHROTTLED, stop, wait_until
+from benchmarks.visibility import paced_load, worker
+from testkit.server import UNTHROTTLED, wait_until
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "8"))
 PACED = (0.5, 1.0, 2.0)
-
-
-@contextmanager
-def worker(env: dict[str, str]):
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield process
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
-        stop(process)
 
 
 def head(conn: psycopg.Connection) -> int:
@@ -129,6 +117,7 @@ def main() -> None:
         serve = [sys.executable, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)]
         base = stack.enter_context(server(serve, env, "/purchase-orders"))
         process = stack.enter_context(worker(env))
+        stack.callback(os.kill, process.pid, signal.SIGCONT)  # never stop a paused worker
         conn = stack.enter_context(psycopg.connect(url, autocommit=True))
         wait_until(lambda: conn.execute("SELECT count(*) FROM procura_tracking").fetchone()[0] > 0, 60,
                    what="the worker to start")

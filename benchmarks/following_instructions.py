@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from benchmarks.instructions import counted
 
 ROOT = Path(__file__).resolve().parent.parent
 #: target -> (events per batch, whether the read models share one reader)
@@ -94,10 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.drive:
         drive(args.drive, args.url)
         return
-    if not shutil.which("valgrind"):
-        sys.exit("bench_instructions --following needs valgrind (apt-get install valgrind)")
-    with ThreadPoolExecutor(2) as pool:  # one valgrind per core
-        counts = dict(zip(TARGETS, pool.map(lambda t: per_event(t, args.short, args.long), TARGETS), strict=True))
+    counts = counted(TARGETS, lambda t: per_event(t, args.short, args.long))
     print(f"projection worker: instructions per event (callgrind; {args.long} minus {args.short} events)")
     for target, count in counts.items():
         print(f"{target:42} {count / 1000:9,.0f}k")

@@ -98,6 +98,14 @@ def per_request(target: str, short: int, long: int) -> float:
     return (instructions(target, long) - instructions(target, short)) / (long - short)
 
 
+def counted(targets, per_unit) -> dict[str, float]:
+    """`per_unit(target)` for every target, two valgrind runs at a time (one per core)."""
+    if not shutil.which("valgrind"):
+        sys.exit("bench_instructions needs valgrind (apt-get install valgrind)")
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(targets, pool.map(per_unit, targets), strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--short", type=int, default=40)
@@ -108,10 +116,7 @@ def main() -> None:
     if args.drive:
         drive(args.drive, args.requests)
         return
-    if not shutil.which("valgrind"):
-        sys.exit("bench_instructions needs valgrind (apt-get install valgrind)")
-    with ThreadPoolExecutor(2) as pool:  # one valgrind per core
-        counts = dict(zip(TARGETS, pool.map(lambda t: per_request(t, args.short, args.long), TARGETS), strict=True))
+    counts = counted(TARGETS, lambda t: per_request(t, args.short, args.long))
     print(f"client-side instructions per request (callgrind; runs of {args.long} minus {args.short} requests)")
     for target, count in counts.items():
         print(f"{target:18} {count / 1000:9,.0f}k")
