@@ -1,6 +1,7 @@
 """What support staff and auditors ask of the event store and the command
 records: everything written under one id (`trace`, as `GET /trace` answers)
-and the story of one PO (`timeline`, as `GET /purchase-orders/{id}/timeline`).
+the story of one PO (`timeline`, as `GET /purchase-orders/{id}/timeline`)
+and its events (`history`), both page by page, newest first.
 
 Everything here reads the event store and the command records (never the
 read models), and only what belongs to one organisation.
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,7 @@ from uuid import UUID
 from aggregates.operation import Operation
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import DECLARED
+from app.jsonbytes import json_bytes
 from app.persistence.command_records import CommandRecord
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
@@ -189,53 +192,144 @@ def _oldest_first(records: Iterable[CommandRecord]) -> list[CommandRecord]:
     return sorted(unique.values(), key=lambda r: (r.created_at, r.principal, r.key))
 
 
-# --- a PO's timeline ----------------------------------------------------------------
+# --- a PO's timeline and history, page by page ---------------------------------------
 
-#: At most this many steps in one timeline: the newest (a PO has a few dozen).
-MAX_TIMELINE_STEPS = 200
+#: No page of a timeline or a history exceeds this many bytes, whatever the PO.
+MAX_PAGE_BYTES = 1024 * 1024
+#: Room kept in a page for its `next_cursor` (a timeline cursor names a
+#: command record's principal and key, each at most a few hundred bytes).
+_CURSOR_ROOM = 4096
 #: Fields every event changes: left out of `changes` (the step says them).
 _ALWAYS_CHANGING = frozenset({"version", "updated_at"})
+#: What an abridged refusal keeps of its problem.
+_PROBLEM_ESSENTIALS = ("type", "title", "status", "detail", "instance", "next_action")
+#: A refusal sorts after an event of the same instant.
+_AFTER_EVENTS = 2**63
 
 
-def _event_steps(app: Procura, po_id: UUID) -> list[tuple[datetime, int, dict[str, Any]]]:
-    """The PO's events as steps, each with what it changed and the PO's
-    state after it (folded once, event by event)."""
+@dataclass(frozen=True)
+class TimelineBound:
+    """Where a timeline page starts, going back in time: events of at most
+    `version` (0: none left) and refusals whose key (created_at in
+    microseconds, principal, Idempotency-Key) is at most `refusal` (None:
+    none left). The first page starts at the PO's version and every refusal."""
+
+    version: int
+    refusal: tuple[int, str, str] | None
+
+
+def first_timeline_bound(po: PurchaseOrder) -> TimelineBound:
+    return TimelineBound(po.version, (_AFTER_EVENTS, "", ""))
+
+
+def _micros(moment: datetime) -> int:
+    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
+
+
+def _refusals_from(app: Procura, org: str, po_id: UUID, bound: tuple[int, str, str] | None
+                   ) -> list[tuple[tuple[int, str, str], CommandRecord, dict[str, Any]]]:
+    """The stored refusals of commands sent to the PO (they wrote no event)
+    at or before `bound`, newest first, each with its key and problem."""
+    if bound is None:
+        return []
+    found = []
+    for record in app.recorder.select_commands_for_po(org, str(po_id)):
+        problem = problem_of(record)
+        key = (_micros(record.created_at), record.principal, record.key)
+        if problem is not None and key <= bound:
+            found.append((key, record, problem))
+    return sorted(found, key=lambda item: item[0], reverse=True)
+
+
+def _refusal_step(record: CommandRecord, problem: dict[str, Any]) -> dict[str, Any]:
+    instance = problem.get("instance")
+    return {"kind": "refusal", "at": rfc3339(record.created_at), "actor": record.principal,
+            "command_id": record.key, "request_id": instance if isinstance(instance, str) else None,
+            "status": record.status, "problem": problem}
+
+
+def _event_steps(app: Procura, po_id: UUID, events: list[Any]) -> list[dict[str, Any]]:
+    """`events` (consecutive versions, oldest first) as steps, each with what
+    it changed and the PO's state after it: folded from the PO as it stood
+    before the first of them (loaded from its latest snapshot and the events
+    after it, so the cost follows the page, not the PO's length)."""
+    if not events:
+        return []
+    first = events[0].originator_version
+    po = app.purchase_order(po_id, first - 1) if first > 1 else None
+    before = po_state(po) if po is not None else {}
     positions = app.recorder.positions_of(po_id)
-    steps, po, before = [], None, {}
-    for domain_event in app.stored_events(po_id):
+    steps = []
+    for domain_event in events:
         po = domain_event.mutate(po)
         after = po_state(po)
         changes = [{"field": name, "before": old, "after": new} for name, old, new in diff(before, after)
                    if name not in _ALWAYS_CHANGING]
-        position = positions.get(domain_event.originator_version)
-        step = {"kind": "event", **event_fields(domain_event, position), "changes": changes, "state": after}
+        step = {"kind": "event", **event_fields(domain_event, positions.get(domain_event.originator_version)),
+                "changes": changes, "state": after}
         del step["aggregate_id"]
-        steps.append((domain_event.timestamp, position or 0, step))
+        steps.append(step)
         before = after
     return steps
 
 
-def _refusal_steps(app: Procura, org: str, po_id: UUID) -> list[tuple[datetime, int, dict[str, Any]]]:
-    """The stored refusals of commands sent to the PO (they wrote no event).
-    They sort after an event of the same instant."""
-    steps = []
-    for record in app.recorder.select_commands_for_po(org, str(po_id)):
-        problem = problem_of(record)
-        if problem is None:
-            continue
-        instance = problem.get("instance")
-        steps.append((record.created_at, 2**63, {
-            "kind": "refusal", "at": rfc3339(record.created_at), "actor": record.principal,
-            "command_id": record.key, "request_id": instance if isinstance(instance, str) else None,
-            "status": record.status, "problem": problem}))
-    return steps
+def _newest_first(events: list[Any], refusals: list[tuple], limit: int) -> list[tuple[str, Any]]:
+    """Merge the PO's events (newest first) and its refusals (newest first)
+    by time then position (a refusal after an event of the same instant),
+    newest first: the first `limit` as ("event", event) or ("refusal", item)."""
+    merged, e, r = [], 0, 0
+    while len(merged) < limit and (e < len(events) or r < len(refusals)):
+        take_event = r == len(refusals) or (e < len(events) and (
+            _micros(events[e].timestamp), 0) > (refusals[r][0][0], 1))
+        if take_event:
+            merged.append(("event", events[e]))
+            e += 1
+        else:
+            merged.append(("refusal", refusals[r]))
+            r += 1
+    return merged
 
 
-def _operations(app: Procura, store: ReadStore, po_id: UUID, operation_ids: list[str]) -> list[dict[str, Any]]:
-    """Each placement of the PO: the Operation (status, attempts, each
-    attempt's start) and its outbox row (retry state, the last error)."""
+def _abridged(step: dict[str, Any]) -> dict[str, Any]:
+    """A step too large for a page on its own (an event at the size limits
+    whose `changes` and `state` each hold every line): an event leaves out
+    its `state` (GET /purchase-orders/{id}?version=N has it), a refusal keeps
+    only the essentials of its problem."""
+    if step["kind"] == "event":
+        short = {k: v for k, v in step.items() if k != "state"}
+    else:
+        short = {**step, "problem": {k: step["problem"][k] for k in _PROBLEM_ESSENTIALS if k in step["problem"]}}
+    return {**short, "abridged": True}
+
+
+def within_budget(items: list[dict[str, Any]], envelope: dict[str, Any]) -> list[dict[str, Any]]:
+    """The longest run of `items` (newest first, at least one) that keeps the
+    page with `envelope` under MAX_PAGE_BYTES; an item too large for any page
+    on its own is abridged."""
+    room = MAX_PAGE_BYTES - len(json_bytes(envelope)) - _CURSOR_ROOM
+    kept: list[dict[str, Any]] = []
+    for item in items:
+        size = len(json_bytes(item)) + 1  # and its comma
+        if size > room and not kept and item.get("kind") is not None:
+            item = _abridged(item)
+            size = len(json_bytes(item)) + 1
+        if size > room and kept:
+            break
+        kept.append(item)
+        room -= size
+    return kept
+
+
+def _operations(app: Procura, store: ReadStore, po: PurchaseOrder) -> list[dict[str, Any]]:
+    """Each placement of the PO, oldest first: the Operation (status,
+    attempts, each attempt's start) and its outbox row (retry state, the last
+    error). The placements are the outbox's rows for the PO and the PO's
+    current operation (which the placement process may not have picked up
+    yet): no read of the PO's events."""
     rows = {r["operation_id"]: r for r in store.query(
-        "SELECT * FROM procura_placements WHERE po_id = %(po)s", {"po": str(po_id)})}
+        "SELECT * FROM procura_placements WHERE po_id = %(po)s", {"po": str(po.id)})}
+    operation_ids = list(rows) + ([str(po.operation_id)] if po.operation_id and str(po.operation_id) not in rows
+                                  else [])
     found = []
     for op_id in operation_ids:
         operation, row = app.operation(UUID(op_id)), rows.get(op_id, {})
@@ -249,24 +343,48 @@ def _operations(app: Procura, store: ReadStore, po_id: UUID, operation_ids: list
             "status": operation.status, "error": operation.error, "result": operation.result,
             "attempt_log": [{"attempt": n, "at": rfc3339(e.timestamp), "actor": metadata_of(e).get("actor")}
                             for n, e in enumerate(started, start=1)],
+            "_created": operation.created_on,
         })
+    found.sort(key=lambda o: o.pop("_created"))
     return found
 
 
-def timeline(app: Procura, store: ReadStore, org: str, po: PurchaseOrder) -> dict[str, Any]:
-    """The story of one PO (the caller may see it: the route checks): its
-    events with what each changed and the state after it, the refused
-    commands sent to it, oldest first by time then position, and its
-    placements. At most MAX_TIMELINE_STEPS steps, the newest; `truncated`
-    says when older ones were left out."""
-    events = _event_steps(app, po.id)
-    ordered = sorted([*events, *_refusal_steps(app, org, po.id)], key=lambda s: (s[0], s[1]))
-    steps = [step for _, _, step in ordered]
-    # The PO as its last step left it (an event may have arrived since the route loaded it).
-    latest = events[-1][2]["state"] if events else {"version": po.version, "status": po.status}
-    operation_ids = list(dict.fromkeys(
-        step["state"]["operation_id"] for _, _, step in events
-        if step["type"] == "PlacementRequested" and step["state"]["operation_id"]))
-    return {"id": str(po.id), "version": latest["version"], "status": latest["status"],
-            "steps": steps[-MAX_TIMELINE_STEPS:], "operations": _operations(app, store, po.id, operation_ids),
-            "truncated": len(steps) > MAX_TIMELINE_STEPS}
+def timeline(app: Procura, store: ReadStore, org: str, po: PurchaseOrder, limit: int,
+             bound: TimelineBound) -> tuple[dict[str, Any], TimelineBound | None]:
+    """One page of the story of one PO (the caller may see it: the route
+    checks), newest first from `bound`: its events with what each changed
+    and the state after it, and the refused commands sent to it, by time
+    then position; at most `limit` steps and MAX_PAGE_BYTES in all; and the
+    PO's placements. Returns the page and where the next one starts (None:
+    this was the oldest). Reads only the page's events (and the PO before
+    them, from its latest snapshot)."""
+    version = min(bound.version, po.version)
+    events = list(app.events.get(po.id, lte=version, desc=True, limit=limit)) if version >= 1 else []
+    refusals = _refusals_from(app, org, po.id, bound.refusal)
+    merged = _newest_first(events, refusals, limit)
+    shown_events = [item for kind, item in merged if kind == "event"]
+    states = {s["version"]: s for s in _event_steps(app, po.id, shown_events[::-1])}
+    candidates = [states[item.originator_version] if kind == "event" else _refusal_step(item[1], item[2])
+                  for kind, item in merged]
+    document = {"id": str(po.id), "version": po.version, "status": po.status, "steps": [],
+                "operations": _operations(app, store, po)}
+    document["steps"] = steps = within_budget(candidates, document)
+    taken = merged[:len(steps)]
+    events_taken = sum(1 for kind, _ in taken if kind == "event")
+    refusals_taken = len(taken) - events_taken
+    after = TimelineBound(version - events_taken,
+                          refusals[refusals_taken][0] if refusals_taken < len(refusals) else None)
+    return document, (None if after.version == 0 and after.refusal is None else after)
+
+
+def history(app: Procura, po: PurchaseOrder, limit: int, version: int,
+            entry: Callable[[Any], dict[str, Any]]) -> tuple[dict[str, Any], int | None]:
+    """One page of the PO's events, newest first from `version`, each as
+    `entry` writes it: at most `limit` and MAX_PAGE_BYTES in all. Returns
+    the page and the version the next one starts at (None: none left)."""
+    version = min(version, po.version)
+    events = list(app.events.get(po.id, lte=version, desc=True, limit=limit)) if version >= 1 else []
+    document = {"id": str(po.id), "version": po.version, "events": []}
+    document["events"] = entries = within_budget([entry(e) for e in events], document)
+    following = version - len(entries)
+    return document, (following if following >= 1 else None)
