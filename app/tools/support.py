@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -203,6 +204,9 @@ _CURSOR_ROOM = 4096
 _ALWAYS_CHANGING = frozenset({"version", "updated_at"})
 #: What an abridged refusal keeps of its problem.
 _PROBLEM_ESSENTIALS = ("type", "title", "status", "detail", "instance", "next_action")
+#: Events read from the store at once when paging or folding (at the size
+#: limits an event is a third of a megabyte).
+_BATCH = 10
 #: A refusal sorts after an event of the same instant.
 _AFTER_EVENTS = 2**63
 
@@ -248,37 +252,94 @@ def _refusal_step(record: CommandRecord, problem: dict[str, Any]) -> dict[str, A
             "status": record.status, "problem": problem}
 
 
-def _event_steps(app: Procura, po_id: UUID, events: list[Any]) -> list[dict[str, Any]]:
-    """`events` (consecutive versions, oldest first) as steps, each with what
-    it changed and the PO's state after it: folded from the PO as it stood
-    before the first of them (loaded from its latest snapshot and the events
-    after it, so the cost follows the page, not the PO's length)."""
-    if not events:
-        return []
-    first = events[0].originator_version
-    po = app.purchase_order(po_id, first - 1) if first > 1 else None
+def _po_at(app: Procura, po_id: UUID, version: int) -> PurchaseOrder | None:
+    """The PO as it stood at `version` (None before its first event): its
+    latest snapshot at or before it, then the events after that, a batch at
+    a time (at the size limits an event is a third of a megabyte)."""
+    po, after = None, 0
+    if version >= 1 and app.snapshots is not None:
+        snapshot = next(iter(app.snapshots.get(po_id, lte=version, desc=True, limit=1)), None)
+        if snapshot is not None:
+            po, after = snapshot.mutate(None), snapshot.originator_version
+    while after < version:
+        batch = list(app.events.get(po_id, gt=after, lte=version, limit=_BATCH))
+        if not batch:
+            break
+        for domain_event in batch:
+            po = domain_event.mutate(po)
+        after = batch[-1].originator_version
+    return po
+
+
+def _newest_events(app: Procura, po_id: UUID, version: int, limit: int) -> list[Any]:
+    """At most `limit` of the PO's events at or before `version`, newest
+    first, read a batch at a time, and no more than can fit in a page: a
+    step or a history entry is at least as large as its stored event."""
+    found: list[Any] = []
+    size = 0
+    while len(found) < limit and version >= 1:
+        batch = app.recorder.select_events(po_id, lte=version, desc=True, limit=min(_BATCH, limit - len(found)))
+        if not batch:
+            break
+        for stored in batch:
+            size += len(stored.state)
+            if found and size > MAX_PAGE_BYTES:
+                return found
+            found.append(app.mapper.to_domain_event(stored))
+        version = batch[-1].originator_version - 1
+    return found
+
+
+def _event_step(domain_event: Any, position: int | None, before: dict[str, Any],
+                after: dict[str, Any]) -> dict[str, Any]:
+    changes = [{"field": name, "before": old, "after": new} for name, old, new in diff(before, after)
+               if name not in _ALWAYS_CHANGING]
+    step = {"kind": "event", **event_fields(domain_event, position), "changes": changes, "state": after}
+    del step["aggregate_id"]
+    return step
+
+
+def _newest_steps(app: Procura, po_id: UUID, oldest_first: list[tuple[str, Any]], room: int) -> list[dict[str, Any]]:
+    """The steps of `oldest_first` (events of consecutive versions and
+    refusals), newest first: as many of the newest as fit in `room` bytes
+    (at least one; a step too large on its own is abridged). Events are
+    folded from the PO as it stood before the first of them; only steps
+    that may still fit are kept, so memory stays near one page."""
+    events = [item for kind, item in oldest_first if kind == "event"]
+    po = _po_at(app, po_id, events[0].originator_version - 1) if events else None
     before = po_state(po) if po is not None else {}
-    positions = app.recorder.positions_of(po_id)
-    steps = []
-    for domain_event in events:
-        po = domain_event.mutate(po)
-        after = po_state(po)
-        changes = [{"field": name, "before": old, "after": new} for name, old, new in diff(before, after)
-                   if name not in _ALWAYS_CHANGING]
-        step = {"kind": "event", **event_fields(domain_event, positions.get(domain_event.originator_version)),
-                "changes": changes, "state": after}
-        del step["aggregate_id"]
-        steps.append(step)
-        before = after
-    return steps
+    positions = app.recorder.positions_of(po_id) if events else {}
+    kept: deque[tuple[dict[str, Any], int]] = deque()
+    used = 0
+    for kind, item in oldest_first:
+        if kind == "event":
+            po = item.mutate(po)
+            after = po_state(po)
+            step = _event_step(item, positions.get(item.originator_version), before, after)
+            before = after
+        else:
+            step = _refusal_step(item[1], item[2])
+        size = len(json_bytes(step)) + 1  # and its comma
+        if size > room:
+            step = _abridged(step)
+            size = len(json_bytes(step)) + 1
+        kept.append((step, size))
+        used += size
+        while used > room and len(kept) > 1:
+            used -= kept.popleft()[1]
+    return [step for step, _ in reversed(kept)]
 
 
 def _newest_first(events: list[Any], refusals: list[tuple], limit: int) -> list[tuple[str, Any]]:
-    """Merge the PO's events (newest first) and its refusals (newest first)
-    by time then position (a refusal after an event of the same instant),
-    newest first: the first `limit` as ("event", event) or ("refusal", item)."""
+    """Merge the PO's events (newest first, consecutive versions) and its
+    refusals (newest first) by time then position (a refusal after an event
+    of the same instant), newest first: the first `limit` as ("event",
+    event) or ("refusal", item). Refusals older than the oldest of `events`
+    wait while older events remain (they were not read: a page cannot hold
+    them)."""
+    more_events = bool(events) and events[-1].originator_version > 1
     merged, e, r = [], 0, 0
-    while len(merged) < limit and (e < len(events) or r < len(refusals)):
+    while len(merged) < limit and (e < len(events) or (r < len(refusals) and not more_events)):
         take_event = r == len(refusals) or (e < len(events) and (
             _micros(events[e].timestamp), 0) > (refusals[r][0][0], 1))
         if take_event:
@@ -304,19 +365,14 @@ def _abridged(step: dict[str, Any]) -> dict[str, Any]:
 
 def within_budget(items: list[dict[str, Any]], envelope: dict[str, Any]) -> list[dict[str, Any]]:
     """The longest run of `items` (newest first, at least one) that keeps the
-    page with `envelope` under MAX_PAGE_BYTES; an item too large for any page
-    on its own is abridged."""
+    page with `envelope` under MAX_PAGE_BYTES."""
     room = MAX_PAGE_BYTES - len(json_bytes(envelope)) - _CURSOR_ROOM
     kept: list[dict[str, Any]] = []
     for item in items:
-        size = len(json_bytes(item)) + 1  # and its comma
-        if size > room and not kept and item.get("kind") is not None:
-            item = _abridged(item)
-            size = len(json_bytes(item)) + 1
-        if size > room and kept:
+        room -= len(json_bytes(item)) + 1  # and its comma
+        if room < 0 and kept:
             break
         kept.append(item)
-        room -= size
     return kept
 
 
@@ -359,16 +415,13 @@ def timeline(app: Procura, store: ReadStore, org: str, po: PurchaseOrder, limit:
     this was the oldest). Reads only the page's events (and the PO before
     them, from its latest snapshot)."""
     version = min(bound.version, po.version)
-    events = list(app.events.get(po.id, lte=version, desc=True, limit=limit)) if version >= 1 else []
+    events = _newest_events(app, po.id, version, limit)
     refusals = _refusals_from(app, org, po.id, bound.refusal)
     merged = _newest_first(events, refusals, limit)
-    shown_events = [item for kind, item in merged if kind == "event"]
-    states = {s["version"]: s for s in _event_steps(app, po.id, shown_events[::-1])}
-    candidates = [states[item.originator_version] if kind == "event" else _refusal_step(item[1], item[2])
-                  for kind, item in merged]
     document = {"id": str(po.id), "version": po.version, "status": po.status, "steps": [],
                 "operations": _operations(app, store, po)}
-    document["steps"] = steps = within_budget(candidates, document)
+    room = MAX_PAGE_BYTES - len(json_bytes(document)) - _CURSOR_ROOM
+    document["steps"] = steps = _newest_steps(app, po.id, merged[::-1], room)
     taken = merged[:len(steps)]
     events_taken = sum(1 for kind, _ in taken if kind == "event")
     refusals_taken = len(taken) - events_taken
@@ -383,7 +436,7 @@ def history(app: Procura, po: PurchaseOrder, limit: int, version: int,
     `entry` writes it: at most `limit` and MAX_PAGE_BYTES in all. Returns
     the page and the version the next one starts at (None: none left)."""
     version = min(version, po.version)
-    events = list(app.events.get(po.id, lte=version, desc=True, limit=limit)) if version >= 1 else []
+    events = _newest_events(app, po.id, version, limit)
     document = {"id": str(po.id), "version": po.version, "events": []}
     document["events"] = entries = within_budget([entry(e) for e in events], document)
     following = version - len(entries)
