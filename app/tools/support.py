@@ -237,7 +237,7 @@ def _refusals_from(app: Procura, org: str, po_id: UUID, bound: tuple[int, str, s
     if bound is None:
         return []
     found = []
-    for record in app.recorder.select_commands_for_po(org, str(po_id)):
+    for record in app.recorder.select_refusals_for_po(org, str(po_id)):
         problem = problem_of(record)
         key = (_micros(record.created_at), record.principal, record.key)
         if problem is not None and key <= bound:

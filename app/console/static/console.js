@@ -501,8 +501,9 @@ async function timelinePage() {
     const now = document.getElementById("po-now");
     now.replaceChildren(el("dt", null, "Status"), el("dd", null, timeline.status),
       el("dt", null, "Version"), el("dd", null, timeline.version));
-    const latest = timeline.steps.find((step) => step.kind === "event" && step.state);
-    if (latest) {
+    // The newest event's state is the PO now (an abridged step has none: the summary then stays short).
+    const latest = timeline.steps.find((step) => step.kind === "event");
+    if (latest && latest.state) {
       const po = latest.state;
       now.append(el("dt", null, "Title"), el("dd", null, text(po.title)),
         el("dt", null, "Total"), el("dd", null, `${text(po.total)} ${text(po.currency)}`),
