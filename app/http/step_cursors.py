@@ -15,8 +15,8 @@ from app.http.problems import Problem
 from app.http.schemas import storable_text
 from app.tools.support import TimelineBound
 
-#: The longest principal or Idempotency-Key a timeline cursor may name.
-_MAX_TEXT = 1000
+#: The longest tiebreak a timeline cursor may carry (the server writes 32 hex digits).
+_MAX_TEXT = 64
 
 
 def _scope(kind: str, po_id: UUID) -> str:
@@ -66,11 +66,11 @@ def timeline_cursor(bound: TimelineBound, po_id: UUID) -> str:
 def _refusal_key(value: Any) -> bool:
     if value is None:
         return True
-    if not (isinstance(value, list) and len(value) == 3):
+    if not (isinstance(value, list) and len(value) == 2):
         return False
-    micros, principal, key = value
+    micros, tiebreak = value
     return (isinstance(micros, int) and not isinstance(micros, bool) and 0 <= micros <= 2**63
-            and all(isinstance(t, str) and len(t) <= _MAX_TEXT and storable_text(t) for t in (principal, key)))
+            and isinstance(tiebreak, str) and len(tiebreak) <= _MAX_TEXT and storable_text(tiebreak))
 
 
 def timeline_from(text: str, po_id: UUID, current: int) -> TimelineBound:

@@ -9,6 +9,7 @@ read models), and only what belongs to one organisation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import deque
@@ -197,9 +198,8 @@ def _oldest_first(records: Iterable[CommandRecord]) -> list[CommandRecord]:
 
 #: No page of a timeline or a history exceeds this many bytes, whatever the PO.
 MAX_PAGE_BYTES = 1024 * 1024
-#: Room kept in a page for its `next_cursor` (a timeline cursor names a
-#: command record's principal and key, each at most a few hundred bytes).
-_CURSOR_ROOM = 4096
+#: Room kept in a page for its `next_cursor` (at most about 150 bytes).
+_CURSOR_ROOM = 1024
 #: Fields every event changes: left out of `changes` (the step says them).
 _ALWAYS_CHANGING = frozenset({"version", "updated_at"})
 #: What an abridged refusal keeps of its problem.
@@ -215,23 +215,29 @@ _AFTER_EVENTS = 2**63
 class TimelineBound:
     """Where a timeline page starts, going back in time: events of at most
     `version` (0: none left) and refusals whose key (created_at in
-    microseconds, principal, Idempotency-Key) is at most `refusal` (None:
+    microseconds, a digest of principal and Idempotency-Key) is at most `refusal` (None:
     none left). The first page starts at the PO's version and every refusal."""
 
     version: int
-    refusal: tuple[int, str, str] | None
+    refusal: tuple[int, str] | None
 
 
 def first_timeline_bound(po: PurchaseOrder) -> TimelineBound:
-    return TimelineBound(po.version, (_AFTER_EVENTS, "", ""))
+    return TimelineBound(po.version, (_AFTER_EVENTS, ""))
 
 
 def _micros(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
-def _refusals_from(app: Procura, org: str, po_id: UUID, bound: tuple[int, str, str] | None
-                   ) -> list[tuple[tuple[int, str, str], CommandRecord, dict[str, Any]]]:
+def _tiebreak(record: CommandRecord) -> str:
+    """Orders refusals of one microsecond: a digest of who sent it and its
+    key, so a cursor stays short whatever their length."""
+    return hashlib.sha256(f"{record.principal}\0{record.key}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _refusals_from(app: Procura, org: str, po_id: UUID, bound: tuple[int, str] | None
+                   ) -> list[tuple[tuple[int, str], CommandRecord, dict[str, Any]]]:
     """The stored refusals of commands sent to the PO (they wrote no event)
     at or before `bound`, newest first, each with its key and problem."""
     if bound is None:
@@ -239,7 +245,7 @@ def _refusals_from(app: Procura, org: str, po_id: UUID, bound: tuple[int, str, s
     found = []
     for record in app.recorder.select_refusals_for_po(org, str(po_id)):
         problem = problem_of(record)
-        key = (_micros(record.created_at), record.principal, record.key)
+        key = (_micros(record.created_at), _tiebreak(record))
         if problem is not None and key <= bound:
             found.append((key, record, problem))
     return sorted(found, key=lambda item: item[0], reverse=True)
