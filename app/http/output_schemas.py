@@ -74,10 +74,15 @@ class HistoryEventOut(Schema):
     data = fields.Dict(required=True)
 
 
+_NEXT = {"description": "the cursor of the next page (older steps); null on the oldest page"}
+
+
 class HistoryOut(Schema):
     id = fields.UUID(required=True)
     version = fields.Integer(required=True)
-    events = fields.List(fields.Nested(HistoryEventOut), required=True)
+    events = fields.List(fields.Nested(HistoryEventOut), required=True,
+                         metadata={"description": "newest first; at most `limit` and 1 MiB in all"})
+    next_cursor = fields.String(allow_none=True, required=True, metadata=_NEXT)
 
 
 class FieldErrorOut(Schema):
@@ -192,6 +197,10 @@ class TimelineStepOut(Schema):
     # kind "refusal"
     status = fields.Integer(metadata={"description": "refusal: the HTTP status its client got"})
     problem = fields.Dict(metadata={"description": "refusal: the problem+json its client got"})
+    abridged = fields.Boolean(metadata={
+        "description": "present (true) only on a step too large for a page on its own: an event without "
+                       "`state` (read it with GET /purchase-orders/{id}?version=N), a refusal whose problem "
+                       "keeps only type, title, status, detail, instance and next_action"})
 
 
 class AttemptOut(Schema):
@@ -222,7 +231,7 @@ class TimelineOut(Schema):
     id = fields.String(required=True)
     version = fields.Integer(required=True)
     status = fields.String(required=True)
-    steps = fields.List(fields.Nested(TimelineStepOut), required=True)
+    steps = fields.List(fields.Nested(TimelineStepOut), required=True,
+                        metadata={"description": "newest first; at most `limit` and 1 MiB in all"})
     operations = fields.List(fields.Nested(TimelineOperationOut), required=True)
-    truncated = fields.Boolean(required=True, metadata={
-        "description": "more than 200 steps: only the newest 200 are shown"})
+    next_cursor = fields.String(allow_none=True, required=True, metadata=_NEXT)

@@ -8,19 +8,22 @@ from uuid import UUID
 from flask import Blueprint, Response, current_app, g, request
 
 from aggregates.transitions import CLIENT_COMMANDS, CREATE, DECLARED
+from app.http import step_cursors
 from app.http.access import bearer_required, caller
 from app.http.fair_share import expensive_read
 from app.http.openapi import AUTHENTICATED, COMMAND, PO_COMMAND, documented
 from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
-from app.http.read_schemas import VersionQuery
+from app.http.read_schemas import HistoryQuery, VersionQuery
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
 from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_schema, intent_arguments
-from app.service.command_service import Command, Reply
+from app.service.command_service import Command, Reply, _dependency
 from app.service.idempotency import fingerprint
+from app.tools import support
 
 bp = Blueprint("purchase_orders", __name__)
 renderer = HttpRenderer()
+_HISTORY_QUERY = HistoryQuery()
 
 
 
@@ -157,10 +160,20 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 @bp.get("/purchase-orders/<uuid:po_id>/history")
 @bearer_required
-@documented(summary="The purchase order's events, oldest first", tag="purchase orders", response=HistoryOut,
-            problems=(*AUTHENTICATED, "not-found", "forbidden", "too-many-concurrent"), response_headers=("ETag",))
+@documented(summary="The purchase order's events, newest first, a page at a time", tag="purchase orders",
+            query=HistoryQuery, response=HistoryOut,
+            problems=(*AUTHENTICATED, "not-found", "forbidden", "validation-error", "too-many-concurrent"),
+            response_headers=("ETag",))
 @expensive_read
 def history(po_id: UUID) -> Response:
-    po, events = _services().commands.history(caller(), po_id)
-    body = encode({"id": str(po.id), "version": po.version, "events": [history_entry(e) for e in events]})
-    return Response(body, status=200, mimetype=JSON, headers={"ETag": f'"{po.version}"'})
+    """For auditors, admins and the PO's requester: at most `limit` events
+    (default 50) and 1 MiB a page; `next_cursor` fetches the older ones."""
+    args = query_args(_HISTORY_QUERY)
+    services = _services()
+    po = services.commands.history_reader(caller(), po_id)
+    cursor = args.get("cursor")
+    start = po.version if cursor is None else step_cursors.history_from(cursor, po.id, po.version)
+    with _dependency("database"):
+        document, following = support.history(services.app, po, args["limit"], start, history_entry)
+    document["next_cursor"] = None if following is None else step_cursors.history_cursor(following, po.id)
+    return Response(encode(document), status=200, mimetype=JSON, headers={"ETag": f'"{po.version}"'})

@@ -218,6 +218,32 @@ class VersionQuery(Schema):
                              metadata={"description": "the PO as it stood at this version"})
 
 
+#: A PO's history and timeline, page by page: the default page sizes. A page
+#: also stops before 1 MiB (app.tools.support.MAX_PAGE_BYTES).
+HISTORY_LIMIT = 50
+TIMELINE_LIMIT = 20
+
+
+class StepPageQuery(Schema):
+    """A page of a PO's history or timeline, newest first."""
+
+    class Meta:
+        unknown = RAISE
+
+    cursor = fields.String(validate=validate.Length(1, 4000), metadata={
+        "description": "next_cursor of the previous page: the older steps"})
+
+
+class HistoryQuery(StepPageQuery):
+    limit = fields.Integer(load_default=HISTORY_LIMIT, validate=validate.Range(1, MAX_LIMIT), metadata={
+        "description": f"at most this many events (default {HISTORY_LIMIT}); a page also stops before 1 MiB"})
+
+
+class TimelineQuery(StepPageQuery):
+    limit = fields.Integer(load_default=TIMELINE_LIMIT, validate=validate.Range(1, MAX_LIMIT), metadata={
+        "description": f"at most this many steps (default {TIMELINE_LIMIT}); a page also stops before 1 MiB"})
+
+
 # --- what the endpoints send ---------------------------------------------------
 
 _MONEY = {"description": "money: decimal string, 2 places"}

@@ -142,6 +142,12 @@ class CommandRecorder(ABC):
         oldest first (a PO's timeline; not on any command's path)."""
 
     @abstractmethod
+    def select_refusals_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        """The refused records (status 400 or above) of `org` naming `po_id`,
+        oldest first: a PO's timeline shows them, and leaves the accepted
+        ones (whose bodies hold the whole PO) unread."""
+
+    @abstractmethod
     def purge_commands(self, older_than: datetime) -> int:
         """Delete records with ``created_at < older_than`` (tz-aware); return count."""
 

@@ -93,6 +93,9 @@ class ProcuraPOPORecorder(POPOApplicationRecorder, CommandRecorder, PositionRead
             found = [c for c in self._commands.values() if (c.org, c.po_id) == (org, po_id)]
         return sorted(found, key=lambda c: c.created_at)
 
+    def select_refusals_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        return [c for c in self.select_commands_for_po(org, po_id) if c.status >= 400]
+
     def purge_commands(self, older_than: datetime) -> int:
         cutoff = require_aware(older_than)
         with self._database_lock:

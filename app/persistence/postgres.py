@@ -336,6 +336,12 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             rows = curs.fetchall()
         return [self._record(row) for row in rows]
 
+    def select_refusals_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.statements.select_refusals_for_po, (org, po_id))
+            rows = curs.fetchall()
+        return [self._record(row) for row in rows]
+
     @staticmethod
     def _record(row: tuple[Any, ...]) -> CommandRecord:
         """A record from a row of its columns in field order."""

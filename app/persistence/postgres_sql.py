@@ -60,6 +60,7 @@ class CommandStatements:
     select_commands: Composed
     select_commands_with_key: Composed
     select_commands_for_po: Composed
+    select_refusals_for_po: Composed
     purge_commands: Composed
     select_after: Composed
     positions_of: Composed
@@ -94,6 +95,8 @@ def command_statements(tables: Tables) -> CommandStatements:
         select_commands_with_key=SQL("SELECT {columns} FROM {table} WHERE org = %s AND key = %s "
                                      "ORDER BY created_at").format(columns=RECORD_COLUMNS, table=table),
         select_commands_for_po=SQL("SELECT {columns} FROM {table} WHERE org = %s AND po_id = %s "
+                                   "ORDER BY created_at").format(columns=RECORD_COLUMNS, table=table),
+        select_refusals_for_po=SQL("SELECT {columns} FROM {table} WHERE org = %s AND po_id = %s AND status >= 400 "
                                    "ORDER BY created_at").format(columns=RECORD_COLUMNS, table=table),
         purge_commands=SQL("DELETE FROM {table} WHERE created_at < %s").format(table=table),
         select_after=SQL("SELECT notification_id, originator_id, originator_version, topic, state FROM {events} "

@@ -73,6 +73,9 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
         self.select_commands_for_po_statement = (
             f"SELECT * FROM {table} WHERE org = ? AND po_id = ? ORDER BY created_at"
         )
+        self.select_refusals_for_po_statement = (
+            f"SELECT * FROM {table} WHERE org = ? AND po_id = ? AND status >= 400 ORDER BY created_at"
+        )
         self.purge_commands_statement = f"DELETE FROM {table} WHERE created_at < ?"
 
     def construct_create_table_statements(self) -> list[str]:
@@ -170,6 +173,12 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
     def select_commands_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_commands_for_po_statement, (org, po_id))
+            rows = c.fetchall()
+        return [self._record(row) for row in rows]
+
+    def select_refusals_for_po(self, org: str, po_id: str) -> list[CommandRecord]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_refusals_for_po_statement, (org, po_id))
             rows = c.fetchall()
         return [self._record(row) for row in rows]
 

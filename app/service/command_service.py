@@ -233,16 +233,17 @@ class CommandService:
                 raise NotFound("version of this purchase order")
             return self._load(who, po_id, version)
 
-    def history(self, who: Principal, po_id: UUID) -> tuple[PurchaseOrder, list]:
-        """The PO and its events, oldest first, for auditors, admins and its requester."""
+    def history_reader(self, who: Principal, po_id: UUID) -> PurchaseOrder:
+        """The PO if `who` may read its history (auditors, admins and its
+        requester); NotFound or a 'forbidden' Refusal otherwise."""
         with _dependency("database"):
             po = self._load(who, po_id)
-            if not can_read_history(who, po):
-                raise Refusal(
-                    "forbidden", "Only auditors, admins and the requester may read the history.",
-                    {"required": ["auditor", "admin", "requester (own purchase orders)"]},
-                )
-            return po, list(self.app.stored_events(po_id))
+        if not can_read_history(who, po):
+            raise Refusal(
+                "forbidden", "Only auditors, admins and the requester may read the history.",
+                {"required": ["auditor", "admin", "requester (own purchase orders)"]},
+            )
+        return po
 
     def operation(self, who: Principal, op_id: UUID) -> Operation:
         """The operation if `who` may see its PO; NotFound otherwise."""

@@ -76,11 +76,25 @@ def test_history_lists_every_event_with_who_why_and_under_which_key(alice, bob, 
     alice.command(po, "submit", 1, key="submit-key", headers={"X-Request-Id": "req-123"})
     bob.command(po, "reject", 2, {"reason": "too pricey"})
     events = erin.get(f"/purchase-orders/{po}/history").get_json()["events"]
-    assert [e["type"] for e in events] == ["Created", "Submitted", "Rejected"]
+    assert [e["type"] for e in events] == ["Rejected", "Submitted", "Created"]  # newest first
     submitted = events[1]
     assert (submitted["actor"], submitted["command_id"], submitted["correlation_id"]) == ("alice", "submit-key", "req-123")
-    assert events[2]["data"] == {"reason": "too pricey"} and events[2]["actor"] == "bob"
+    assert events[0]["data"] == {"reason": "too pricey"} and events[0]["actor"] == "bob"
     assert all(e["occurred_at"].endswith("Z") for e in events)
+
+
+def test_history_comes_a_page_at_a_time_and_a_bad_cursor_is_422(alice, erin):
+    po = alice.create().get_json()["id"]
+    for version in range(1, 5):
+        alice.command(po, "revise", version, po_body(title=f"Take {version}"))
+    first = erin.get(f"/purchase-orders/{po}/history?limit=3").get_json()
+    rest = erin.get(f"/purchase-orders/{po}/history?cursor={first['next_cursor']}").get_json()
+    assert [e["version"] for e in first["events"]] == [5, 4, 3] and first["version"] == 5
+    assert [e["version"] for e in rest["events"]] == [2, 1] and rest["next_cursor"] is None
+    timeline_cursor = alice.get(f"/purchase-orders/{po}/timeline?limit=1").get_json()["next_cursor"]
+    for cursor in (timeline_cursor, "bm9wZQ"):
+        refused = erin.get(f"/purchase-orders/{po}/history?cursor={cursor}")
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["pointer"] == "/cursor"
 
 
 def test_history_is_forbidden_to_an_approver_who_can_see_the_po(alice, bob):

@@ -32,7 +32,7 @@ def test_a_po_sent_back_for_changes_is_a_draft_showing_the_approvers_comment(sen
 
 def test_the_comment_is_in_the_pos_history(sent_back):
     alice, _, po = sent_back
-    last = alice.get(f"/purchase-orders/{po}/history").get_json()["events"][-1]
+    last = alice.get(f"/purchase-orders/{po}/history").get_json()["events"][0]  # newest first
     assert (last["type"], last["data"], last["actor"]) == ("ChangesRequested", {"comment": COMMENT}, "bob")
 
 

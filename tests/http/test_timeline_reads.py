@@ -1,17 +1,22 @@
 """GET /purchase-orders/{id}/timeline through the Flask test client on the
-in-memory backend: refusals by PO, replays, visibility, the bound. (The
+in-memory backend: refusals by PO, replays, visibility, the pages. (The
 placement story runs on SQLite and PostgreSQL in tests/placement/test_placement_timeline.py.)"""
 
 from __future__ import annotations
 
-from app.tools import support
 from tests.conftest import User, po_body
 
 
 def steps_of(who: User, po_id: str) -> list[dict]:
-    response = who.get(f"/purchase-orders/{po_id}/timeline")
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()["steps"]
+    """Every step of the PO's timeline, oldest first (the pages come newest first)."""
+    steps, cursor = [], None
+    while True:
+        response = who.get(f"/purchase-orders/{po_id}/timeline?limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, response.get_json()
+        steps += response.get_json()["steps"]
+        cursor = response.get_json()["next_cursor"]
+        if cursor is None:
+            return steps[::-1]
 
 
 def test_refusals_of_commands_on_the_po_appear_between_its_events(alice, bob):
@@ -47,18 +52,33 @@ def test_the_timeline_answers_its_po_id_version_status_and_etag(alice):
     po = alice.create().get_json()["id"]
     response = alice.get(f"/purchase-orders/{po}/timeline")
     body = response.get_json()
-    assert (body["id"], body["version"], body["status"], body["operations"], body["truncated"]) == (
-        po, 1, "draft", [], False)
+    assert (body["id"], body["version"], body["status"], body["operations"], body["next_cursor"]) == (
+        po, 1, "draft", [], None)
     assert response.headers["ETag"] == '"1"'
 
 
-def test_the_timeline_keeps_the_newest_steps_when_a_po_has_more_than_the_bound(alice, monkeypatch):
-    monkeypatch.setattr(support, "MAX_TIMELINE_STEPS", 3)
+def test_the_timeline_comes_newest_first_a_page_at_a_time(alice):
     po = alice.create().get_json()["id"]
     for version in range(1, 5):
         alice.command(po, "revise", version, po_body(title=f"Take {version}"))
-    body = alice.get(f"/purchase-orders/{po}/timeline").get_json()
-    assert [s["version"] for s in body["steps"]] == [3, 4, 5] and body["truncated"] is True
+    assert alice.command(po, "submit", 1, key="stale").status_code == 409
+    first = alice.get(f"/purchase-orders/{po}/timeline?limit=3").get_json()
+    assert [s.get("version") or s["status"] for s in first["steps"]] == [409, 5, 4]
+    older = alice.get(f"/purchase-orders/{po}/timeline?limit=2&cursor={first['next_cursor']}")
+    rest = alice.get(f"/purchase-orders/{po}/timeline?cursor={older.get_json()['next_cursor']}")
+    assert [s.get("version") for s in older.get_json()["steps"] + rest.get_json()["steps"]] == [3, 2, 1]
+    assert rest.get_json()["next_cursor"] is None
+
+
+def test_a_timeline_cursor_of_another_po_or_made_up_is_422_on_cursor(alice):
+    po, other = alice.create().get_json()["id"], alice.create().get_json()["id"]
+    alice.command(other, "revise", 1, po_body(title="again"))
+    foreign = alice.get(f"/purchase-orders/{other}/timeline?limit=1").get_json()["next_cursor"]
+    for cursor in (foreign, "not-a-cursor", "e30"):
+        refused = alice.get(f"/purchase-orders/{po}/timeline?cursor={cursor}")
+        assert refused.status_code == 422
+        assert [e["pointer"] for e in refused.get_json()["errors"]] == ["/cursor"]
+    assert alice.get(f"/purchase-orders/{po}/timeline?limit=0").get_json()["errors"][0]["pointer"] == "/limit"
 
 
 def test_those_who_may_not_read_the_po_get_404_and_those_who_may_get_it(client, alice, mallory):

@@ -224,6 +224,19 @@ def test_a_record_naming_a_po_is_found_by_that_po_within_its_org(app: Applicatio
     assert recorder.select_command("org-1", "alice", "k5").po_id is None
 
 
+def test_a_pos_refusals_are_found_without_its_accepted_records(app: Application) -> None:
+    recorder = recorder_of(app)
+    app.save(command=record("k1", po_id="po-1", status=200))
+    app.save(command=record("k2", po_id="po-1", status=409, created_at=NOW + timedelta(seconds=2)))
+    app.save(command=record("k3", principal="bob", po_id="po-1", status=403, created_at=NOW + timedelta(seconds=1)))
+    app.save(command=record("k4", org="org-2", po_id="po-1", status=409))
+    app.save(command=record("k5", po_id="po-2", status=409))
+
+    found = recorder.select_refusals_for_po("org-1", "po-1")
+
+    assert [(r.key, r.status) for r in found] == [("k3", 403), ("k2", 409)]  # oldest first
+
+
 # --- A failing command insert leaves no events ------------------------------------
 
 

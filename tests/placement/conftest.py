@@ -82,8 +82,11 @@ class Stack:
         return self.carol.get(f"/operations/{op_id}")
 
     def history(self, po_id: str) -> list[dict]:
-        return User(self.client, "erin", ("auditor",), department="finance").get(
-            f"/purchase-orders/{po_id}/history").get_json()["events"]
+        """The PO's events, oldest first (its history's first page, newest first, reversed: these POs are short)."""
+        page = User(self.client, "erin", ("auditor",), department="finance").get(
+            f"/purchase-orders/{po_id}/history").get_json()
+        assert page["next_cursor"] is None
+        return page["events"][::-1]
 
     def po(self, po_id: str) -> dict:
         return self.carol.get(f"/purchase-orders/{po_id}").get_json()

@@ -43,9 +43,12 @@ def story_stack(request, partner, tmp_path):
 
 
 def timeline_of(who: User, po_id: str) -> dict:
+    """The timeline's one page (these stories are short), its steps put oldest first."""
     response = who.get(f"/purchase-orders/{po_id}/timeline")
     assert response.status_code == 200, response.get_json()
-    return response.get_json()
+    document = response.get_json()
+    assert document["next_cursor"] is None
+    return document | {"steps": document["steps"][::-1]}
 
 
 def test_a_conflict_a_replayed_retry_and_a_failed_then_successful_placement_each_show_once_in_order(story_stack):

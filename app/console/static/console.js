@@ -430,14 +430,29 @@ function shown(value) {
 }
 
 function timelineStep(step) {
-  const item = el("li", { class: `step ${step.kind}`, "data-kind": step.kind });
+  const item = el("li", { class: `step ${step.kind}`, "data-kind": step.kind, tabindex: "-1" });
   if (step.kind === "event") {
     item.dataset.type = step.type;
     item.append(el("h3", null, `v${step.version} ${step.type}`), el("p", { class: "when" }, when(step.at),
       ` · position ${step.position}`), stepIds(step));
     if (step.changes && step.changes.length) item.append(changesTable(step.changes));
-    item.append(el("details", { class: "state" }, el("summary", null, `State at version ${step.version}`),
-      el("pre", null, JSON.stringify(step.state, null, 2))));
+    if (step.state) {
+      item.append(el("details", { class: "state" }, el("summary", null, `State at version ${step.version}`),
+        el("pre", null, JSON.stringify(step.state, null, 2))));
+    } else {  // abridged: the step was too large to send with its state; read that version on demand
+      const button = el("button", { type: "button", class: "state-loader" }, `Load the state at version ${step.version}`);
+      button.addEventListener("click", async () => {
+        try {
+          const po = await api(`/purchase-orders/${encodeURIComponent(document.body.dataset.poId)}?version=${step.version}`);
+          const pre = el("pre", { tabindex: "-1" }, JSON.stringify(po, null, 2));
+          button.replaceWith(pre);
+          pre.focus();
+        } catch (error) {
+          explain(error);
+        }
+      });
+      item.append(el("p", null, button));
+    }
   } else {
     const problem = step.problem || {};
     item.dataset.type = problem.type || "";
@@ -447,26 +462,59 @@ function timelineStep(step) {
   return item;
 }
 
+function timelinePath(poId, cursor) {
+  const path = `/purchase-orders/${encodeURIComponent(poId)}/timeline`;
+  return cursor ? `${path}?cursor=${encodeURIComponent(cursor)}` : path;
+}
+
+// The timeline comes a page at a time, newest first: the newest page on
+// load, older pages on demand (the API keeps each page under 1 MiB).
 async function timelinePage() {
   const poId = document.body.dataset.poId;
+  const steps = document.getElementById("steps");
+  const older = document.getElementById("older-steps");
+  let next = null;
+  const append = (page) => {
+    const items = page.steps.map(timelineStep);
+    steps.append(...items);
+    next = page.next_cursor;
+    older.hidden = !next;
+    document.getElementById("steps-shown").textContent = next
+      ? `The newest ${steps.children.length} steps are shown.`
+      : `All ${steps.children.length} steps are shown.`;
+    return items;
+  };
+  older.addEventListener("click", async () => {
+    older.disabled = true;
+    try {
+      const items = append(await api(timelinePath(poId, next)));
+      // Keyboard users carry on reading where the new steps begin.
+      if (items.length) items[0].focus();
+    } catch (error) {
+      explain(error);
+    } finally {
+      older.disabled = false;
+    }
+  });
   await load(async () => {
-    const timeline = await api(`/purchase-orders/${encodeURIComponent(poId)}/timeline`);
+    const timeline = await api(timelinePath(poId, null));
     const now = document.getElementById("po-now");
     now.replaceChildren(el("dt", null, "Status"), el("dd", null, timeline.status),
       el("dt", null, "Version"), el("dd", null, timeline.version));
-    const latest = [...timeline.steps].reverse().find((step) => step.kind === "event" && step.state);
-    if (latest) {
+    // The newest event's state is the PO now (an abridged step has none: the summary then stays short).
+    const latest = timeline.steps.find((step) => step.kind === "event");
+    if (latest && latest.state) {
       const po = latest.state;
       now.append(el("dt", null, "Title"), el("dd", null, text(po.title)),
         el("dt", null, "Total"), el("dd", null, `${text(po.total)} ${text(po.currency)}`),
         el("dt", null, "Requester"), el("dd", null, `${text(po.requester)} (${text(po.department)})`));
     }
-    document.getElementById("steps").replaceChildren(...timeline.steps.map(timelineStep));
+    steps.replaceChildren();
+    append(timeline);
     fill(document.querySelector("#operations tbody"), (timeline.operations || []).map((operation) => row(
       operation.id, text(operation.status), operation.state, operation.attempts, operation.uncertain ? "yes" : "no",
       shown(operation.last_error), operation.error ? problemDetails(operation.error) : "–",
       when(operation.created_at), when(operation.updated_at))));
-    if (timeline.truncated) say("info", "Only the newest steps are shown; the PO's history and Find have the older ones.");
   });
 }
 
