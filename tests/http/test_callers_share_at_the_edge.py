@@ -139,3 +139,31 @@ def test_a_caller_is_served_again_on_its_kept_alive_connections_once_its_request
         holding.release()
     assert refused[0] == 429
     assert WAITED in holding.answers and set(holding.answers) <= {WAITED, REFUSED}
+
+
+@pytest.fixture
+def one_per_caller_server(pg_database_url):
+    """Four slots, but PROCURA_MAX_IN_FLIGHT_PER_CALLER=1."""
+    services = build_services(postgres_settings(pg_database_url))
+    try:
+        stores.grow(services.app, 1, "org-1")
+    finally:
+        services.close()
+    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET,
+           "PROCURA_QUEUE_WAIT_MS": str(Edge().queue_wait_ms), "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "1"}
+    with serving_process(env, workers=1, threads=4) as (base, _process):
+        yield base
+
+
+def test_the_share_per_caller_is_configurable_and_requests_without_a_token_are_not_counted(one_per_caller_server):
+    base = one_per_caller_server
+    holding = Holding(base, FLOODER, clients=1)
+    try:
+        status, _, body, _ = wait_until(lambda: _refused(Client(base), FLOODER), timeout=30, interval=0.01,
+                                        what="a request beyond a share of one")
+        untracked = Client(base)
+        open_pages = [untracked.get(path, {})[0] for path in ("/openapi.json", "/problems/overloaded", "/readyz")]
+    finally:
+        holding.release()
+    assert json.loads(body)["limit"] == 1
+    assert open_pages == [200, 200, 200]
