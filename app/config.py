@@ -55,6 +55,17 @@ class Edge:
     max_in_flight: int = 6  # requests a server process runs at once
     queue_wait_ms: int = 10  # past this wait for a free slot: 503 overloaded
     max_connections: int = 4096  # client connections held open at once
+    #: Requests one bearer token may have in flight at the edge at once; None:
+    #: half the admitted slots (per_caller_bound), 0: no bound ("off").
+    max_in_flight_per_caller: int | None = None
+
+    def per_caller_bound(self, admitted: int) -> int | None:
+        """The requests one caller may have in flight when `admitted` run at
+        once, or None when unbounded: by default half of them, so one token
+        always leaves the other half to everyone else."""
+        if self.max_in_flight_per_caller is None:
+            return max(1, admitted // 2)
+        return self.max_in_flight_per_caller or None
 
 
 #: Signature algorithms an identity provider's keys may use; HMAC is not among
@@ -412,7 +423,19 @@ def _edge(env: Mapping[str, str]) -> Edge:
                 request_timeout_seconds=_int(env, "PROCURA_REQUEST_TIMEOUT", d.request_timeout_seconds, 1),
                 max_in_flight=_int(env, "PROCURA_MAX_IN_FLIGHT", d.max_in_flight, 1),
                 queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", d.queue_wait_ms, 1),
-                max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", d.max_connections, 64))
+                max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", d.max_connections, 64),
+                max_in_flight_per_caller=_per_caller(env))
+
+
+def _per_caller(env: Mapping[str, str]) -> int | None:
+    """PROCURA_MAX_IN_FLIGHT_PER_CALLER: a count of at least 1, "off" (0), or unset (None: the default)."""
+    name = "PROCURA_MAX_IN_FLIGHT_PER_CALLER"
+    raw = (env.get(name) or "").strip()
+    if raw.lower() == "off":
+        return 0
+    if raw and not raw.isdigit():
+        raise ConfigError(name, f'expected a number of requests, or "off"; got {raw!r}')
+    return _int(env, name, 0, 1) if raw else None
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float, minimum_ms: int = 1) -> float:

@@ -170,7 +170,7 @@ def main() -> None:
            "PROCURA_JWT_AUDIENCE": AUDIENCE, "PROCURA_JWKS_REFRESH_INTERVAL": "0",
            # the defaults, which the test servers turn off
            "PROCURA_RATE_LIMIT_COMMANDS": "1200/minute", "PROCURA_RATE_LIMIT_READS": "6000/minute",
-           "PROCURA_QUEUE_WAIT_MS": "10"}
+           "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "", "PROCURA_QUEUE_WAIT_MS": "10"}
     alone: list[Victim] = []
     flooded: list[Victim] = []
     attacks: Counter = Counter()

@@ -17,11 +17,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
-#: Servers the tests start are not rate limited and queue requests rather
-#: than shed them, unless a test says so: load and race tests send far more
-#: at once, from one caller, than a person would.
+#: Servers the tests start are not rate limited, bound no caller's requests
+#: in flight and queue requests rather than shed them, unless a test says so:
+#: load and race tests send far more at once, from one caller, than a person would.
 UNTHROTTLED = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS": "off",
-               "PROCURA_QUEUE_WAIT_MS": "30000"}
+               "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off", "PROCURA_QUEUE_WAIT_MS": "30000"}
 
 
 def free_port() -> int:

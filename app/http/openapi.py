@@ -73,7 +73,8 @@ EDGE: tuple[tuple[int, str], ...] = (
     (502, "internal-error"), (504, "internal-error"),
 )
 #: Problems any authenticated route may answer.
-AUTHENTICATED = ("unauthenticated", "rate-limited", "dependency-unavailable", "internal-error")
+AUTHENTICATED = ("unauthenticated", "rate-limited", "too-many-concurrent", "dependency-unavailable",
+                 "internal-error")
 #: Problems every command may answer.
 COMMAND = (*AUTHENTICATED, "malformed-request", "idempotency-key-missing", "payload-too-large",
            "unsupported-media-type", "validation-error", "idempotency-key-reused",

@@ -10,7 +10,10 @@ and no answer names the software. It also admits at most `admitted`
 requests to granian at once: the rest wait in a queue for at most
 `queue_wait_ms`, then get 503 `overloaded` with Retry-After, answered by
 HAProxy in microseconds. Probes (/healthz, /readyz) bypass that queue, so
-they are never shed.
+they are never shed. Before the queue, each bearer token may have at most
+`Edge.per_caller_bound` requests in flight (queued or running); one more is
+answered at once with 429 `too-many-concurrent`, so one caller's excess
+neither takes a slot nor waits in the queue ahead of other callers.
 """
 
 from __future__ import annotations
@@ -67,22 +70,35 @@ class EdgePlan:
     edge: Edge
 
 
-def _problem(status: int, slug: str, title: str, detail: str, next_action: str) -> str:
+#: Statuses whose answers say when to try again (Retry-After, in seconds).
+RETRY_LATER = (429, 503)
+#: A stick-table entry per bearer token seen lately: the SHA-1 of the token
+#: (tokens themselves are never stored), and its requests in flight.
+CALLER_TABLE = "stick-table type binary len 20 size 100k expire 60s store conn_cur"
+#: The caller's key: its token (the header's second word, however the scheme
+#: is spelled or spaced, as app.http.auth reads it), hashed.
+CALLER_KEY = "req.fhdr(authorization),word(2,' '),sha1"
+
+
+def _problem(status: int, slug: str, title: str, detail: str, next_action: str, **members: object) -> str:
     """An HAProxy `http-error` line answering `status` as problem+json with the request's id."""
     document = json.dumps({"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
-                           "instance": "REQUEST_ID", "next_action": next_action}, separators=(",", ":"))
+                           "instance": "REQUEST_ID", "next_action": next_action, **members}, separators=(",", ":"))
     body = document.replace("REQUEST_ID", "%[unique-id]")
     return (f"  http-error status {status} content-type application/problem+json lf-string '{body}'"
-            f" hdr X-Request-Id %[unique-id]" + (" hdr Retry-After 1" if status == 503 else "")
+            f" hdr X-Request-Id %[unique-id]" + (" hdr Retry-After 1" if status in RETRY_LATER else "")
             + "".join(f' hdr {name} "{value}"' for name, value in DOCUMENT_HEADERS.items()))
 
 
-def _problems() -> list[str]:
-    def known(slug: str, status: int, detail: str) -> str:
+def _problems(per_caller: int | None) -> list[str]:
+    def known(slug: str, status: int, detail: str, **members: object) -> str:
         kind = PROBLEM_TYPES[slug]
-        return _problem(status, slug, kind.title, detail, kind.next_action)
+        return _problem(status, slug, kind.title, detail, kind.next_action, **members)
 
     return [
+        *([known("too-many-concurrent", 429, f"You already have {per_caller} requests in flight with this token, "
+                 "the most one caller may. Retry after Retry-After seconds, once one has answered.",
+                 limit=per_caller)] if per_caller else []),
         known("malformed-request", 400, "The HTTP request is malformed; fix it and send it again."),
         known("payload-too-large", 413, "Request bodies are limited to 1 MiB; send a smaller one."),
         known("request-timeout", 408, "The request did not arrive in time; send it again, faster."),
@@ -92,9 +108,25 @@ def _problems() -> list[str]:
     ]
 
 
+def _callers_share(per_caller: int | None) -> list[str]:
+    """Each bearer token's requests in flight, bounded: the excess is refused
+    429 before it takes a slot or a place in the queue. Requests without a
+    token, and the probes, are not counted."""
+    if per_caller is None:
+        return []
+    probes = " ".join(PROBE_PATHS)
+    return [
+        f"  {CALLER_TABLE}",
+        f"  http-request track-sc0 {CALLER_KEY} if {{ req.hdr(authorization) -m found }} !{{ path {probes} }}",
+        # The count includes this request, and drops as each request ends.
+        f"  http-request deny deny_status 429 if {{ sc0_conn_cur gt {per_caller} }}",
+    ]
+
+
 def render(plan: EdgePlan, max_connections: int) -> str:
     """HAProxy's configuration for `plan`."""
     edge = plan.edge
+    per_caller = edge.per_caller_bound(plan.admitted)
     probes = " ".join(PROBE_PATHS)
     return "\n".join([
         "global",
@@ -117,7 +149,7 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         f"  timeout queue {edge.queue_wait_ms}ms",
         "  option forwardfor",
         "  unique-id-format %[uuid()]",
-        *_problems(),
+        *_problems(per_caller),
         "frontend procura",
         f"  bind {plan.host}:{plan.port}",
         f"  http-request deny deny_status 400 if {{ url,length gt {MAX_TARGET_BYTES} }}",
@@ -131,6 +163,7 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         # request timeout from the end of the headers; past it, 408.
         f"  http-request wait-for-body time {edge.request_timeout_seconds}s",
         f"  http-request deny deny_status 413 if {{ req.body_len gt {MAX_BODY_BYTES} }}",
+        *_callers_share(per_caller),
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",
         # A refusal by granian itself (a request it cannot parse) carries no

@@ -31,7 +31,8 @@ def test_a_production_secret_shorter_than_32_bytes_is_refused():
     ("PROCURA_RATE_LIMIT_COMMANDS", "lots"), ("PROCURA_RATE_LIMIT_READS", "5/fortnight"),
     ("PROCURA_RATE_LIMIT_STORAGE", "memcached://x"), ("PROCURA_IDEMPOTENCY_TTL_HOURS", "1"), ("PROCURA_SUPPLIERS", " , "),
     ("PROCURA_DB_POOLER", "session"), ("PROCURA_EXPENSIVE_READS_PER_CALLER", "0"),
-    ("PROCURA_EXPENSIVE_READS_PER_CALLER", "two"),
+    ("PROCURA_EXPENSIVE_READS_PER_CALLER", "two"), ("PROCURA_MAX_IN_FLIGHT_PER_CALLER", "0"),
+    ("PROCURA_MAX_IN_FLIGHT_PER_CALLER", "half"), ("PROCURA_MAX_IN_FLIGHT_PER_CALLER", "-1"),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
@@ -106,3 +107,9 @@ def test_read_replicas_need_a_postgresql_primary():
 def test_each_caller_may_run_two_expensive_reads_at_once_unless_configured():
     assert load_settings({}).expensive_reads_per_caller == 2
     assert load_settings({"PROCURA_EXPENSIVE_READS_PER_CALLER": "3"}).expensive_reads_per_caller == 3
+
+
+def test_each_caller_may_have_half_the_admitted_slots_in_flight_unless_configured():
+    assert [load_settings({}).edge.per_caller_bound(admitted) for admitted in (1, 2, 7, 12)] == [1, 1, 3, 6]
+    assert load_settings({"PROCURA_MAX_IN_FLIGHT_PER_CALLER": "4"}).edge.per_caller_bound(12) == 4
+    assert load_settings({"PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off"}).edge.per_caller_bound(12) is None
