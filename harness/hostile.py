@@ -212,9 +212,14 @@ class Sweep:
         for name, body in {"nested": b"[" * 100_000, "invalid-utf8": b"\xff\xfe", "NaN": b'{"a": NaN}',
                            "sql": json.dumps({"type": SQL[1]}).encode()}.items():
             self.add("hostile bodies get the right problem", f"callback: {name}",
-                     self.req("POST", target, {"Content-Type": "application/json", "webhook-id": "x" * 5000,
+                     self.req("POST", target, {"Content-Type": "application/json", "webhook-id": f"msg_{name}",
                                                "webhook-timestamp": "1e400", "webhook-signature": "v1,%00"}, body),
                      {401}, "callback-unauthenticated")
+        # An id no index could hold is refused before the signature is looked at.
+        self.add("hostile bodies get the right problem", "callback: 5000-character webhook-id",
+                 self.req("POST", target, {"Content-Type": "application/json", "webhook-id": "x" * 5000,
+                                           "webhook-timestamp": "1e400", "webhook-signature": "v1,%00"}, b"{}"),
+                 {400}, "malformed-request")
 
     def read_cases(self, rule: str, target: str, query: list[str]) -> None:
         token = self.admin

@@ -75,12 +75,15 @@ def raw_request(base: str, data: bytes, *, timeout: float = 30.0, trickle: list[
     answer; `trickle` chunks follow one by one, `pause` seconds apart."""
     parts = urlsplit(base)
     with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
-        sock.sendall(data)
-        for chunk in trickle or ():
-            time.sleep(pause)  # input shaping (a slow client), not synchronisation
-            sock.sendall(chunk)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
+        try:
+            sock.sendall(data)
+            for chunk in trickle or ():
+                time.sleep(pause)  # input shaping (a slow client), not synchronisation
+                sock.sendall(chunk)
+            if half_close:
+                sock.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered before the whole request was sent (a 413 at once): read that answer, as curl does
         received = b""
         while True:
             try:
