@@ -55,6 +55,10 @@ class Notifications:
         self._subscribers.append(event)
         return event
 
+    def add(self, subscriber) -> None:
+        """Call `subscriber.set()` on every notification (anything with `set`)."""
+        self._subscribers.append(subscriber)
+
     def wake_all(self) -> None:
         for event in self._subscribers:
             event.set()
