@@ -63,6 +63,17 @@ def events_once_there(user: User, count: int, query: str = "") -> list[dict]:
                       timeout=10, what=f"{count} events in the feed")
 
 
+def every_event(user: User, query: str = "limit=500") -> list[dict]:
+    """Every event the feed lists now, page after page."""
+    seen, cursor = [], None
+    while True:
+        page = feed(user, query + (f"&after={cursor}" if cursor else ""))
+        if not page["items"]:
+            return seen
+        seen += page["items"]
+        cursor = page["next_cursor"]
+
+
 def test_the_feed_lists_an_orgs_events_in_order_in_their_public_form_and_never_another_orgs(live):
     ours, theirs = Org(live), Org(live)
     po_id = ours.approved_po()
@@ -90,17 +101,26 @@ def test_paging_with_the_cursor_yields_every_event_once_in_order(live):
     pos = [org.submitted_po() for _ in range(3)]
     events_once_there(org.admin, 6)
 
-    seen, cursor = [], None
-    for _ in range(10):
-        page = feed(org.admin, "limit=4" + (f"&after={cursor}" if cursor else ""))
-        if not page["items"]:
-            break
-        seen += page["items"]
-        cursor = page["next_cursor"]
+    seen = every_event(org.admin, "limit=4")
 
     assert len(seen) == 6 and len({e["id"] for e in seen}) == 6
     assert [e["position"] for e in seen] == sorted(e["position"] for e in seen)
     assert {e["po_id"] for e in seen} == set(pos)
+
+
+def test_no_page_is_larger_than_1_mib_and_the_cursor_continues_where_it_stopped(live):
+    org = Org(live)
+    lines = [{"sku": f"SKU-{n}", "description": "x" * 500, "quantity": 1, "unit_price": "1.00"} for n in range(100)]
+    created = {org.requester.create(lines=lines).get_json()["id"] for _ in range(20)}  # ~60 KB each
+    wait_until(lambda: {e["po_id"] for e in every_event(org.admin)} == created, timeout=10,
+               what="all 20 creations projected")
+
+    first = org.admin.get("/events?limit=500")
+    rest = feed(org.admin, f"limit=500&after={first.get_json()['next_cursor']}")
+
+    assert len(first.get_data()) <= 1024 * 1024
+    assert 0 < len(first.get_json()["items"]) < 20
+    assert {e["po_id"] for e in first.get_json()["items"] + rest["items"]} == created
 
 
 def test_the_feed_filters_by_type_and_by_purchase_order(live):
