@@ -51,7 +51,7 @@ class Services:
         return Supervisor(self.followers(), notifications=self.notifications(),
                           gather_wait=self.settings.projection_gather_ms / 1000)
 
-    def notifications(self, channel: str | None = None) -> Notifications | None:
+    def notifications(self, channel: str | None = None, who: str = "projection worker") -> Notifications | None:
         """What wakes the followers when events are saved: a LISTEN on the
         events' channel (or on `channel`: the feed's) on PostgreSQL, except
         behind a transaction pooler (LISTEN needs a session of its own);
@@ -62,7 +62,7 @@ class Services:
             return None
         url = settings.database_url
         return Notifications(lambda: psycopg.connect(url, autocommit=True, connect_timeout=5, **PEER_TIMEOUTS),
-                             channel)
+                             channel, who=who)
 
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""

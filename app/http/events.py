@@ -89,7 +89,7 @@ class FeedWakeups:
 
 def feed_wakeups(services: Any) -> FeedWakeups:
     """The process's FeedWakeups, listening where the database allows it."""
-    listener = services.notifications(public_events.FEED_CHANNEL)
+    listener = services.notifications(public_events.FEED_CHANNEL, who="event feed")
     if listener is None:
         return FeedWakeups(None)
 

@@ -250,8 +250,7 @@ def test_a_cursor_keeps_working_across_a_server_restart(module_pg_database_url):
         with running_server(env, workers=1, threads=2) as base:
             org = Org(base, org.name)
             after = org.submitted_po()
-            items = wait_until(lambda: feed(org.admin, f"after={cursor}")["items"], timeout=10,
-                               what="the new events")
+            items = events_once_there(org.admin, 2, f"after={cursor}")
     assert [(e["po_id"], e["type"]) for e in items] == [
         (after, "purchase_order.created"), (after, "purchase_order.submitted")]
     assert before != after
