@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 from aggregates.public_events import PUBLIC_EVENTS, PublicEvent
 from app.http.output_schemas import LineOut
@@ -34,7 +34,11 @@ FIELD_SCHEMAS: dict[str, fields.Field] = {
 
 
 class PublicEventOut(Schema):
-    """What every public event says, whatever its type (docs/events.md)."""
+    """What every public event says, whatever its type (docs/events.md).
+    Open to members added later (the version rule: additive changes only)."""
+
+    class Meta:
+        unknown = INCLUDE
 
     id = fields.String(required=True, metadata={
         "description": "stable and unique: the same in every delivery, replay and rebuild (a dedupe key)",
@@ -51,6 +55,13 @@ class PublicEventOut(Schema):
     data = fields.Dict(required=True, metadata={"description": "what this type shows (per type: `webhooks`)"})
 
 
+class _OpenData(Schema):
+    """A type's `data`: open to members added later, as the envelope is."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
 def schema_name(public: PublicEvent) -> str:
     """`purchase_order.changes_requested` -> `PurchaseOrderChangesRequestedEvent`."""
     return "".join(part.capitalize() for part in re.split(r"[._]", public.type)) + "Event"
@@ -61,8 +72,8 @@ def type_schemas() -> dict[str, type[Schema]]:
     """Public type -> the schema of its whole document (its `data` exactly)."""
     schemas = {}
     for public in PUBLIC_EVENTS:
-        data = Schema.from_dict({name: FIELD_SCHEMAS[name] for name in public.fields},
-                                name=schema_name(public) + "Data")
+        data = _OpenData.from_dict({name: FIELD_SCHEMAS[name] for name in public.fields},
+                                   name=schema_name(public) + "Data")
         schemas[public.type] = type(schema_name(public), (PublicEventOut,), {
             "__doc__": public.meaning,
             "type": fields.String(required=True, metadata={"enum": [public.type]}),
