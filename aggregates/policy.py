@@ -15,9 +15,11 @@ from aggregates.errors import Refusal
 from aggregates.money import format_amount
 from aggregates.transitions import CLIENT_COMMANDS, DECLARED, Status, is_legal
 
-ROLES = frozenset({"requester", "approver", "buyer", "analyst", "auditor", "admin"})
-#: Roles that see every PO of their org.
-ORG_WIDE_READERS = frozenset({"buyer", "analyst", "auditor", "admin"})
+ROLES = frozenset({"requester", "approver", "buyer", "analyst", "auditor", "admin", "integration"})
+#: Roles that see every PO of their org. `integration` is a machine client
+#: (an ERP, a bus): it reads the event feed and the POs it names, and sends
+#: no command (no row grants it one).
+ORG_WIDE_READERS = frozenset({"buyer", "analyst", "auditor", "admin", "integration"})
 #: Roles that grant each action (from the command declarations), besides
 #: admin (who may do everything in the org except decide on their own PO).
 GRANTS: dict[str, frozenset[str]] = {c: row.roles for c, row in DECLARED.items() if row.roles}

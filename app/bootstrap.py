@@ -51,18 +51,18 @@ class Services:
         return Supervisor(self.followers(), notifications=self.notifications(),
                           gather_wait=self.settings.projection_gather_ms / 1000)
 
-    def notifications(self) -> Notifications | None:
+    def notifications(self, channel: str | None = None, who: str = "projection worker") -> Notifications | None:
         """What wakes the followers when events are saved: a LISTEN on the
-        events' channel on PostgreSQL, except behind a transaction pooler
-        (LISTEN needs a session of its own); None there and on SQLite,
-        where the followers only poll."""
+        events' channel (or on `channel`: the feed's) on PostgreSQL, except
+        behind a transaction pooler (LISTEN needs a session of its own);
+        None there and on SQLite, where the followers only poll."""
         settings = self.settings
-        channel = getattr(self.app.recorder, "channel_name", None)
+        channel = channel or getattr(self.app.recorder, "channel_name", None)
         if settings.database_url is None or settings.db_pooler == "transaction" or channel is None:
             return None
         url = settings.database_url
         return Notifications(lambda: psycopg.connect(url, autocommit=True, connect_timeout=5, **PEER_TIMEOUTS),
-                             channel)
+                             channel, who=who)
 
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""
@@ -119,15 +119,27 @@ def _stamp_request_id(response):
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the Procura WSGI application (tests may pass their own services)."""
     from app import console
-    from app.http import access, callbacks, docs, meta, operations, purchase_orders, ratelimits, read_models, support
+    from app.http import (
+        access,
+        callbacks,
+        docs,
+        events,
+        meta,
+        operations,
+        purchase_orders,
+        ratelimits,
+        read_models,
+        support,
+    )
     from app.http.fair_share import ExpensiveReads
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
     from app.http.security_headers import add_security_headers
-    from app.service.declarations import check_declarations
+    from app.service.declarations import check_declarations, check_public_events
     from app.serving import observability
 
     check_declarations()  # an incompletely declared command stops here, not in a request
+    check_public_events()  # so does an event nobody decided to publish or keep internal
     flask_app = Flask("procura", static_folder=None)
     flask_app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     flask_app.json.sort_keys = False
@@ -136,6 +148,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.extensions["procura.ratelimits"] = limits
     flask_app.extensions["procura.expensive_reads"] = ExpensiveReads(
         services.settings.expensive_reads_per_caller)
+    flask_app.extensions["procura.feed_wakeups"] = events.feed_wakeups(services)
     observability.install(flask_app)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)
@@ -147,6 +160,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.after_request(add_security_headers)
     flask_app.register_error_handler(Exception, problem_response)
     for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp,
-                      support.bp, console.bp):
+                      events.bp, support.bp, console.bp):
         flask_app.register_blueprint(blueprint)
     return flask_app

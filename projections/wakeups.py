@@ -38,10 +38,13 @@ STOP_CHECK_SECONDS = 0.5
 class Notifications:
     """Sets every subscribed event whenever the channel is notified."""
 
-    def __init__(self, connect: Callable[[], psycopg.Connection], channel: str, *, retry_wait: float = 1.0):
-        """`connect` opens a new autocommit connection to the primary."""
+    def __init__(self, connect: Callable[[], psycopg.Connection], channel: str, *, retry_wait: float = 1.0,
+                 who: str = "projection worker"):
+        """`connect` opens a new autocommit connection to the primary; `who`
+        listens, as its log lines say."""
         self.connect = connect
         self.channel = channel
+        self.who = who
         self.retry_wait = retry_wait
         #: Set while LISTENing (tests wait on it before saving).
         self.listening = threading.Event()
@@ -54,6 +57,10 @@ class Notifications:
         event = threading.Event()
         self._subscribers.append(event)
         return event
+
+    def add(self, subscriber) -> None:
+        """Call `subscriber.set()` on every notification (anything with `set`)."""
+        self._subscribers.append(subscriber)
 
     def wake_all(self) -> None:
         for event in self._subscribers:
@@ -78,8 +85,8 @@ class Notifications:
                 self.listening.clear()
                 failures += 1
                 pause = backoff(self.retry_wait, failures)
-                log.warning("projection worker: not listening for new events (%s); polling only, "
-                            "retrying in %ss", error, pause)
+                log.warning("%s: not listening for new events (%s); polling only, "
+                            "retrying in %ss", self.who, error, pause)
                 self._stop.wait(pause)
 
     def _listen(self) -> None:

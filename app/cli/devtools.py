@@ -139,4 +139,16 @@ def docs_behaviour(output: str) -> None:
     click.echo(f"wrote {output}")
 
 
+@docs.command("events")
+@click.option("--output", type=click.Path(dir_okay=False), default="docs/events.md", show_default=True)
+def docs_events(output: str) -> None:
+    """Write the public event catalogue (every public type and its data)."""
+    from pathlib import Path
+
+    from app.tools.event_catalogue import render_markdown
+
+    Path(output).write_text(render_markdown())
+    click.echo(f"wrote {output}")
+
+
 COMMANDS = (events, state, trace, docs)

@@ -244,6 +244,26 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
     _link(paths, docs)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
+    webhooks = _webhooks(spec)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
+    document["webhooks"] = webhooks
     return document
+
+
+def _webhooks(spec: APISpec) -> dict[str, Any]:
+    """One entry per public event type (docs/events.md): the document
+    GET /events lists and later ways out send, with its `data` exactly."""
+    from aggregates.public_events import BY_TYPE
+    from app.http.event_schemas import schema_name, type_schemas
+
+    webhooks = {}
+    for type_, schema in type_schemas().items():
+        name = schema_name(BY_TYPE[type_])
+        spec.components.schema(name, schema=schema)
+        webhooks[type_] = {"post": {
+            "summary": BY_TYPE[type_].meaning, "operationId": f"event.{type_}", "security": [],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{name}"}}}},
+            "responses": {"2XX": {"description": "Received."}}}}
+    return webhooks

@@ -17,6 +17,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from aggregates.money import parse_amount
+from aggregates.public_events import PUBLIC_TYPES
 from aggregates.transitions import Status
 from app.http.schemas import no_nul, storable_text
 from projections.po_summary import SORTS
@@ -165,6 +166,35 @@ class PurchaseOrderListQuery(PageQuery):
 
 class ApprovalQueueQuery(PageQuery):
     pass
+
+
+#: The feed's page size: default and most; and the longest long poll, in seconds.
+FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FEED_MAX_WAIT = 100, 500, 30
+
+
+class EventFeedQuery(Schema):
+    """GET /events: where to continue, what to select, how long to wait."""
+
+    class Meta:
+        unknown = RAISE
+
+    after = fields.String(validate=validate.Length(1, 1000), metadata={
+        "pattern": CURSOR_PATTERN, "description": "the next_cursor of a previous page, as it was given "
+        "(opaque; valid with any filters); without it the feed starts at the org's first event"})
+    type = fields.List(fields.String(validate=validate.OneOf(PUBLIC_TYPES)),
+                       metadata={"description": "only events of these types: repeat or comma-separate"})
+    po_id = fields.UUID(metadata={"description": "only events of this purchase order"})
+    limit = fields.Integer(load_default=FEED_DEFAULT_LIMIT, validate=validate.Range(1, FEED_MAX_LIMIT))
+    wait = fields.Integer(load_default=0, validate=validate.Range(0, FEED_MAX_WAIT), metadata={
+        "description": "seconds to wait for a matching event when none follows `after` yet (long poll)"})
+
+    @validates("after")
+    def _cursor_spelling(self, value: str, **_: Any) -> None:
+        if re.fullmatch(CURSOR_PATTERN, value) is None:
+            raise ValidationError(FEED_CURSOR_INVALID)
+
+
+FEED_CURSOR_INVALID = "not a cursor of the event feed; pass a next_cursor as it was given, or start without it"
 
 
 class PeriodQuery(ReadQuery):

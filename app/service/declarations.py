@@ -11,9 +11,12 @@ from __future__ import annotations
 import inspect
 from uuid import uuid4
 
+from aggregates.operation import Operation
 from aggregates.policy import ROLES
+from aggregates.public_events import BY_EVENT, INTERNAL
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import CREATE, DECLARED, Transition
+from app.http.event_schemas import FIELD_SCHEMAS
 from app.http.schemas import BODY_SCHEMAS
 
 #: Answers a successful command may give.
@@ -32,6 +35,39 @@ def check_declarations(declared: dict[str, Transition] | None = None) -> None:
         missing = _missing(row)
         if missing:
             raise DeclarationError(f"command {row.command!r} is incompletely declared: {missing}")
+
+
+def check_public_events(aggregates: tuple[type, ...] = (PurchaseOrder, Operation)) -> None:
+    """Raise DeclarationError naming the first event class of `aggregates`
+    with neither a public form nor a place among the internal events
+    (aggregates/public_events.py), or a public form naming a field its event
+    does not have: a new event is never sent out, or kept in, by accident."""
+    for aggregate in aggregates:
+        for name, event in _event_classes(aggregate):
+            key = (aggregate.__name__, name)
+            public = BY_EVENT.get(key)
+            if public is None and key not in INTERNAL:
+                raise DeclarationError(f"event {aggregate.__name__}.{name} has no public form and is not marked "
+                                       "internal (aggregates/public_events.py PUBLIC_EVENTS or INTERNAL)")
+            unknown = [f for f in public.fields if f not in _attributes(event)] if public else []
+            if unknown:
+                raise DeclarationError(f"event {aggregate.__name__}.{name}'s public form names fields it does "
+                                       f"not have: {unknown}")
+            unspelt = [f for f in public.fields if f not in FIELD_SCHEMAS] if public else []
+            if unspelt:
+                raise DeclarationError(f"event {aggregate.__name__}.{name}'s public form shows fields with no "
+                                       f"schema: {unspelt} (app/http/event_schemas.py FIELD_SCHEMAS)")
+
+
+def _event_classes(aggregate: type) -> list[tuple[str, type]]:
+    """The event classes declared on `aggregate` (not its base Event class)."""
+    return [(name, value) for name, value in vars(aggregate).items()
+            if isinstance(value, type) and issubclass(value, aggregate.Event) and name != "Event"]
+
+
+def _attributes(event: type) -> set[str]:
+    """What an event of this class carries (events are dataclasses)."""
+    return set(getattr(event, "__dataclass_fields__", {}))
 
 
 def _missing(row: Transition) -> str | None:

@@ -27,6 +27,7 @@ CALLERS: tuple[tuple[str, Principal], ...] = (
     ("analyst", Principal("dave", "o", frozenset({"analyst"}), "finance")),
     ("auditor", Principal("erin", "o", frozenset({"auditor"}), "finance")),
     ("admin", Principal("root", "o", frozenset({"admin"}), "it")),
+    ("integration", Principal("erp", "o", frozenset({"integration"}))),
     ("another org's admin", Principal("mallory", "other", frozenset({"admin"}), "it")),
 )
 

@@ -25,6 +25,7 @@ import schemathesis
 #: between two parameters, or a fact about stored state.
 UNSTATABLE = {
     ("/cursor", "not a cursor of this list with these filters and sort; start again without it"),
+    ("/after", "not a cursor of the event feed; pass a next_cursor as it was given, or start without it"),
     ("/to", "must not be before from"),
     ("/created_to", "must not be before created_from"),
     ("/max_total", "must not be below min_total"),
@@ -37,11 +38,29 @@ STATE_POINTERS = {"/min_position"}
 _KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 
+_WAIT = re.compile(r"[0-9]{1,2}")
+
+
+def _no_long_polls(case, kwargs) -> None:
+    """A valid `wait` of GET /events becomes 0: a long poll answers the same
+    page after up to 30 s, and the feed's own tests time it; a run of them
+    would only make the fuzzing slow. An invalid one is sent as generated."""
+    if case.path != "/events" or not isinstance(case.query, dict):
+        return
+    wait = case.query.get("wait")
+    if isinstance(wait, int | str) and not isinstance(wait, bool) and _WAIT.fullmatch(str(wait)) \
+            and int(wait) <= 30:
+        case.query["wait"] = 0
+        if isinstance(kwargs.get("params"), dict):
+            kwargs["params"]["wait"] = 0
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     """A fresh Idempotency-Key for each valid one generated: generated keys
     repeat across different bodies, and `idempotency-key-reused` is then the
     right answer to a schema-valid request. A malformed key is sent as generated."""
+    _no_long_polls(case, kwargs)
     key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and _KEY.fullmatch(key):
         fresh = f"fuzz-{uuid.uuid4()}"

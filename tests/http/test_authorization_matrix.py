@@ -26,6 +26,7 @@ CAST = {
     "analyst": ("dave", ("analyst",), "finance", None),
     "auditor": ("erin", ("auditor",), "finance", None),
     "admin": ("root", ("admin",), "it", None),
+    "integration": ("erp", ("integration",), None, None),
 }
 CLIENT_STEPS = {
     Status.DRAFT: [], Status.SUBMITTED: ["submit"], Status.APPROVED: ["submit", "approve"],

@@ -142,3 +142,25 @@ def test_paths_with_a_fixed_set_of_values_list_them_and_the_types_they_answer(sp
     assert static["parameters"][0]["schema"]["enum"] == ["console.css", "console.js"]
     served = client.get("/console/static/console.js").content_type.split(";")[0]
     assert served in static["responses"]["200"]["content"]
+
+
+def test_every_public_event_type_is_a_webhook_whose_data_shows_exactly_its_declared_fields(spec):
+    from aggregates.public_events import PUBLIC_EVENTS
+
+    schemas = spec["components"]["schemas"]
+    assert list(spec["webhooks"]) == [p.type for p in PUBLIC_EVENTS]
+    for public in PUBLIC_EVENTS:
+        body = spec["webhooks"][public.type]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        document = schemas[body["$ref"].rsplit("/", 1)[1]]
+        data = schemas[document["properties"]["data"]["$ref"].rsplit("/", 1)[1]]
+        assert document["properties"]["type"]["enum"] == [public.type]
+        assert sorted(data.get("properties", {})) == sorted(public.fields), public.type
+        # Additive changes within a type (docs/events.md): a new member must not break a validator.
+        assert data.get("additionalProperties", True) is not False
+        assert document.get("additionalProperties", True) is not False
+
+
+def test_the_event_feed_documents_its_parameters_and_refusals(spec):
+    feed = spec["paths"]["/events"]["get"]
+    assert {p["name"] for p in feed["parameters"] if p["in"] == "query"} == {"after", "type", "po_id", "limit", "wait"}
+    assert {"200", "401", "403", "422", "429"} <= set(feed["responses"])

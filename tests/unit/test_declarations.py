@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from aggregates.transitions import DECLARED, STATUS_AFTER
-from app.service.declarations import DeclarationError, check_declarations
+from app.service.declarations import DeclarationError, check_declarations, check_public_events
 
 
 def _declared_with(name: str, **change) -> dict:
@@ -48,3 +48,57 @@ def test_an_unknown_role_is_refused():
 def test_read_models_take_each_events_status_from_the_declarations():
     assert {event: status for event, status in STATUS_AFTER.items() if event in ("Submitted", "Reopened")} == {
         "Submitted": "submitted", "Reopened": "draft"}
+
+
+# --- the public event contract (aggregates/public_events.py) -------------------
+
+
+def _aggregate_with_an_undeclared_event() -> type:
+    from eventsourcing.domain import Aggregate, event
+
+    class Invoice(Aggregate):
+        @event("Issued")
+        def issue(self) -> None:
+            pass
+
+    return Invoice
+
+
+def test_every_event_has_a_public_form_or_is_marked_internal():
+    check_public_events()
+
+
+def test_an_event_without_a_public_form_or_an_internal_mark_is_refused_in_one_line():
+    with pytest.raises(DeclarationError) as refused:
+        check_public_events((_aggregate_with_an_undeclared_event(),))
+    assert str(refused.value) == ("event Invoice.Created has no public form and is not marked internal "
+                                  "(aggregates/public_events.py PUBLIC_EVENTS or INTERNAL)")
+
+
+def test_a_public_form_showing_a_field_its_event_lacks_is_refused(monkeypatch):
+    from aggregates import public_events
+
+    wrong = dataclasses.replace(public_events.BY_EVENT[("PurchaseOrder", "Rejected")], fields=("motive",))
+    monkeypatch.setitem(public_events.BY_EVENT, ("PurchaseOrder", "Rejected"), wrong)
+    with pytest.raises(DeclarationError, match=r"PurchaseOrder.Rejected's public form names fields it does not "
+                                               r"have: \['motive'\]"):
+        check_public_events()
+
+
+def test_an_undeclared_event_stops_the_application_before_it_serves(monkeypatch):
+    from app import bootstrap
+    from app.service import declarations
+
+    monkeypatch.setattr(declarations.check_public_events, "__defaults__",
+                        ((_aggregate_with_an_undeclared_event(),),))
+    with pytest.raises(DeclarationError, match="^event Invoice.Created has no public form"):
+        bootstrap.create_app(services=object())
+
+
+def test_the_committed_event_catalogue_is_up_to_date():
+    from pathlib import Path
+
+    from app.tools.event_catalogue import render_markdown
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+    assert committed.read_text() == render_markdown(), "run `procura docs events` and commit the result"
