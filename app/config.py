@@ -133,7 +133,7 @@ class Settings:
     replica_max_lag_seconds: int = 5
     snapshot_interval: int = 100
     #: How long the projection worker gathers events arriving one by one under load (0: never).
-    projection_gather_ms: int = 5
+    projection_gather_ms: int = 15
     supplier_url: str = DEV_SUPPLIER_URL
     supplier_api_key: str = ""
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
