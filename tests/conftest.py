@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -174,3 +175,24 @@ def erin(client) -> User:
 def mallory(client) -> User:
     """An admin of another organisation."""
     return User(client, "mallory", ("admin",), org="org-2")
+
+
+@contextmanager
+def server_with_an_unprojected_po(pg_url: str, *, threads: int, **env: str):
+    """(base URL, process) of a real `procura serve` on `pg_url` (1 worker x
+    `threads` slots, the default queue wait, `env` on top) whose store holds
+    one PO that no `procura worker` projects: a read with `min_position=1`
+    holds a slot for 2 s there."""
+    from app.config import Edge
+    from testkit import stores
+    from testkit.server import serving_process
+
+    services = build_services(postgres_settings(pg_url))
+    try:
+        stores.grow(services.app, 1, "org-1")
+    finally:
+        services.close()
+    env = {"DATABASE_URL": pg_url, "PROCURA_JWT_SECRET": SECRET,
+           "PROCURA_QUEUE_WAIT_MS": str(Edge().queue_wait_ms), **env}
+    with serving_process(env, workers=1, threads=threads) as (base, process):
+        yield base, process

@@ -14,11 +14,8 @@ import threading
 import pytest
 import requests
 
-from app.bootstrap import build_services
-from app.config import Edge
-from testkit import stores
-from testkit.server import ROOT, free_port, serving_process, wait_until
-from tests.conftest import SECRET, postgres_settings, token
+from testkit.server import ROOT, free_port, wait_until
+from tests.conftest import server_with_an_unprojected_po, token
 
 #: A request the API itself keeps busy for 2 s: a read waiting for a read
 #: model position the store has but no worker projects (then 503
@@ -31,14 +28,7 @@ def two_slot_server(pg_database_url):
     """A server on PostgreSQL with two request slots (1 worker x 2 threads),
     the default queue wait, and one PO in its store that no `procura worker`
     projects."""
-    services = build_services(postgres_settings(pg_database_url))
-    try:
-        stores.grow(services.app, 1, "org-1")
-    finally:
-        services.close()
-    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET,
-           "PROCURA_QUEUE_WAIT_MS": str(Edge().queue_wait_ms)}
-    with serving_process(env, workers=1, threads=2) as (base, process):
+    with server_with_an_unprojected_po(pg_database_url, threads=2) as (base, process):
         yield base, process
 
 

@@ -15,11 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app.bootstrap import build_services
-from app.config import Edge
-from testkit import stores
-from testkit.server import serving_process, wait_until
-from tests.conftest import SECRET, postgres_settings, token
+from testkit.server import wait_until
+from tests.conftest import server_with_an_unprojected_po, token
 
 #: A read the API keeps busy for 2 s, holding a slot: it waits for a read
 #: model position the store has but no `procura worker` projects.
@@ -35,14 +32,7 @@ def four_slot_server(pg_database_url):
     """A server with four request slots (1 worker x 4 threads), the default
     share per caller (half of them: 2) and queue wait, and one PO in its store
     that no `procura worker` projects."""
-    services = build_services(postgres_settings(pg_database_url))
-    try:
-        stores.grow(services.app, 1, "org-1")
-    finally:
-        services.close()
-    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET,
-           "PROCURA_QUEUE_WAIT_MS": str(Edge().queue_wait_ms), "PROCURA_MAX_IN_FLIGHT_PER_CALLER": ""}
-    with serving_process(env, workers=1, threads=4) as (base, _process):
+    with server_with_an_unprojected_po(pg_database_url, threads=4, PROCURA_MAX_IN_FLIGHT_PER_CALLER="") as (base, _):
         yield base
 
 
@@ -144,14 +134,7 @@ def test_a_caller_is_served_again_on_its_kept_alive_connections_once_its_request
 @pytest.fixture
 def one_per_caller_server(pg_database_url):
     """Four slots, but PROCURA_MAX_IN_FLIGHT_PER_CALLER=1."""
-    services = build_services(postgres_settings(pg_database_url))
-    try:
-        stores.grow(services.app, 1, "org-1")
-    finally:
-        services.close()
-    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET,
-           "PROCURA_QUEUE_WAIT_MS": str(Edge().queue_wait_ms), "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "1"}
-    with serving_process(env, workers=1, threads=4) as (base, _process):
+    with server_with_an_unprojected_po(pg_database_url, threads=4, PROCURA_MAX_IN_FLIGHT_PER_CALLER="1") as (base, _):
         yield base
 
 
