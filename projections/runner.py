@@ -84,8 +84,6 @@ class Follower:
         self.processor = processor
         self.batch_size = batch_size
         self.stop = stop
-        #: The positions of the batch last read (for log lines about it).
-        self.batch: dict[str, int] = {}
 
     def _read(self, after: int) -> list[Notification]:
         return list(self.app.recorder.select_after(after, self.batch_size, self.stop))
@@ -97,8 +95,7 @@ class Follower:
         if not notifications:
             return 0
         # Log lines about this batch say which events it covers.
-        self.batch = {"after_position": position, "to_position": notifications[-1].id}
-        with log_fields(**self.batch):
+        with log_fields(after_position=position, to_position=notifications[-1].id):
             batch = decoded(self.app, self.processor, notifications)
             try:
                 with self.store.transaction() as cur:

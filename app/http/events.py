@@ -11,8 +11,6 @@ POLL_SECONDS. The feed reads the primary, where a wake-up's event already is.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import threading
 import time
@@ -22,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 
 from aggregates.policy import Principal
+from app.http import cursors
 from app.http.access import bearer_required, caller
 from app.http.event_schemas import EventPageOut
 from app.http.fair_share import callers_share
@@ -104,8 +103,7 @@ def feed_wakeups(services: Any) -> FeedWakeups:
 
 
 def encode_cursor(position: int) -> str:
-    raw = json.dumps({"k": position, "f": _CURSOR_SCOPE}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.pack({"k": position, "f": _CURSOR_SCOPE})
 
 
 def decode_cursor(text: str | None) -> int:
@@ -113,14 +111,10 @@ def decode_cursor(text: str | None) -> int:
     when it is not one the feed gave."""
     if text is None:
         return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        position, scope = data["k"], data["f"]
-    except (ValueError, TypeError, KeyError, binascii.Error):
-        position = scope = None
-    if not (type(position) is int and 0 <= position < 2**63 and scope == _CURSOR_SCOPE):
-        raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
-            {"pointer": "/after", "detail": FEED_CURSOR_INVALID, "code": "invalid"}]})
+    data = cursors.unpack(text) or {}
+    position = data.get("k")
+    if not (type(position) is int and 0 <= position < 2**63 and data.get("f") == _CURSOR_SCOPE):
+        raise cursors.refused("/after", FEED_CURSOR_INVALID)
     return position
 
 

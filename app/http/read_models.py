@@ -11,7 +11,6 @@ N, then answers 503 `projection-behind`.
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import io
@@ -27,6 +26,7 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema
 
 from aggregates.policy import ActionsFor, Principal
+from app.http import cursors
 from app.http.access import bearer_required, caller
 from app.http.fair_share import callers_share, expensive_read
 from app.http.openapi import AUTHENTICATED, documented
@@ -163,8 +163,7 @@ def _scope(args: dict[str, Any]) -> str:
 
 
 def encode_cursor(key: tuple[Any, str], scope: str) -> str:
-    raw = json.dumps({"k": key[0], "i": key[1], "f": scope}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.pack({"k": key[0], "i": key[1], "f": scope})
 
 
 def _storable(value: Any) -> bool:
@@ -180,17 +179,13 @@ def decode_cursor(text: str | None, scope: str, value_type: type) -> tuple[Any, 
     ours or belongs to other filters or another sort."""
     if text is None:
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        key, last_id, cursor_scope = data["k"], data["i"], data["f"]
-    except (ValueError, TypeError, KeyError):
-        key = last_id = cursor_scope = None
+    data = cursors.unpack(text) or {}
+    key, last_id, cursor_scope = data.get("k"), data.get("i"), data.get("f")
     valid = (isinstance(key, value_type) and not isinstance(key, bool) and isinstance(last_id, str)
              and cursor_scope == scope and _storable(key) and _storable(last_id))
     if not valid:
-        raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
-            {"pointer": "/cursor", "detail": "not a cursor of this list with these filters and sort; "
-             "start again without it", "code": "invalid"}]})
+        raise cursors.refused("/cursor", "not a cursor of this list with these filters and sort; "
+                              "start again without it")
     return key, last_id
 
 

@@ -5,12 +5,11 @@ when they come back (422 on /cursor otherwise), as the lists' cursors are
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 from typing import Any
 from uuid import UUID
 
+from app.http import cursors
 from app.http.problems import Problem
 from app.http.schemas import storable_text
 from app.tools.support import TimelineBound
@@ -23,22 +22,13 @@ def _scope(kind: str, po_id: UUID) -> str:
     return hashlib.sha256(f"{kind}:{po_id}".encode()).hexdigest()[:16]
 
 
-def _encode(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
 def _decode(text: str, kind: str, po_id: UUID) -> dict[str, Any] | None:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (ValueError, TypeError):
-        return None
-    return data if isinstance(data, dict) and data.get("f") == _scope(kind, po_id) else None
+    data = cursors.unpack(text)
+    return data if data is not None and data.get("f") == _scope(kind, po_id) else None
 
 
 def _refused() -> Problem:
-    return Problem("validation-error", "Some query parameters are invalid.", {"errors": [
-        {"pointer": "/cursor", "detail": "not a cursor of this purchase order's pages; start again without it",
-         "code": "invalid"}]})
+    return cursors.refused("/cursor", "not a cursor of this purchase order's pages; start again without it")
 
 
 def _version(value: Any, current: int) -> bool:
@@ -46,7 +36,7 @@ def _version(value: Any, current: int) -> bool:
 
 
 def history_cursor(version: int, po_id: UUID) -> str:
-    return _encode({"v": version, "f": _scope("history", po_id)})
+    return cursors.pack({"v": version, "f": _scope("history", po_id)})
 
 
 def history_from(text: str, po_id: UUID, current: int) -> int:
@@ -59,7 +49,7 @@ def history_from(text: str, po_id: UUID, current: int) -> int:
 
 
 def timeline_cursor(bound: TimelineBound, po_id: UUID) -> str:
-    return _encode({"v": bound.version, "r": None if bound.refusal is None else list(bound.refusal),
+    return cursors.pack({"v": bound.version, "r": None if bound.refusal is None else list(bound.refusal),
                     "f": _scope("timeline", po_id)})
 
 
