@@ -40,6 +40,11 @@ class Principal:
     def has(self, role: str) -> bool:
         return role in self.roles
 
+    @property
+    def caller(self) -> str:
+        """`org/sub`: one caller, as rate limits, fair shares and logs count it."""
+        return f"{self.org}/{self.sub}"
+
 
 class OrderFacts(Protocol):
     """What the policy needs to know about a PO."""

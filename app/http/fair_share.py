@@ -65,7 +65,7 @@ def callers_share() -> Iterator[None]:
         return
     principal = g.principal
     reads: ExpensiveReads = current_app.extensions["procura.expensive_reads"]
-    with reads.running(f"{principal.org}/{principal.sub}"):
+    with reads.running(principal.caller):
         g.holds_expensive_read = True
         try:
             yield

@@ -98,7 +98,7 @@ def limit_request() -> None:
         return
     limits: RateLimits = current_app.extensions["procura.ratelimits"]
     kind = COMMANDS if request.method == "POST" else READS
-    g.rate_limit_headers = limits.admit(kind, f"{principal.org}/{principal.sub}")
+    g.rate_limit_headers = limits.admit(kind, principal.caller)
 
 
 def add_rate_limit_headers(response: Response) -> Response:

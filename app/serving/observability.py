@@ -150,7 +150,7 @@ def _observe(response: Response) -> Response:
     principal = g.get("principal")
     fields = {
         "request_id": g.get("request_id"),
-        "principal": f"{principal.org}/{principal.sub}" if principal else None,
+        "principal": principal.caller if principal else None,
         "method": req.method,
         "route": route,
         "status": status,
