@@ -127,8 +127,10 @@ class ReadQuery(Schema):
         "description": "wait up to 2 s until the read model has reached this position (an Event-Position)"})
 
 
-#: How every cursor is spelt: URL-safe base64 (no padding) of a JSON object that starts `{"k":`.
+#: How every list's cursor is spelt: URL-safe base64 (no padding) of a JSON object that starts `{"k":`.
 CURSOR_PATTERN = "^eyJrIjo[A-Za-z0-9_-]+$"
+#: How a PO's history and timeline cursors are spelt: the same, of an object that starts `{"v":`.
+STEP_CURSOR_PATTERN = "^eyJ2Ijo[A-Za-z0-9_-]+$"
 
 
 class PageQuery(ReadQuery):
@@ -194,6 +196,7 @@ class EventFeedQuery(Schema):
             raise ValidationError(FEED_CURSOR_INVALID)
 
 
+STEP_CURSOR_INVALID = "not a cursor of this purchase order's pages; start again without it"
 FEED_CURSOR_INVALID = "not a cursor of the event feed; pass a next_cursor as it was given, or start without it"
 
 
@@ -261,7 +264,13 @@ class StepPageQuery(Schema):
         unknown = RAISE
 
     cursor = fields.String(validate=validate.Length(1, 4000), metadata={
-        "description": "next_cursor of the previous page: the older steps"})
+        "pattern": STEP_CURSOR_PATTERN, "description": "next_cursor of the previous page, as it was given: "
+        "the older steps of this purchase order"})
+
+    @validates("cursor")
+    def _cursor_spelling(self, value: str, **_: Any) -> None:
+        if re.fullmatch(STEP_CURSOR_PATTERN, value) is None:
+            raise ValidationError(STEP_CURSOR_INVALID)
 
 
 class HistoryQuery(StepPageQuery):

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from app.http import cursors
 from app.http.problems import Problem
+from app.http.read_schemas import STEP_CURSOR_INVALID
 from app.http.schemas import storable_text
 from app.tools.support import TimelineBound
 
@@ -28,7 +29,7 @@ def _decode(text: str, kind: str, po_id: UUID) -> dict[str, Any] | None:
 
 
 def _refused() -> Problem:
-    return cursors.refused("/cursor", "not a cursor of this purchase order's pages; start again without it")
+    return cursors.refused("/cursor", STEP_CURSOR_INVALID)
 
 
 def _version(value: Any, current: int) -> bool:

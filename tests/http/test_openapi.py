@@ -75,6 +75,14 @@ def test_a_cursor_the_server_refuses_is_invalid_in_the_document(spec, path):
     assert _allows(cursor, issued)
 
 
+@pytest.mark.parametrize("path", ["/purchase-orders/{po_id}/history", "/purchase-orders/{po_id}/timeline"])
+def test_a_step_cursor_the_server_refuses_is_invalid_in_the_document(spec, path):
+    cursor = _query_parameter(spec, path, "cursor")["schema"]
+    assert not _allows(cursor, "(╯°□°）╯︵ ┻━┻")
+    issued = "eyJ2IjozLCJmIjoiMDEyMzQ1Njc4OWFiY2RlZiJ9"
+    assert _allows(cursor, issued)
+
+
 @pytest.mark.parametrize("path, name", [("/reports/spend", "to"), ("/reports/spend", "from"),
                                         ("/reports/cycle-times", "to"), ("/purchase-orders", "created_from"),
                                         ("/purchase-orders", "created_to")])
