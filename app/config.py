@@ -58,6 +58,11 @@ class Edge:
     #: Requests one bearer token may have in flight at the edge at once; None:
     #: half the admitted slots (per_caller_bound), 0: no bound ("off").
     max_in_flight_per_caller: int | None = None
+    #: Requests one bearer token may send per second at the edge (0: no bound).
+    max_requests_per_second_per_caller: int = 100
+    #: 401 answers one client address may get per 10 s before the edge slows
+    #: it down (0: no bound).
+    max_failed_auth_per_address: int = 50
 
     def per_caller_bound(self, admitted: int) -> int | None:
         """The requests one caller may have in flight when `admitted` run at
@@ -424,7 +429,18 @@ def _edge(env: Mapping[str, str]) -> Edge:
                 max_in_flight=_int(env, "PROCURA_MAX_IN_FLIGHT", d.max_in_flight, 1),
                 queue_wait_ms=_int(env, "PROCURA_QUEUE_WAIT_MS", d.queue_wait_ms, 1),
                 max_connections=_int(env, "PROCURA_MAX_CONNECTIONS", d.max_connections, 64),
-                max_in_flight_per_caller=_per_caller(env))
+                max_in_flight_per_caller=_per_caller(env),
+                max_requests_per_second_per_caller=_bound(env, "PROCURA_MAX_REQUESTS_PER_SECOND_PER_CALLER",
+                                                          d.max_requests_per_second_per_caller),
+                max_failed_auth_per_address=_bound(env, "PROCURA_MAX_FAILED_AUTH_PER_ADDRESS",
+                                                   d.max_failed_auth_per_address))
+
+
+def _bound(env: Mapping[str, str], name: str, default: int) -> int:
+    """A count of at least 1, or "off" (0)."""
+    if (env.get(name) or "").strip().lower() == "off":
+        return 0
+    return _int(env, name, default, 1)
 
 
 def _per_caller(env: Mapping[str, str]) -> int | None:

@@ -9,10 +9,11 @@ JWKS after the warm-up, and Procura refetches on every unknown `kid`
 (PROCURA_JWKS_REFRESH_INTERVAL=0, the worst case). The victim (org `victim`) sends
 `GET /purchase-orders?limit=1` and creates at a steady rate (VICTIM_RATE per
 second, one create in five), alone, then while the attacker's token (org
-`attacker`, an auditor) floods from ATTACKERS clients, each sending back to
-back without honouring Retry-After: traces of an id nothing was written
-under (a scan of the whole store), lists with a `min_position` far beyond
-the head, and, without any valid signature, tokens with made-up `kid`s.
+`attacker`, an auditor) floods from ATTACKERS clients at another address
+(ATTACKER_ADDRESS), each sending back to back without honouring
+Retry-After: traces of an id nothing was written under, lists with a
+`min_position` far beyond the head, and, without any valid signature,
+tokens with made-up `kid`s. The server runs with its default limits.
 Rounds interleave the two phases (BENCH_ROUNDS, BENCH_SECONDS each).
 
 Printed: the victim's p50/p99 and 5xx count alone and flooded, the ratio of
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from app.bootstrap import build_services
 from app.config import Settings
@@ -52,6 +54,8 @@ VICTIM_RATE = float(os.environ.get("VICTIM_RATE", "20"))
 ATTACKERS = int(os.environ.get("ATTACKERS", "12"))
 SOURCE = Path(os.environ.get("BENCH_SOURCE", ROOT))
 VICTIM_CLIENTS = 4
+#: The attacker's own address (another host, as far as the edge can tell).
+ATTACKER_ADDRESS = "127.0.0.2"
 #: How long the slow provider takes to answer its JWKS: within Procura's fetch
 #: timeout (1.5 s; 3 s before), so fetches succeed, slowly.
 PROVIDER_DELAY = 1.0
@@ -121,6 +125,17 @@ def victim_round(base: str, headers: dict, seconds: float) -> Victim:
     return victim
 
 
+class FromAddress(HTTPAdapter):
+    """Connections from a given local address."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
 class Flood:
     """ATTACKERS clients of one token (and tokens with made-up kids) sending
     expensive reads back to back until stopped; what they got, by kind."""
@@ -142,6 +157,7 @@ class Flood:
 
         def attack(kind: str) -> None:
             session = requests.Session()
+            session.mount("http://", FromAddress(ATTACKER_ADDRESS))
             while not self.stopped.is_set():
                 path, sent = requests_of[kind]()
                 try:
@@ -170,7 +186,8 @@ def main() -> None:
            "PROCURA_JWT_AUDIENCE": AUDIENCE, "PROCURA_JWKS_REFRESH_INTERVAL": "0",
            # the defaults, which the test servers turn off
            "PROCURA_RATE_LIMIT_COMMANDS": "1200/minute", "PROCURA_RATE_LIMIT_READS": "6000/minute",
-           "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "", "PROCURA_QUEUE_WAIT_MS": "10"}
+           "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "", "PROCURA_MAX_REQUESTS_PER_SECOND_PER_CALLER": "",
+           "PROCURA_MAX_FAILED_AUTH_PER_ADDRESS": "", "PROCURA_QUEUE_WAIT_MS": "10"}
     alone: list[Victim] = []
     flooded: list[Victim] = []
     attacks: Counter = Counter()

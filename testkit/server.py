@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: in flight and queue requests rather than shed them, unless a test says so:
 #: load and race tests send far more at once, from one caller, than a person would.
 UNTHROTTLED = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS": "off",
-               "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off", "PROCURA_QUEUE_WAIT_MS": "30000"}
+               "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off", "PROCURA_MAX_REQUESTS_PER_SECOND_PER_CALLER": "off",
+               "PROCURA_MAX_FAILED_AUTH_PER_ADDRESS": "off", "PROCURA_QUEUE_WAIT_MS": "30000"}
 
 
 def free_port() -> int:

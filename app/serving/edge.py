@@ -72,28 +72,35 @@ class EdgePlan:
 
 #: Statuses whose answers say when to try again (Retry-After, in seconds).
 RETRY_LATER = (429, 503)
-#: A stick-table entry per bearer token seen lately: the SHA-1 of the token
-#: (tokens themselves are never stored), and its requests in flight.
-CALLER_TABLE = "stick-table type binary len 20 size 100k expire 60s store conn_cur"
-#: The caller's key: its token (the header's second word, however the scheme
-#: is spelled or spaced, as app.http.auth reads it), hashed.
+#: How long the edge holds a request over a rate bound before refusing it:
+#: a held connection costs HAProxy almost nothing, and a client sending back
+#: to back then sends one request a second per connection.
+TARPIT_SECONDS = 1
+#: The table of client addresses and the rate of 401s each got.
+ADDRESSES = "client_addresses"
+#: The caller's key in the frontend's table, an entry per bearer token seen
+#: lately: its token (the header's second word, however the scheme is
+#: spelled or spaced, as app.http.auth reads it), hashed, never stored itself.
 CALLER_KEY = "req.fhdr(authorization),word(2,' '),sha1"
 
 
-def _problem(status: int, slug: str, title: str, detail: str, next_action: str, **members: object) -> str:
-    """An HAProxy `http-error` line answering `status` as problem+json with the request's id."""
-    document = json.dumps({"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
-                           "instance": "REQUEST_ID", "next_action": next_action, **members}, separators=(",", ":"))
+def _answer(status: int, slug: str, detail: str, **members: object) -> str:
+    """The arguments of an HAProxy `http-error`, `return` or `tarpit` that
+    answer `status` as problem+json, the contract's problem `slug`, with the
+    request's id."""
+    kind = PROBLEM_TYPES[slug]
+    document = json.dumps({"type": f"/problems/{slug}", "title": kind.title, "status": status, "detail": detail,
+                           "instance": "REQUEST_ID", "next_action": kind.next_action, **members},
+                          separators=(",", ":"))
     body = document.replace("REQUEST_ID", "%[unique-id]")
-    return (f"  http-error status {status} content-type application/problem+json lf-string '{body}'"
+    return (f"status {status} content-type application/problem+json lf-string '{body}'"
             f" hdr X-Request-Id %[unique-id]" + (" hdr Retry-After 1" if status in RETRY_LATER else "")
             + "".join(f' hdr {name} "{value}"' for name, value in DOCUMENT_HEADERS.items()))
 
 
 def _problems(per_caller: int | None) -> list[str]:
     def known(slug: str, status: int, detail: str, **members: object) -> str:
-        kind = PROBLEM_TYPES[slug]
-        return _problem(status, slug, kind.title, detail, kind.next_action, **members)
+        return "  http-error " + _answer(status, slug, detail, **members)
 
     return [
         *([known("too-many-concurrent", 429, f"You already have {per_caller} requests in flight with this token, "
@@ -108,19 +115,52 @@ def _problems(per_caller: int | None) -> list[str]:
     ]
 
 
-def _callers_share(per_caller: int | None) -> list[str]:
-    """Each bearer token's requests in flight, bounded: the excess is refused
-    429 before it takes a slot or a place in the queue. Requests without a
-    token, and the probes, are not counted."""
-    if per_caller is None:
+def _callers_share(edge: Edge, per_caller: int | None) -> list[str]:
+    """Each bearer token's requests bounded, in flight and per second: the
+    excess in flight is refused 429 before it takes a slot or a place in the
+    queue; a request over the rate is held TARPIT_SECONDS, then refused 429,
+    so a client sending back to back slows to a request a second per
+    connection. Requests without a token, and the probes, are not counted."""
+    rate = edge.max_requests_per_second_per_caller
+    counters = [*(["conn_cur"] if per_caller else []), *(["http_req_rate(1s)"] if rate else [])]
+    if not counters:
         return []
     probes = " ".join(PROBE_PATHS)
+    too_fast = (f"You sent more than {rate} requests in a second with this token, the most one caller may. "
+                "Nothing was done: slow down, and retry after Retry-After seconds.")
     return [
-        f"  {CALLER_TABLE}",
+        f"  stick-table type binary len 20 size 100k expire 60s store {','.join(counters)}",
         f"  http-request track-sc0 {CALLER_KEY} if {{ req.hdr(authorization) -m found }} !{{ path {probes} }}",
+        *([f"  http-request tarpit {_answer(429, 'rate-limited', too_fast, limit=rate, window_seconds=1)}"
+           f" if {{ sc0_http_req_rate gt {rate} }}"] if rate else []),
         # The count includes this request, and drops as each request ends.
-        f"  http-request deny deny_status 429 if {{ sc0_conn_cur gt {per_caller} }}",
+        *([f"  http-request deny deny_status 429 if {{ sc0_conn_cur gt {per_caller} }}"] if per_caller else []),
     ]
+
+
+def _addresses_failing(edge: Edge) -> list[str]:
+    """Each client address's 401s counted: past the bound in 10 s, its
+    requests are held TARPIT_SECONDS and refused 429, so tokens made up by
+    the thousand (each one new to the per-token counts) cost Procura nothing.
+    The frontend's rules; the table is ADDRESSES' (_address_table)."""
+    bound = edge.max_failed_auth_per_address
+    if not bound:
+        return []
+    probes = " ".join(PROBE_PATHS)
+    detail = (f"More than {bound} requests from your address in 10 seconds were refused as unauthenticated. "
+              "Nothing was done: fix the token, and retry after Retry-After seconds.")
+    return [
+        f"  http-request track-sc1 src table {ADDRESSES} if !{{ path {probes} }}",
+        f"  http-request tarpit {_answer(429, 'rate-limited', detail, limit=bound, window_seconds=10)}"
+        f" if {{ sc1_gpc0_rate({ADDRESSES}) gt {bound} }}",
+        "  http-response sc-inc-gpc0(1) if { status 401 }",
+    ]
+
+
+def _address_table(edge: Edge) -> list[str]:
+    if not edge.max_failed_auth_per_address:
+        return []
+    return [f"backend {ADDRESSES}", "  stick-table type ipv6 size 100k expire 60s store gpc0_rate(10s)"]
 
 
 def render(plan: EdgePlan, max_connections: int) -> str:
@@ -147,6 +187,7 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "  timeout connect 2s",
         f"  timeout server {SERVER_TIMEOUT}s",
         f"  timeout queue {edge.queue_wait_ms}ms",
+        f"  timeout tarpit {TARPIT_SECONDS}s",
         "  option forwardfor",
         "  unique-id-format %[uuid()]",
         *_problems(per_caller),
@@ -163,7 +204,8 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         # request timeout from the end of the headers; past it, 408.
         f"  http-request wait-for-body time {edge.request_timeout_seconds}s",
         f"  http-request deny deny_status 413 if {{ req.body_len gt {MAX_BODY_BYTES} }}",
-        *_callers_share(per_caller),
+        *_addresses_failing(edge),
+        *_callers_share(edge, per_caller),
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",
         # A refusal by granian itself (a request it cannot parse) carries no
@@ -182,6 +224,7 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         f"  server granian {plan.upstream} maxconn {plan.admitted}",
         "backend probes",
         f"  server granian {plan.upstream}",
+        *_address_table(edge),
         "",
     ])
 
