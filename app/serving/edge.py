@@ -37,6 +37,7 @@ from app.config import Edge
 from app.http.problems import PROBLEM_TYPES
 from app.http.requests import MAX_BODY_BYTES
 from app.http.security_headers import DOCUMENT_HEADERS
+from app.serving import edge_log
 
 #: Probes answer whatever the load: they skip the admission queue.
 PROBE_PATHS = ("/healthz", "/readyz")
@@ -171,6 +172,8 @@ def render(plan: EdgePlan, max_connections: int) -> str:
     return "\n".join([
         "global",
         f"  maxconn {max_connections}",
+        # One line per answer HAProxy writes itself, relayed as JSON (app.serving.edge_log).
+        "  log stdout format raw daemon info",
         "  nbthread 1",  # one core handles far more than the Python behind it; the rest stay with Python
         f"  tune.bufsize {BUFFER_BYTES}",
         # Past this HAProxy's parser answers a fixed page; below it the count
@@ -178,6 +181,9 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         "  tune.http.maxhdr 1024",
         "defaults",
         "  mode http",
+        "  log global",
+        "  option dontlognull",
+        f'  log-format "{edge_log.LOG_FORMAT}"',
         # HTTP/2 with prior knowledge would be a second protocol at the edge,
         # with its own parser and limits; clients speak HTTP/1.1.
         "  option disable-h2-upgrade",
@@ -208,6 +214,8 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         *_callers_share(edge, per_caller),
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",
+        # granian's answers are Procura's, logged by Procura: HAProxy logs only its own.
+        "  http-response set-log-level silent if { res.hdr(x-request-id) -m found }",
         # A refusal by granian itself (a request it cannot parse) carries no
         # X-Request-Id: answer it as the contract's problem instead.
         "  http-response return status 400 default-errorfiles if !{ res.hdr(x-request-id) -m found } "
@@ -280,8 +288,10 @@ class EdgeProxy:
     def start(self, on_exit: Callable[[int], None], timeout: float = 10) -> None:
         """Start HAProxy and wait until it listens; `on_exit(code)` is called if it dies unasked."""
         self.process = subprocess.Popen([self.binary, "-db", "-f", str(self.directory / "haproxy.cfg")],
-                                        preexec_fn=functools.partial(_edge_child, os.getpid()), stdout=subprocess.DEVNULL,
+                                        preexec_fn=functools.partial(_edge_child, os.getpid()),
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env={**os.environ, "GLIBC_TUNABLES": MALLOC_TUNABLES})
+        threading.Thread(target=edge_log.relay, args=(self.process.stdout,), daemon=True, name="edge-log").start()
         deadline = time.monotonic() + timeout
         while not self._listening():
             if self.process.poll() is not None:

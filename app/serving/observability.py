@@ -73,14 +73,17 @@ class JsonFormatter(logging.Formatter):
 
 
 @functools.lru_cache(maxsize=4)
-def _local_second(second: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(second))
+def _local_second(second: int) -> tuple[str, str]:
+    """The second's local date and time, and its UTC offset."""
+    moment = time.localtime(second)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", moment), time.strftime("%z", moment)
 
 
 def _local_time(created: float) -> str:
-    """`created` as local time to the second (formatted once per second:
-    strftime per line was costly)."""
-    return _local_second(int(created))
+    """`created` as local time to the millisecond, RFC 3339 with its offset
+    (the second formatted once per second: strftime per line was costly)."""
+    second, offset = _local_second(int(created))
+    return f"{second}.{int(created * 1000) % 1000:03d}{offset[:3]}:{offset[3:]}"
 
 
 def configure_logging(level: str = "INFO") -> None:
