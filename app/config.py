@@ -63,6 +63,10 @@ class Edge:
     #: 401 answers one client address may get per 10 s before the edge slows
     #: it down (0: no bound).
     max_failed_auth_per_address: int = 50
+    #: After SIGTERM: seconds /readyz answers 503 while everything is still
+    #: served, then how long requests in flight may take to finish.
+    drain_seconds: int = 5
+    shutdown_timeout_seconds: int = 30
 
     def per_caller_bound(self, admitted: int) -> int | None:
         """The requests one caller may have in flight when `admitted` run at
@@ -433,7 +437,9 @@ def _edge(env: Mapping[str, str]) -> Edge:
                 max_requests_per_second_per_caller=_bound(env, "PROCURA_MAX_REQUESTS_PER_SECOND_PER_CALLER",
                                                           d.max_requests_per_second_per_caller),
                 max_failed_auth_per_address=_bound(env, "PROCURA_MAX_FAILED_AUTH_PER_ADDRESS",
-                                                   d.max_failed_auth_per_address))
+                                                   d.max_failed_auth_per_address),
+                drain_seconds=_int(env, "PROCURA_DRAIN_SECONDS", d.drain_seconds, 0),
+                shutdown_timeout_seconds=_int(env, "PROCURA_SHUTDOWN_TIMEOUT", d.shutdown_timeout_seconds, 1))
 
 
 def _bound(env: Mapping[str, str], name: str, default: int) -> int:

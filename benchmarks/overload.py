@@ -141,7 +141,8 @@ def main() -> None:
             [sys.executable, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)],
             # One token stands in for many callers here: no per-caller bound.
             {"DATABASE_URL": database, "PROCURA_JWT_SECRET": SECRET, "PROCURA_RATE_LIMIT_COMMANDS": "off",
-             "PROCURA_RATE_LIMIT_READS": "off", "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off"}, "/purchase-orders"))
+             "PROCURA_RATE_LIMIT_READS": "off", "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off",
+             "PROCURA_MAX_REQUESTS_PER_SECOND_PER_CALLER": "off", "PROCURA_DRAIN_SECONDS": "0"}, "/purchase-orders"))
         load(base, token, 8, 3)  # warm up: pools, caches, some rows to list
         point, probed = saturation(base, token)
         print("saturation probe (admitted req/s by clients): "

@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Servers the tests start are not rate limited, bound no caller's requests
 #: in flight and queue requests rather than shed them, unless a test says so:
 #: load and race tests send far more at once, from one caller, than a person would.
+#: No load balancer waits for them to drain, so they stop at once.
 UNTHROTTLED = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS": "off",
                "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off", "PROCURA_MAX_REQUESTS_PER_SECOND_PER_CALLER": "off",
-               "PROCURA_MAX_FAILED_AUTH_PER_ADDRESS": "off", "PROCURA_QUEUE_WAIT_MS": "30000"}
+               "PROCURA_MAX_FAILED_AUTH_PER_ADDRESS": "off", "PROCURA_QUEUE_WAIT_MS": "30000",
+               "PROCURA_DRAIN_SECONDS": "0"}
 
 
 def free_port() -> int:

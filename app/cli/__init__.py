@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from app.serving.shutdown import stop_while_starting
+
+if sys.argv[1:2] == ["serve"]:
+    stop_while_starting()  # before anything slow: a stop during the start-up ends it at once, cleanly
+
+import json
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import entry_points
 
@@ -52,7 +58,9 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the HTTP API: HAProxy in front of granian (PROCURA_EDGE=none: gunicorn alone)."""
     from app.serving.server import serve as run_server
 
-    run_server(_settings(), host=host, port=port, workers=workers, threads=threads)
+    settings = _settings()
+
+    run_server(settings, host=host, port=port, workers=workers, threads=threads)
 
 
 @main.command()

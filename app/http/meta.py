@@ -33,8 +33,8 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 @open_route
-@documented(summary="Readiness: the database answers", tag="service", response=StatusOut,
-            problems=("dependency-unavailable", "internal-error"))
+@documented(summary="Readiness: the database answers, and the server is not shutting down", tag="service",
+            response=StatusOut, problems=("dependency-unavailable", "shutting-down", "internal-error"))
 def readyz() -> Response:
     """The event store answers; 503 dependency-unavailable when it does not."""
     current_app.extensions["procura"].check_database()

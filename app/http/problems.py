@@ -71,6 +71,8 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
         "A dependency (`dependency`) cannot be reached. Nothing was committed; retry after Retry-After seconds with the same Idempotency-Key."),
     "overloaded": ProblemType(503, "Overloaded", "retry_later",
         "Every request slot is busy and this request waited its short turn in the queue without getting one, so nothing ran. Retry after Retry-After seconds, with the same Idempotency-Key for a command."),
+    "shutting-down": ProblemType(503, "Shutting down", "retry_later",
+        "This server process is stopping (a deploy or a scale-down): /readyz says so, so that a load balancer sends new requests elsewhere, while everything else is still served until it closes. Send your requests to another instance, or retry after Retry-After seconds."),
     "projection-behind": ProblemType(503, "Read model behind", "retry_later",
         "The read model has not yet caught up with `min_position`. Retry after Retry-After seconds."),
     "callback-unauthenticated": ProblemType(401, "Callback not authenticated", "authenticate",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import http.client
 import json
 import os
 import resource
@@ -77,6 +78,10 @@ RETRY_LATER = (429, 503)
 #: a held connection costs HAProxy almost nothing, and a client sending back
 #: to back then sends one request a second per connection.
 TARPIT_SECONDS = 1
+#: HAProxy's runtime API (admin level, this user only) and the map whose
+#: `draining` entry turns /readyz to 503 during a shutdown, in the runtime directory.
+ADMIN_SOCKET = "admin.sock"
+STATE_MAP = "state.map"
 #: The table of client addresses and the rate of 401s each got.
 ADDRESSES = "client_addresses"
 #: The caller's key in the frontend's table, an entry per bearer token seen
@@ -158,6 +163,15 @@ def _addresses_failing(edge: Edge) -> list[str]:
     ]
 
 
+def _draining(plan: EdgePlan) -> list[str]:
+    """/readyz answered 503 `shutting-down` by HAProxy itself once the state
+    map holds `draining` (EdgeProxy.drain), so load balancers stop sending
+    while every request is still served."""
+    detail = "This server is shutting down; send requests to another instance."
+    return [f"  http-request return {_answer(503, 'shutting-down', detail)}"
+            f" if {{ path /readyz }} {{ str(draining),map({plan.upstream.parent / STATE_MAP}) -m found }}"]
+
+
 def _address_table(edge: Edge) -> list[str]:
     if not edge.max_failed_auth_per_address:
         return []
@@ -174,6 +188,9 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         f"  maxconn {max_connections}",
         # One line per answer HAProxy writes itself, relayed as JSON (app.serving.edge_log).
         "  log stdout format raw daemon info",
+        f"  stats socket {plan.upstream.parent / ADMIN_SOCKET} mode 600 level admin",
+        # A shutdown's soft stop lets requests in flight finish for this long, then ends them.
+        f"  hard-stop-after {edge.shutdown_timeout_seconds}s",
         "  nbthread 1",  # one core handles far more than the Python behind it; the rest stay with Python
         f"  tune.bufsize {BUFFER_BYTES}",
         # Past this HAProxy's parser answers a fixed page; below it the count
@@ -212,6 +229,7 @@ def render(plan: EdgePlan, max_connections: int) -> str:
         f"  http-request deny deny_status 413 if {{ req.body_len gt {MAX_BODY_BYTES} }}",
         *_addresses_failing(edge),
         *_callers_share(edge, per_caller),
+        *_draining(plan),
         f"  use_backend probes if {{ path {probes} }}",
         "  default_backend api",
         # granian's answers are Procura's, logged by Procura: HAProxy logs only its own.
@@ -261,6 +279,19 @@ def _edge_child(parent: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP on a unix socket (granian's, behind the edge)."""
+
+    def __init__(self, path: str):
+        super().__init__("localhost", timeout=2)
+        self.path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(2)
+        self.sock.connect(self.path)
+
+
 class EdgeProxy:
     """One HAProxy process serving `plan`, configured in `directory`."""
 
@@ -269,6 +300,7 @@ class EdgeProxy:
         self.directory = directory
         self.process: subprocess.Popen | None = None
         self._stopping = False
+        self._starting = threading.Lock()  # a start and a close never interleave
         self.lost = False  # HAProxy exited without being asked to
 
     def check(self) -> None:
@@ -279,16 +311,57 @@ class EdgeProxy:
                             "or set PROCURA_EDGE=none when a buffering proxy of your own fronts Procura")
         config = self.directory / "haproxy.cfg"
         connections = min(self.plan.edge.max_connections, _descriptor_room())
+        (self.directory / STATE_MAP).touch()
         config.write_text(render(self.plan, connections))
         checked = subprocess.run([binary, "-c", "-q", "-f", str(config)], capture_output=True, text=True)
         if checked.returncode != 0:
             raise EdgeError(f"haproxy refused its configuration: {checked.stderr.strip()[-500:]}")
         self.binary = binary
 
+    def start_when_upstream_answers(self, on_exit: Callable[[int], None], on_failure: Callable[[str], None],
+                                    timeout: float = 120) -> None:
+        """In a thread: once granian answers on its socket, start HAProxy, so
+        that clients meet a refused connection while the workers start, never
+        a 503. `on_failure(reason)` if granian never answers or HAProxy cannot start."""
+
+        def run() -> None:
+            deadline = time.monotonic() + timeout
+            while not self._upstream_answers():
+                if self._stopping:
+                    return
+                if time.monotonic() > deadline:
+                    return on_failure(f"no worker answered within {timeout:.0f} s")
+                time.sleep(0.05)  # polling a socket that has no event to wait on
+            try:
+                with self._starting:
+                    if self._stopping:
+                        return
+                    self.start(on_exit)
+            except EdgeError as error:
+                return on_failure(str(error))
+            # HAProxy's parent-death signal fires when the thread that started it
+            # ends (prctl), so this thread lives as long as HAProxy does.
+            self.process.wait()
+
+        threading.Thread(target=run, daemon=True, name="edge-start").start()
+
+    def _upstream_answers(self) -> bool:
+        connection = _UnixConnection(str(self.plan.upstream))
+        try:
+            connection.request("GET", PROBE_PATHS[0])
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
     def start(self, on_exit: Callable[[int], None], timeout: float = 10) -> None:
         """Start HAProxy and wait until it listens; `on_exit(code)` is called if it dies unasked."""
         self.process = subprocess.Popen([self.binary, "-db", "-f", str(self.directory / "haproxy.cfg")],
                                         preexec_fn=functools.partial(_edge_child, os.getpid()),
+                                        # Its own session: a signal to the server's process group
+                                        # (Ctrl-C, an init) is the server's to handle, as a drain.
+                                        start_new_session=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env={**os.environ, "GLIBC_TUNABLES": MALLOC_TUNABLES})
         threading.Thread(target=edge_log.relay, args=(self.process.stdout,), daemon=True, name="edge-log").start()
@@ -301,6 +374,31 @@ class EdgeProxy:
                 raise EdgeError(f"haproxy did not listen on {self.plan.host}:{self.plan.port} within {timeout}s")
             time.sleep(0.02)
         threading.Thread(target=self._watch, args=(on_exit,), daemon=True, name="edge-watch").start()
+
+    def drain(self) -> None:
+        """Turn /readyz to 503 `shutting-down`; everything else is served as before."""
+        self._command(f"add map {self.directory / STATE_MAP} draining 1")
+
+    def _command(self, line: str) -> str:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as admin:
+            admin.settimeout(5)
+            admin.connect(str(self.directory / ADMIN_SOCKET))
+            admin.sendall(line.encode() + b"\n")
+            return b"".join(iter(lambda: admin.recv(4096), b"")).decode()
+
+    def close(self) -> None:
+        """Stop accepting and let every request in flight finish (HAProxy's soft
+        stop; at most `shutdown_timeout_seconds`, then it ends them), then return."""
+        self._stopping = True
+        with self._starting:
+            pass  # a start under way has finished: its process is the one to stop
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGUSR1)
+        try:
+            self.process.wait(self.plan.edge.shutdown_timeout_seconds + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
     def stop(self, timeout: float = 5) -> None:
         """Stop HAProxy: it closes its listener at once, then its connections."""

@@ -56,7 +56,14 @@ def parse(line: str) -> dict[str, Any] | None:
     return fields
 
 
+#: What HAProxy says of each of its proxies as it stops: an expected part of
+#: every stop, not worth a warning.
+_STOP_REPORT = "stopped (cumulated conns:"
+
+
 def _level(line: str) -> int:
+    if _STOP_REPORT in line:
+        return logging.DEBUG
     if "[ALERT]" in line:
         return logging.ERROR
     return logging.WARNING if "[WARNING]" in line else logging.INFO

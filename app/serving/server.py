@@ -20,7 +20,6 @@ import functools
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +29,7 @@ from gunicorn.app.base import BaseApplication
 from app.config import Settings
 from app.schema import SchemaStatus
 from app.serving.edge import EdgePlan, EdgeProxy, die_with_parent
+from app.serving.shutdown import Drain
 
 #: Seconds a gunicorn worker (PROCURA_EDGE=none) that stops answering its
 #: master lives before it is killed; granian has no such watchdog.
@@ -107,6 +107,9 @@ def _granian_worker_app(settings: Settings, schema: SchemaStatus, main: int):
     """A granian worker's application; the worker ends with the server's main
     process `main`, even one killed outright (gunicorn's workers watch their parent)."""
     die_with_parent(main)
+    # Its own session: a signal to the server's process group is the main
+    # process's to handle (a drain, app.serving.shutdown), which stops the workers last.
+    os.setsid()
     return reading_whole_bodies(worker_app(settings, schema))
 
 
@@ -171,12 +174,18 @@ def _serve_behind_edge(settings: Settings, schema: SchemaStatus, *, host: str, p
         log_level="info", log_dictconfig=server_logging(),
     )
 
-    def lost(code: int) -> None:
-        logging.getLogger("procura.serve").error(
-            "haproxy exited (%s): stopping, so the server is restarted whole", code)
-        os.kill(os.getpid(), signal.SIGTERM)
+    def failed(reason: str) -> None:
+        logging.getLogger("procura.serve").error("the edge failed (%s): stopping, so the server is "
+                                                 "restarted whole", reason)
+        server.signal_handler_interrupt()
 
-    server.on_startup(lambda: edge.start(on_exit=lost))  # granian's socket is bound: HAProxy may connect
+    drain = Drain(edge, settings.edge.drain_seconds, then=server.signal_handler_interrupt)
+
+    def started() -> None:  # granian's socket is bound; its workers start next
+        edge.start_when_upstream_answers(on_exit=lambda code: failed(f"haproxy exited ({code})"), on_failure=failed)
+        drain.install()  # after granian's own handlers, which would stop at once
+
+    server.on_startup(started)
     server.on_shutdown(edge.stop)  # after the workers finished their requests
     print(f"Procura listening on http://{host}:{port} ({database}, behind HAProxy)", flush=True)
     try:

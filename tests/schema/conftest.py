@@ -21,7 +21,7 @@ from tests.conftest import SECRET
 
 def procura_env(database: str | Path, **extra: str) -> dict[str, str]:
     """The environment of a Procura process on PostgreSQL (a URL) or SQLite (a path)."""
-    env = {**os.environ, "PROCURA_JWT_SECRET": SECRET, **extra}
+    env = {**os.environ, "PROCURA_JWT_SECRET": SECRET, "PROCURA_DRAIN_SECONDS": "0", **extra}
     env.pop("DATABASE_URL", None)
     env.pop("PROCURA_SQLITE_PATH", None)
     if isinstance(database, Path):
