@@ -57,6 +57,12 @@ class Processor(ABC):
         """Apply `batch` inside the caller's transaction. Events the processor
         does not care about must simply be skipped (their position still counts)."""
 
+    def publish(self, batch: Sequence[Positioned]) -> None:  # noqa: B027 - optional hook
+        """Send `batch` out of the database, before the transaction that applies
+        it and advances the tracking row opens (no transaction held open while
+        a peer answers). A crash between the two sends the batch again, so the
+        receiver must drop what it already has (by the events' ids)."""
+
     def clear(self, cur: Cursor) -> None:  # noqa: B027 - optional hook
         """Delete everything the processor wrote (for a rebuild)."""
 
@@ -97,6 +103,7 @@ class Follower:
         # Log lines about this batch say which events it covers.
         with log_fields(after_position=position, to_position=notifications[-1].id):
             batch = decoded(self.app, self.processor, notifications)
+            self.processor.publish(batch)
             try:
                 with self.store.transaction() as cur:
                     self.store.advance(cur, self.processor.name, position, notifications[-1].id)
@@ -128,6 +135,17 @@ class MemberFailed(Exception):
         self.follower = follower
 
 
+def _as_member(follower: Follower, step: Callable[..., None], *args: Any) -> None:
+    """Run one member's `step`: the infrastructure's errors stop the whole
+    fan-out, any other is that member's own (MemberFailed)."""
+    try:
+        step(*args)
+    except _INFRASTRUCTURE:
+        raise
+    except Exception as error:
+        raise MemberFailed(follower) from error
+
+
 class Fanout:
     """Followers fed together: one read of the store per batch, each event
     decoded once, and ONE transaction in which every member advances its own
@@ -135,7 +153,9 @@ class Fanout:
     a lone follower: each advance is conditional and commits with its
     effects. A member that fails rests with backoff and the batch is applied
     again without it at once, so it neither blocks nor rolls back the
-    others; it resumes later from its own position."""
+    others; it resumes later from its own position. A member whose effects
+    leave the database (`Processor.publish`) sends its share before that
+    transaction opens: at least once, the receiver dropping duplicates."""
 
     def __init__(self, followers: Sequence[Follower], *, error_wait: float = 1.0, clock=time.monotonic):
         self.followers = list(followers)
@@ -204,17 +224,15 @@ class Fanout:
                notifications: Sequence[Notification]) -> None:
         last = notifications[-1].id
         events = self._decoded(members, positions, notifications)
+        shares = {f.processor.name: [p for topic, p in events
+                                     if p.position > positions[f.processor.name] and f.processor.wants(topic)]
+                  for f in members}
+        for follower in members:
+            _as_member(follower, follower.processor.publish, shares[follower.processor.name])
         with self.store.transaction() as cur:
             self.store.advance_all(cur, {f.processor.name: positions[f.processor.name] for f in members}, last)
             for follower in members:
-                name = follower.processor.name
-                share = [p for topic, p in events if p.position > positions[name] and follower.processor.wants(topic)]
-                try:
-                    follower.processor.apply(cur, share)
-                except _INFRASTRUCTURE:
-                    raise
-                except Exception as error:
-                    raise MemberFailed(follower) from error
+                _as_member(follower, follower.processor.apply, cur, shares[follower.processor.name])
         for follower in members:
             self._resting.pop(follower.processor.name, None)
             if self._known is not None:
