@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import psycopg
 from flask import Flask, g, request
 
+from app.bus import sinks
 from app.config import PEER_TIMEOUTS, Settings, load_settings
 from app.persistence.pooler import check_session_timeouts
 from app.persistence.replicas import ReadRouting
@@ -97,7 +98,7 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
     if settings.in_memory:  # the read models live in a private in-memory database
         schema = prepare_schema(settings, datastore=read_store.datastore)
     suppliers = build_supplier_services(settings, procura, read_store)
-    processors = [*read_models(), suppliers.processor]
+    processors = [*read_models(), suppliers.processor, *sinks(settings, procura)]
     read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
                     read_store=read_store, reads=ReadRouting.from_settings(settings, read_store),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,19 @@ ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", 
 
 
 @dataclass(frozen=True)
+class EventBus:
+    """Where the worker publishes the public events (NATS JetStream), and the
+    stream it creates there when missing (docs/event-bus.md)."""
+
+    servers: tuple[str, ...]
+    stream: str = "PROCURA_EVENTS"
+    max_age_hours: int = 7 * 24
+    duplicate_window_seconds: int = 120
+    #: How long one publish may wait for JetStream's acknowledgement.
+    ack_timeout_seconds: float = 5.0
+
+
+@dataclass(frozen=True)
 class ClaimPaths:
     """Where each part of the caller sits in a token's claims: a top-level
     claim of that exact name, or else a dotted path into nested objects."""
@@ -156,6 +170,8 @@ class Settings:
     auto_migrate: bool = True
     migrate_wait_seconds: int = 120
     edge: Edge = field(default_factory=Edge)
+    #: The NATS JetStream sink of the public events; None: no sink.
+    event_bus: EventBus | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -460,6 +476,36 @@ def _per_caller(env: Mapping[str, str]) -> int | None:
     return _int(env, name, 0, 1) if raw else None
 
 
+_STREAM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _event_bus(env: Mapping[str, str]) -> EventBus | None:
+    """PROCURA_EVENT_BUS_URL: one or more comma-separated nats:// (or tls://)
+    URLs of one NATS cluster; unset: no sink."""
+    name = "PROCURA_EVENT_BUS_URL"
+    servers = tuple(u.strip() for u in (env.get(name) or "").split(",") if u.strip())
+    if not servers:
+        return None
+    for url in servers:
+        parts = urlsplit(url)
+        try:
+            _ = parts.port  # urlsplit raises ValueError only when the port is read
+        except ValueError:
+            raise ConfigError(name, f"the port of {url!r} is not a number") from None
+        if parts.scheme not in ("nats", "tls") or not parts.hostname:
+            raise ConfigError(name, f"expected nats://host:port, comma-separated; got {url!r}")
+    stream = (env.get("PROCURA_EVENT_BUS_STREAM") or EventBus.stream).strip()
+    if not _STREAM_NAME.match(stream):
+        raise ConfigError("PROCURA_EVENT_BUS_STREAM", "expected 1 to 64 letters, digits, '-' or '_'")
+    bus = EventBus(servers=servers, stream=stream,
+                   max_age_hours=_int(env, "PROCURA_EVENT_BUS_MAX_AGE_HOURS", EventBus.max_age_hours, 1),
+                   duplicate_window_seconds=_int(env, "PROCURA_EVENT_BUS_DUPLICATE_WINDOW_SECONDS",
+                                                 EventBus.duplicate_window_seconds, 1))
+    if bus.duplicate_window_seconds > bus.max_age_hours * 3600:
+        raise ConfigError("PROCURA_EVENT_BUS_DUPLICATE_WINDOW_SECONDS", "must not exceed the stream's max age")
+    return bus
+
+
 def _seconds(env: Mapping[str, str], name: str, default: float, minimum_ms: int = 1) -> float:
     return _int(env, name, int(default * 1000), minimum_ms) / 1000
 
@@ -514,4 +560,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auto_migrate=_flag(env, "PROCURA_AUTO_MIGRATE", True),
         migrate_wait_seconds=_int(env, "PROCURA_MIGRATE_WAIT_SECONDS", 120, 1),
         edge=_edge(env),
+        event_bus=_event_bus(env),
     )

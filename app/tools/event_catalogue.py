@@ -19,7 +19,8 @@ fails when this file differs from what the code declares.
 
 Each event an org's clients may see has one public form, the same wherever it
 is read: `GET /events` (docs/api.md section 10) lists them, and the ways out
-built on the feed send the same documents. The OpenAPI document
+built on the feed send the same documents, the message bus among them
+(docs/event-bus.md: NATS JetStream, `procura.<org>.<type>`). The OpenAPI document
 (`/openapi.json`) has a schema per type under `webhooks`.
 
 ## The envelope

@@ -113,3 +113,25 @@ def test_each_caller_may_have_half_the_admitted_slots_in_flight_unless_configure
     assert [load_settings({}).edge.per_caller_bound(admitted) for admitted in (1, 2, 7, 12)] == [1, 1, 3, 6]
     assert load_settings({"PROCURA_MAX_IN_FLIGHT_PER_CALLER": "4"}).edge.per_caller_bound(12) == 4
     assert load_settings({"PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off"}).edge.per_caller_bound(12) is None
+
+
+def test_without_an_event_bus_url_nothing_is_published():
+    assert load_settings({}).event_bus is None
+
+
+def test_the_event_bus_is_one_or_more_nats_urls_with_the_streams_defaults():
+    bus = load_settings({"PROCURA_EVENT_BUS_URL": "nats://10.0.0.5:4222, tls://nats.internal:4222"}).event_bus
+    assert bus.servers == ("nats://10.0.0.5:4222", "tls://nats.internal:4222")
+    assert (bus.stream, bus.max_age_hours, bus.duplicate_window_seconds) == ("PROCURA_EVENTS", 168, 120)
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("PROCURA_EVENT_BUS_URL", "http://nats:4222"), ("PROCURA_EVENT_BUS_URL", "nats://nats:port"),
+    ("PROCURA_EVENT_BUS_STREAM", "procura.events"), ("PROCURA_EVENT_BUS_MAX_AGE_HOURS", "0"),
+    ("PROCURA_EVENT_BUS_DUPLICATE_WINDOW_SECONDS", "7200"),
+])
+def test_a_bad_event_bus_setting_names_its_variable(variable, value):
+    env = {"PROCURA_EVENT_BUS_URL": "nats://127.0.0.1:4222", "PROCURA_EVENT_BUS_MAX_AGE_HOURS": "1", variable: value}
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env)
+    assert refused.value.variable == variable
