@@ -17,6 +17,7 @@ modules guard those.
 from __future__ import annotations
 
 import inspect
+import time
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -112,11 +113,35 @@ class Checkout:
 # --- psycopg-pool's checkout check -------------------------------------------
 
 def set_checkout_check(pool: ConnectionPool, check: Callable[[Any], None]) -> None:
-    """Make `check` the pool's check of every connection it hands out.
-    psycopg-pool has no public setter (its constructor's `check` argument is
-    consumed by the library's datastore), so this writes `_check`."""
-    assert hasattr(pool, "_check"), "psycopg-pool changed: revisit set_checkout_check"
+    """Make `check` the pool's check of every connection it hands out, a
+    failed check costing no wait. psycopg-pool has no public setter (its
+    constructor's `check` argument is consumed by the library's datastore),
+    so this writes `_check`.
+
+    psycopg-pool sleeps after each connection that fails the check (1 s, 2 s,
+    ...: its policy for a database that is down). After a database restart
+    every idle connection fails it, so a request slept past its timeout (a
+    503) while fresh connections were ready. A failed check means only that
+    this connection is broken: it is dropped (the pool replaces it) and the
+    next taken at once; with none left, getconn waits for a new one as
+    usual, and times out if the database is down."""
+    assert hasattr(pool, "_check") and hasattr(pool, "_getconn_with_check_loop"), \
+        "psycopg-pool changed: revisit set_checkout_check"
     pool._check = check
+
+    def getconn_checked(deadline: float) -> Any:
+        while True:
+            conn = pool._getconn_unchecked(deadline - time.monotonic())
+            try:
+                pool._check_connection(conn)
+            except BaseException as error:
+                pool._putconn(conn, from_getconn=True)
+                if not isinstance(error, Exception):
+                    raise  # cancellation, KeyboardInterrupt: no further try
+                continue
+            return conn
+
+    pool._getconn_with_check_loop = getconn_checked
 
 
 def set_connect_configure(pool: ConnectionPool, configure: Callable[[Any], None]) -> None:

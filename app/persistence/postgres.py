@@ -30,6 +30,7 @@ Contracts (see ``app.persistence.command_records`` for the command-record contra
 from __future__ import annotations
 
 import contextlib
+import select
 import time
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -378,15 +379,28 @@ def _autocommit(conn: Any) -> None:
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
+def _input_waiting(conn: Any) -> bool:
+    try:
+        poller = select.poll()
+        poller.register(conn.pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, psycopg.OperationalError):  # no socket any more: certainly worth the ping
+        return True
+
+
 class PingWhenIdle:
     """The pool's checkout check: ping (one round trip) only connections that
-    sat unused for PING_AFTER_IDLE_SECONDS.
+    sat unused for PING_AFTER_IDLE_SECONDS, or that have input waiting.
 
     Pinging on every checkout (POSTGRES_PRE_PING) cost a round trip per
     checkout under load, where connections are seconds fresh. A connection
     that broke while busy fails its own request (a 503) and is discarded by
     the pool when returned in a BAD state; one that broke while idle (a
     restart, a failover at night) is caught here before any request uses it.
+    An idle pooled connection is sent nothing, so input waiting on it means
+    the server said goodbye (a restart's "terminating connection", or its
+    socket closed): that one is pinged too, however fresh, at the cost of a
+    poll(2) per checkout, and the pool replaces it.
     """
 
     def __init__(self) -> None:
@@ -395,7 +409,7 @@ class PingWhenIdle:
     def __call__(self, conn: Any) -> None:
         now = time.monotonic()
         last = self._last_used.get(conn)
-        if last is None or now - last > PING_AFTER_IDLE_SECONDS:
+        if last is None or now - last > PING_AFTER_IDLE_SECONDS or _input_waiting(conn):
             ConnectionPool.check_connection(conn)  # raises on a dead connection: the pool replaces it
         self._last_used[conn] = now
 
