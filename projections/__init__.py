@@ -8,8 +8,9 @@ from projections.po_summary import PurchaseOrderSummary
 from projections.public_events import PublicEvents
 from projections.runner import Processor
 from projections.spend import Spend
+from projections.support_index import SupportIndex
 
 
 def read_models() -> list[Processor]:
     """Every read model, in the order `GET /projections` lists them."""
-    return [PurchaseOrderSummary(), ApprovalQueue(), Spend(), CycleTimes(), PublicEvents()]
+    return [PurchaseOrderSummary(), ApprovalQueue(), Spend(), CycleTimes(), PublicEvents(), SupportIndex()]

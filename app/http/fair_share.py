@@ -1,8 +1,8 @@
 """Each caller's share of a server process's request slots.
 
-Some reads hold a slot for long: a trace scans the event store, timelines,
-histories and reports read a lot, and a read with `min_position` may wait
-2 s for a read model. A caller (`org/sub` of the verified token, as for rate
+Some reads hold a slot for long: timelines, histories and reports read a
+lot, and a read with `min_position` (a trace's among them) may wait 2 s for
+a read model. A caller (`org/sub` of the verified token, as for rate
 limits) may run at most `PROCURA_EXPENSIVE_READS_PER_CALLER` of them at once
 in one process; one more is answered at once with 429 `too-many-concurrent`
 and `Retry-After`, so one token cannot take every slot (PROCURA_MAX_IN_FLIGHT)

@@ -162,11 +162,15 @@ class TracedCommandOut(Schema):
 
 class TraceOut(Schema):
     id = fields.String(required=True)
-    events = fields.List(fields.Nested(TracedEventOut), required=True)
-    commands = fields.List(fields.Nested(TracedCommandOut), required=True)
+    events = fields.List(fields.Nested(TracedEventOut), required=True, metadata={
+        "description": "a page of the events written under the id or naming it, in global order"})
+    commands = fields.List(fields.Nested(TracedCommandOut), required=True, metadata={
+        "description": "the command records with the id as their Idempotency-Key or naming it as their PO, "
+                       "oldest first: on the first page only"})
     truncated = fields.Boolean(required=True, metadata={
-        "description": "more than 1000 events or 1000 command records matched (the oldest are shown), "
-                       "or the scan of the event store stopped after 20 s"})
+        "description": "more than 1000 command records matched (the oldest 1000 are shown)"})
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "the cursor of the page of later events; null on the last page"})
 
 
 class ChangeOut(Schema):

@@ -129,6 +129,8 @@ class ReadQuery(Schema):
 
 #: How every list's cursor is spelt: URL-safe base64 (no padding) of a JSON object that starts `{"k":`.
 CURSOR_PATTERN = "^eyJrIjo[A-Za-z0-9_-]+$"
+#: How a trace's cursors are spelt: the same, of an object that starts `{"t":`.
+TRACE_CURSOR_PATTERN = "^eyJ0Ijo[A-Za-z0-9_-]+$"
 #: How a PO's history and timeline cursors are spelt: the same, of an object that starts `{"v":`.
 STEP_CURSOR_PATTERN = "^eyJ2Ijo[A-Za-z0-9_-]+$"
 
@@ -196,6 +198,7 @@ class EventFeedQuery(Schema):
             raise ValidationError(FEED_CURSOR_INVALID)
 
 
+TRACE_CURSOR_INVALID = "not a cursor of this trace; start again without it"
 STEP_CURSOR_INVALID = "not a cursor of this purchase order's pages; start again without it"
 FEED_CURSOR_INVALID = "not a cursor of the event feed; pass a next_cursor as it was given, or start without it"
 
@@ -226,14 +229,26 @@ def _storable(value: str) -> None:
         raise ValidationError("must be text without unpaired surrogates")
 
 
-class TraceQuery(Schema):
-    """GET /trace: the one id to look for."""
+#: A trace's page of events: default and most.
+TRACE_LIMIT, TRACE_MAX_LIMIT = 100, 200
 
-    class Meta:
-        unknown = RAISE
+
+class TraceQuery(ReadQuery):
+    """GET /trace: the one id to look for, and where its page starts."""
 
     id = fields.String(required=True, validate=[validate.Length(1, 200), no_nul, _storable], metadata={
-        "description": "a request id, correlation id, Idempotency-Key, operation id or PO id"})
+        "description": "a PO id, request id, correlation or causation id, Idempotency-Key, callback "
+                       "webhook-id, operation id, supplier reference, tracking number or public event id"})
+    limit = fields.Integer(load_default=TRACE_LIMIT, validate=validate.Range(1, TRACE_MAX_LIMIT), metadata={
+        "description": f"at most this many events (default {TRACE_LIMIT})"})
+    cursor = fields.String(validate=validate.Length(1, 1000), metadata={
+        "pattern": TRACE_CURSOR_PATTERN, "description": "next_cursor of the previous page, as it was given: "
+        "the later events of this trace"})
+
+    @validates("cursor")
+    def _cursor_spelling(self, value: str, **_: Any) -> None:
+        if re.fullmatch(TRACE_CURSOR_PATTERN, value) is None:
+            raise ValidationError(TRACE_CURSOR_INVALID)
 
 
 class ProjectionsQuery(Schema):

@@ -31,17 +31,14 @@ class PositionReader:
             start=after, limit=limit, stop=stop, inclusive_of_start=False
         )
 
-    def select_mentioning(self, after: int, limit: int, needles: Sequence[bytes],
-                          originator_id: UUID | None) -> tuple[Sequence[Any], int | None]:
-        """The stored events after position `after`, oldest first, of the
-        aggregate `originator_id` or whose stored bytes hold one of `needles`,
-        and the position the search got to (None: the end of the store). Here
-        `limit` events are read and matched in Python; a database that can
-        match bytes itself overrides this, to search without the GIL."""
-        page = self.select_after(after, limit)
-        found = [row for row in page
-                 if row.originator_id == originator_id or any(needle in row.state for needle in needles)]
-        return found, (page[-1].id if len(page) == limit else None)
+    def select_at(self, positions: Sequence[int]) -> Sequence[Any]:
+        """The stored events at `positions` (ascending), oldest first, as
+        `select_after` gives them: one read per event here, where the store
+        is in memory; the SQL recorders read them in one statement."""
+        found = []
+        for position in positions:
+            found += [row for row in self.select_after(position - 1, 1) if row.id == position]
+        return found
 
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         """The global position of each of one aggregate's events, by version

@@ -129,7 +129,8 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         tables = sql.Tables(self.datastore.schema, self.events_table_name, self.commands_table_name,
                             self.datastore.originator_id_type)
         self.sql_create_statements += [
-            *sql.commands_table_ddl(tables, self._index_name("_created_at_idx"), self._index_name("_org_po_id_idx")),
+            *sql.commands_table_ddl(tables, self._index_name("_created_at_idx"), self._index_name("_org_po_id_idx"),
+                                  self._index_name("_org_key_idx")),
             sql.save_one_function_ddl(tables, self.save_one_function_name, self.channel_name,
                                       f"{self.datastore.lock_timeout}s"),
         ]
@@ -297,14 +298,9 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
             curs.execute(statement, params, prepare=True)
             return curs.fetchall()
 
-    def select_mentioning(self, after: int, limit: int, needles: Sequence[bytes],
-                          originator_id: UUID | None) -> tuple[list[EventRow], int | None]:
-        # The whole search in one statement: PostgreSQL reads and matches the
-        # bytes; Python sees only the `limit` matches.
-        statement = sql.select_mentioning(self.tables, len(needles))
+    def select_at(self, positions: Sequence[int]) -> list[EventRow]:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=args_row(EventRow)) as curs:
-            found = curs.execute(statement, [after, originator_id, *needles, limit]).fetchall()
-        return found, (found[-1].id if len(found) == limit else None)
+            return curs.execute(sql.select_at(self.tables), [list(positions)]).fetchall()
 
     def select_command(self, org: str, principal: str, key: str) -> CommandRecord | None:
         # Prepared: every command looks its key up first (parsing and planning

@@ -97,6 +97,7 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             f"CREATE INDEX IF NOT EXISTS {table}_created_at_idx ON {table} (created_at)",
             f"CREATE INDEX IF NOT EXISTS {table}_org_po_id_idx ON {table} (org, po_id) "
             "WHERE po_id IS NOT NULL",
+            f"CREATE INDEX IF NOT EXISTS {table}_org_key_idx ON {table} (org, key)",
         ]
 
     def _insert_events(
@@ -146,17 +147,16 @@ class ProcuraSQLiteRecorder(SQLiteApplicationRecorder, CommandRecorder, Position
             rows = c.fetchall()
         return [self._record(row) for row in rows]
 
-    def select_mentioning(self, after: int, limit: int, needles: Sequence[bytes],
-                          originator_id: UUID | None) -> tuple[list[EventRow], int | None]:
-        # instr() on the BLOB: SQLite searches the bytes while the GIL is
-        # released, as PostgreSQL's position() does (postgres_sql.select_mentioning).
-        matches = " OR ".join(["instr(state, ?) > 0"] * len(needles))
-        statement = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-                     f"WHERE rowid > ? AND (originator_id = ? OR {matches}) ORDER BY rowid LIMIT ?")
+    def select_at(self, positions: Sequence[int]) -> list[EventRow]:
+        found: list[EventRow] = []
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, (after, originator_id.hex if originator_id else None, *needles, limit))
-            found = [EventRow(row[0], UUID(row[1]), row[2], row[3], row[4]) for row in c.fetchall()]
-        return found, (found[-1].id if len(found) == limit else None)
+            for start in range(0, len(positions), 500):  # below SQLite's limit on parameters
+                chunk = list(positions[start:start + 500])
+                c.execute(f"SELECT rowid, originator_id, originator_version, topic, state FROM "
+                          f"{self.events_table_name} WHERE rowid IN ({', '.join('?' * len(chunk))}) ORDER BY rowid",
+                          chunk)
+                found += [EventRow(row[0], UUID(row[1]), row[2], row[3], row[4]) for row in c.fetchall()]
+        return found
 
     def positions_of(self, originator_id: UUID) -> dict[int, int]:
         with self.datastore.transaction(commit=False) as c:

@@ -1,19 +1,19 @@
 """What support staff and auditors ask of the event store and the command
-records: everything written under one id (`trace`, as `GET /trace` answers)
-the story of one PO (`timeline`, as `GET /purchase-orders/{id}/timeline`)
-and its events (`history`), both page by page, newest first.
+records: everything written under one id (the trace, as `GET /trace` answers
+it from the support index's positions), the story of one PO (`timeline`, as
+`GET /purchase-orders/{id}/timeline`) and its events (`history`), both page
+by page, newest first.
 
-Everything here reads the event store and the command records (never the
-read models), and only what belongs to one organisation.
+Everything here reads the event store and the command records by key or by
+position (never a scan), and only what belongs to one organisation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,15 +27,11 @@ from app.persistence.command_records import CommandRecord
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
 from app.suppliers.callbacks import is_callback_org
-from app.tools.replay import PAGE, diff, po_state
+from app.tools.replay import diff, po_state
 from projections.store import ReadStore
 
-#: At most this many events and this many command records in one trace.
-MAX_TRACE_EVENTS = 1000
+#: A trace's command records come with its first page, at most this many.
 MAX_TRACE_COMMANDS = 1000
-#: A trace stops scanning after this long and answers what it found, well
-#: within the server's 30 s limit on one request.
-MAX_SCAN_SECONDS = 20.0
 
 #: The declared command whose event each PurchaseOrder event type is.
 COMMAND_OF_EVENT = {t.event: t.command for t in DECLARED.values()}
@@ -101,63 +97,6 @@ def command_fields(record: CommandRecord, request_ids: dict[int, str | None]) ->
     }
 
 
-class _Owners:
-    """Which organisation each aggregate belongs to (read from its first
-    event, which names it), remembered for one trace."""
-
-    def __init__(self, app: Procura):
-        self.app = app
-        self.known: dict[UUID, str | None] = {}
-
-    def org(self, aggregate_id: UUID) -> str | None:
-        if aggregate_id not in self.known:
-            first = next(iter(self.app.events.get(aggregate_id, lte=1)), None)
-            self.known[aggregate_id] = getattr(first, "org", None)
-        return self.known[aggregate_id]
-
-
-#: The metadata members a trace matches (with the aggregate's id).
-TRACED_METADATA = ("command_id", "correlation_id", "causation_id")
-
-
-def _needles(value: str) -> list[bytes]:
-    """`value` as the stored JSON bytes hold it in each traced metadata member
-    (as the library's transcoder writes them: compact, not ASCII-escaped)."""
-    text = json.dumps(value, ensure_ascii=False)
-    return [f'"{member}":{text}'.encode() for member in TRACED_METADATA]
-
-
-def _events_mentioning(app: Procura, value: str, deadline: float) -> Iterator[tuple[Any, int]]:
-    """Every event of the store that may have been written under `value`,
-    decoded, with its position, in global order: those of the aggregate whose
-    id it is, and those whose stored bytes hold it as a traced metadata
-    member: most events hold no such bytes and are never decoded, and on
-    PostgreSQL and SQLite the database searches the bytes (docs/performance.md). With a
-    cipher or a compressor the bytes are opaque, and every event is decoded.
-    Yields (None, 0) and stops once `deadline` (time.monotonic()) has passed."""
-    opaque = app.mapper.cipher is not None or app.mapper.compressor is not None
-    needles = _needles(value)
-    aggregate_id = UUID(value) if _is_uuid(value) else None
-    after: int | None = 0
-    while after is not None:
-        if time.monotonic() > deadline:
-            yield None, 0
-            return
-        if opaque:
-            found = app.recorder.select_after(after, PAGE)  # tuples: cheaper than the library's notifications
-            after = found[-1].id if len(found) == PAGE else None
-        else:
-            found, after = app.recorder.select_mentioning(after, PAGE, needles, aggregate_id)
-        for row in found:
-            yield app.mapper.to_domain_event(row), row.id
-
-
-def _written_under(domain_event: Any, value: str) -> bool:
-    meta = metadata_of(domain_event)
-    return value in (meta.get("command_id"), meta.get("correlation_id"), meta.get("causation_id"),
-                     str(domain_event.originator_id))
-
-
 def _records(app: Procura, org: str, value: str) -> list[CommandRecord]:
     """The records with key `value`, and those naming the PO `value` when it is a PO id.
     Never supplier callbacks' records, whatever `org` is (the tokens' check is not the only guard)."""
@@ -174,30 +113,30 @@ def _is_uuid(value: str) -> bool:
         return False
 
 
-def trace(app: Procura, org: str, value: str) -> dict[str, Any]:
-    """Everything of `org` written under `value` (a request, correlation or
-    operation id, an Idempotency-Key, a PO id): the events, in global order,
-    and the command records with that key or naming that PO. A full scan of the event store:
-    a support tool, not a hot path. At most MAX_TRACE_EVENTS events and
-    MAX_TRACE_COMMANDS records, and MAX_SCAN_SECONDS of scanning; `truncated`
-    says when more matched or the scan stopped short."""
-    owners, events, truncated = _Owners(app), [], False
-    deadline = time.monotonic() + MAX_SCAN_SECONDS
-    for domain_event, position in _events_mentioning(app, value, deadline):
-        if domain_event is None:  # out of time: answer what was found so far
-            truncated = True
-            break
-        if not _written_under(domain_event, value) or owners.org(domain_event.originator_id) != org:
-            continue
-        if len(events) == MAX_TRACE_EVENTS:
-            truncated = True
-            break
-        events.append(event_fields(domain_event, position))
+def trace_events(app: Procura, found: Sequence[int]) -> list[dict[str, Any]]:
+    """The events at the positions `found` (a page of the support index's
+    answer: the caller's org's only), as the trace shows them, in order.
+    Each is read from the event store by its position, never by a scan."""
+    return [event_fields(app.mapper.to_domain_event(row), row.id) for row in app.recorder.select_at(sorted(found))]
+
+
+def trace_commands(app: Procura, org: str, value: str) -> tuple[list[CommandRecord], bool]:
+    """The command records of `org` with key `value` or naming the PO `value`
+    (both looked up by index), oldest first, at most MAX_TRACE_COMMANDS of
+    them, and whether more matched."""
     records = _records(app, org, value)
-    truncated = truncated or len(records) > MAX_TRACE_COMMANDS
+    return _oldest_first(records)[:MAX_TRACE_COMMANDS], len(records) > MAX_TRACE_COMMANDS
+
+
+def trace_document(app: Procura, value: str, events: list[dict[str, Any]], records: list[CommandRecord],
+                   truncated: bool) -> dict[str, Any]:
+    """One page of everything of an org written under `value`: `events` in
+    global order, and `records` (the first page's). An accepted record's
+    request id is that of its event, read by position when the page lacks it."""
     request_ids = {e["position"]: e["request_id"] for e in events}
-    return {"id": value, "events": events,
-            "commands": [command_fields(r, request_ids) for r in _oldest_first(records)[:MAX_TRACE_COMMANDS]],
+    missing = {r.event_position for r in records if r.event_position is not None} - set(request_ids)
+    request_ids.update((e["position"], e["request_id"]) for e in trace_events(app, missing))
+    return {"id": value, "events": events, "commands": [command_fields(r, request_ids) for r in records],
             "truncated": truncated}
 
 

@@ -26,6 +26,7 @@ import schemathesis
 UNSTATABLE = {
     ("/cursor", "not a cursor of this list with these filters and sort; start again without it"),
     ("/cursor", "not a cursor of this purchase order's pages; start again without it"),
+    ("/cursor", "not a cursor of this trace; start again without it"),
     ("/after", "not a cursor of the event feed; pass a next_cursor as it was given, or start without it"),
     ("/to", "must not be before from"),
     ("/created_to", "must not be before created_from"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.tools import support
+from projections.support_index import SupportIndex
+from projections.tables import ReadModel
 from tests.conftest import User, po_body
 
 
@@ -25,8 +26,18 @@ def create(who: User, key: str | None = None, correlation: str | None = None):
     return who.post("/purchase-orders", po_body(), key=key, headers=headers)
 
 
-def traced(who: User, value: str) -> dict:
-    response = who.client.get("/trace", query_string={"id": value}, headers=who.auth)
+def index(who: User) -> None:
+    """The worker's part: the read models (the support index among them) catch up with the store."""
+    services = who.client.application.extensions["procura"]
+    assert SupportIndex.name in [p.name for p in services.processors]
+    for follower in services.followers():
+        if isinstance(follower.processor, ReadModel):
+            follower.catch_up()
+
+
+def traced(who: User, value: str, **query) -> dict:
+    index(who)
+    response = who.client.get("/trace", query_string={"id": value, **query}, headers=who.auth)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -105,12 +116,12 @@ def test_another_orgs_events_and_records_never_appear(alice, mallory, auditor):
     assert [c["principal"] for c in trace["commands"]] == ["alice"]
     assert [e["actor"] for e in trace["events"]] == ["alice"]
     assert traced(auditor, "shared-correlation") == {"id": "shared-correlation", "events": [], "commands": [],
-                                                     "truncated": False}
+                                                     "truncated": False, "next_cursor": None}
     assert traced(auditor, other_po)["events"] == []
 
 
 def test_an_id_nothing_was_written_under_is_an_empty_trace_not_a_404(auditor):
-    assert traced(auditor, "never-used") == {"id": "never-used", "events": [], "commands": [], "truncated": False}
+    assert traced(auditor, "never-used") == {"id": "never-used", "events": [], "commands": [], "truncated": False, "next_cursor": None}
 
 
 @pytest.mark.parametrize("roles", [("requester",), ("approver",), ("buyer",), ("analyst",)])
@@ -135,9 +146,53 @@ def test_an_unknown_parameter_is_422_like_the_lists(auditor):
                                                "code": "unknown-field"}
 
 
-def test_a_trace_that_runs_out_of_time_answers_what_it_found_and_says_it_is_truncated(alice, auditor, monkeypatch):
-    create(alice, "slow-store")
-    monkeypatch.setattr(support, "MAX_SCAN_SECONDS", -1.0)
-    trace = traced(auditor, "slow-store")
-    assert trace["events"] == [] and trace["truncated"] is True
-    assert [c["key"] for c in trace["commands"]] == ["slow-store"]  # records are looked up by key, not scanned
+def pages(who: User, value: str, limit: int) -> list[dict]:
+    """Every page of a trace, following next_cursor."""
+    found, cursor = [], None
+    while True:
+        page = traced(who, value, limit=limit, **({"cursor": cursor} if cursor else {}))
+        found.append(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+def test_a_long_trace_comes_a_page_at_a_time_in_order_with_the_records_on_the_first(alice, auditor):
+    created = [create(alice, f"batch-{n}", "month-end-run") for n in range(7)]
+    found = pages(auditor, "month-end-run", 3)
+    assert [len(p["events"]) for p in found] == [3, 3, 1]
+    assert [e["position"] for p in found for e in p["events"]] == [int(r.headers["Event-Position"]) for r in created]
+    assert all(p["commands"] == [] for p in found[1:])
+
+
+def test_a_cursor_of_another_trace_is_422_on_cursor(alice, auditor):
+    create(alice, correlation="first-run")
+    create(alice, correlation="first-run")
+    cursor = traced(auditor, "first-run", limit=1)["next_cursor"]
+    refused = auditor.client.get("/trace", query_string={"id": "second-run", "cursor": cursor}, headers=auditor.auth)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == [{"pointer": "/cursor", "code": "invalid",
+                                             "detail": "not a cursor of this trace; start again without it"}]
+
+
+def test_the_public_event_id_of_the_event_feed_finds_its_event(alice, auditor):
+    created = create(alice)
+    index(auditor)
+    feed = auditor.get("/events").get_json()["items"]
+    [event] = [e for e in feed if e["position"] == int(created.headers["Event-Position"])]
+    assert [e["position"] for e in traced(auditor, event["id"])["events"]] == [event["position"]]
+
+
+def test_a_trace_says_the_position_it_was_read_at_and_waits_for_min_position_like_the_lists(alice, auditor):
+    first = create(alice, correlation="daily-import")
+    traced(auditor, "daily-import")  # indexed up to here
+    second = create(alice, correlation="daily-import")
+    stale = auditor.client.get("/trace", query_string={"id": "daily-import"}, headers=auditor.auth)
+    assert stale.headers["Projection-Position"] == first.headers["Event-Position"]
+    assert len(stale.get_json()["events"]) == 1
+    behind = auditor.client.get("/trace", query_string={"id": "daily-import",
+                                                        "min_position": second.headers["Event-Position"]},
+                                headers=auditor.auth)
+    assert behind.status_code == 503
+    assert behind.get_json()["min_position"] == int(second.headers["Event-Position"])
+    assert behind.headers["Retry-After"] == "1"

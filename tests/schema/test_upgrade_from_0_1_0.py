@@ -94,7 +94,8 @@ def test_read_models_placements_and_tracking_keep_their_rows(upgraded):
     positions = {name: row["position"] for name, row in store.positions().items()}
     assert {name: positions[name] for name in manifest["tracking"]} == manifest["tracking"]
     # Read models added since start from the beginning of the store (the worker fills them).
-    assert {name: p for name, p in positions.items() if name not in manifest["tracking"]} == {"public_events": 0}
+    assert {name: p for name, p in positions.items() if name not in manifest["tracking"]} == {
+        "public_events": 0, "support_index": 0}
 
 
 def test_the_new_cycle_time_column_is_backfilled_for_every_old_decision(upgraded):
