@@ -174,6 +174,17 @@ def test_find_shows_the_events_and_command_records_written_under_an_idempotency_
     assert tab.page.get_by_role("link", name=seeded.po_ids["story"]).first.is_visible()
 
 
+def test_an_id_on_the_timeline_opens_find_with_everything_written_under_it(seeded, tab):
+    story = seeded.po_ids["story"]
+    trace = seeded["erin"].get("/trace?id=story-place-1").json()
+    tab.sign_in(seeded["erin"])
+    tab.open(f"/console/purchase-orders/{story}")
+    tab.page.locator("#steps a.find", has_text="story-place-1").first.click()
+    tab.page.wait_for_selector("body[data-ready='true']")
+    assert tab.page.url.endswith("/console/find?id=story-place-1")
+    assert [row[0] for row in _table_rows(tab, "#trace-events")] == [str(e["position"]) for e in trace["events"]]
+
+
 #: What the story PO went through (tests/console/conftest.py `_story`).
 STORY = ["event:Created", "event:Submitted", "refusal:/problems/version-conflict", "event:Approved",
          "event:PlacementRequested", "event:PlacementFailed", "event:PlacementRequested", "event:Placed"]

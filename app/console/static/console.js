@@ -371,25 +371,41 @@ async function findPage() {
     shortcut.replaceChildren("If this is a PO: ", el("a", { href: `/console/purchase-orders/${id}` }, "its timeline"));
     shortcut.hidden = false;
   }
-  await load(async () => {
-    const trace = await api(`/trace?${new URLSearchParams({ id })}`);
-    fill(document.querySelector("#trace-events tbody"), trace.events.map((event) => row(
+  // A trace comes a page of events at a time, in order; its command records come with the first page.
+  const events = document.querySelector("#trace-events tbody");
+  const more = document.getElementById("more-events");
+  const poIds = new Set();
+  let cursor = null;
+  const found = document.getElementById("found-po");
+  const showPos = () => {
+    found.replaceChildren(poIds.size ? "Timelines of the POs involved: " : "");
+    poIds.forEach((poId) => found.append(poLink(poId), " "));
+  };
+  async function page() {
+    const query = new URLSearchParams({ id });
+    if (cursor) query.set("cursor", cursor);
+    const trace = await api(`/trace?${query}`);
+    events.append(...trace.events.map((event) => row(
       // Only PO events name a command; an operation's id has no timeline page.
       event.position, when(event.at), event.type, event.command ? poLink(event.aggregate_id) : event.aggregate_id,
       text(event.actor), text(event.command), text(event.command_id), text(event.request_id),
       text(event.correlation_id))));
-    fill(document.querySelector("#trace-commands tbody"), trace.commands.map((command) => row(
-      command.key, text(command.principal), text(command.status), poLink(command.po_id), when(command.created_at),
-      text(command.request_id), command.problem ? problemDetails(command.problem) : "–")));
-    const found = document.getElementById("found-po");
-    const poIds = [...new Set([...trace.events.filter((event) => event.command).map((event) => event.aggregate_id),
-      ...trace.commands.map((command) => command.po_id)].filter(Boolean))];
-    found.replaceChildren(poIds.length ? "Timelines of the POs involved: " : "");
-    poIds.forEach((poId) => found.append(poLink(poId), " "));
-    if (!trace.events.length && !trace.commands.length) say("info", "Nothing was found under this id.");
-    if (trace.truncated) say("info", "This trace was cut short (more matched than one answer holds, or the scan "
-      + "of the event store ran out of time): what was found first is listed.");
-  });
+    trace.events.filter((event) => event.command).forEach((event) => poIds.add(event.aggregate_id));
+    if (!cursor) {
+      fill(document.querySelector("#trace-commands tbody"), trace.commands.map((command) => row(
+        command.key, text(command.principal), text(command.status), poLink(command.po_id), when(command.created_at),
+        text(command.request_id), command.problem ? problemDetails(command.problem) : "–")));
+      trace.commands.forEach((command) => command.po_id && poIds.add(command.po_id));
+      if (!trace.events.length && !trace.commands.length) say("info", "Nothing was found under this id.");
+      if (trace.truncated) say("info", "More command records were written under this id than one answer holds: "
+        + "the oldest are listed.");
+    }
+    showPos();
+    cursor = trace.next_cursor;
+    more.hidden = !cursor;
+  }
+  more.onclick = () => page().catch(explain);
+  await load(page);
 }
 
 function problemDetails(problem) {
@@ -406,11 +422,19 @@ function problemDetails(problem) {
 
 function stepIds(step) {
   const list = el("dl", { class: "ids" });
-  for (const [term, value] of [["Actor", step.actor], ["Command", step.command], ["Idempotency-Key", step.command_id],
-    ["Request id", step.request_id], ["Correlation id", step.correlation_id], ["Causation id", step.causation_id]]) {
-    if (value !== undefined) list.append(el("dt", null, term), el("dd", null, text(value)));
+  for (const [term, value, findable] of [["Actor", step.actor], ["Command", step.command],
+    ["Idempotency-Key", step.command_id, true], ["Request id", step.request_id, true],
+    ["Correlation id", step.correlation_id, true], ["Causation id", step.causation_id, true]]) {
+    if (value === undefined) continue;
+    // An id leads to everything else written under it (Find, for auditors and admins).
+    const shownValue = findable && value ? findLink(value) : text(value);
+    list.append(el("dt", null, term), el("dd", null, shownValue));
   }
   return list;
+}
+
+function findLink(id) {
+  return el("a", { href: `/console/find?${new URLSearchParams({ id })}`, class: "find" }, id);
 }
 
 function changesTable(changes) {
