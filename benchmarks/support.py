@@ -1,0 +1,126 @@
+"""scripts/bench_support: what finding things costs on a small store and on
+a large one, through a real `procura serve` and `procura worker` on
+PostgreSQL: p50/p99 of a trace (Find) by each kind of id, the list's text
+filter, the timeline's first page, the PO list, the spend and cycle-time
+reports; and the largest answer of each. The goal: each at BENCH_LARGE
+events within 1.5x its time at BENCH_SMALL, and no answer over 1 MiB.
+
+Stores are grown through the application's save path (testkit.stores.
+grow_stories: whole stories, placed and shipped, ten events each), then
+the worker builds every read model before anything is timed. Sizes:
+BENCH_SMALL (default 10,000 events) and BENCH_LARGE (default 1,000,000);
+BENCH_SAMPLES requests per figure (default 200). A skeleton: the search
+(`q=` over full text) is timed as the list's current text filter.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+import requests
+
+from app.bootstrap import build_services
+from app.config import Settings
+from app.http.auth import mint_token
+from testkit import stores
+from testkit.pg import temporary_database
+from testkit.server import ROOT, running_server, wait_until
+
+SECRET = "bench-support-secret-" + "x" * 40
+ORG = "bench"
+SMALL = int(os.environ.get("BENCH_SMALL", "10000"))
+LARGE = int(os.environ.get("BENCH_LARGE", "1000000"))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
+MIB = 1024 * 1024
+AUDITOR = {"Authorization": "Bearer " + mint_token(SECRET, sub="erin", org=ORG, roles=["auditor", "analyst"])}
+
+
+@contextmanager
+def worker(url: str):
+    """`procura worker` on `url`, stopped afterwards."""
+    env = {**os.environ, "DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def grow(url: str, events: int) -> list[stores.Story]:
+    services = build_services(Settings(database_url=url, jwt_secret=SECRET))
+    try:
+        started = time.perf_counter()
+        count = max(1, events // stores.STORY_EVENTS)
+        sampled = stores.grow_stories(services.app, count, ORG, every=max(1, count // 20))
+        print(f"grew {services.app.head_position()} events in {time.perf_counter() - started:.0f} s")
+        return sampled
+    finally:
+        services.close()
+
+
+def caught_up(base: str) -> bool:
+    status = requests.get(base + "/projections", headers=AUDITOR, timeout=30).json()
+    return all(p["lag"] == 0 for p in status["projections"])
+
+
+def paths(stories: list[stores.Story]) -> dict[str, list[str]]:
+    """Each figure's requests, cycling over the sampled stories."""
+    def trace(attribute: str) -> list[str]:
+        return [f"/trace?{urlencode({'id': getattr(s, attribute)})}" for s in stories]
+
+    return {
+        **{f"find by {name}": trace(name) for name in ("po_id", "operation_id", "idempotency_key", "request_id",
+                                                      "correlation_id", "supplier_reference", "tracking_number")},
+        "search (list q=)": [f"/purchase-orders?{urlencode({'q': f'story {n}'})}" for n in range(len(stories))],
+        "timeline, first page": [f"/purchase-orders/{s.po_id}/timeline" for s in stories],
+        "PO list": ["/purchase-orders"],
+        "spend report": ["/reports/spend"],
+        "cycle-time report": ["/reports/cycle-times"],
+    }
+
+
+def measure(base: str, requests_of: list[str]) -> dict[str, float]:
+    session, times, largest = requests.Session(), [], 0
+    for n in range(SAMPLES):
+        started = time.perf_counter()
+        answer = session.get(base + requests_of[n % len(requests_of)], headers=AUDITOR, timeout=60)
+        times.append(time.perf_counter() - started)
+        assert answer.status_code == 200, answer.text
+        largest = max(largest, len(answer.content))
+    ordered = sorted(times)
+    return {"p50": statistics.median(ordered) * 1000, "p99": ordered[int(0.99 * (len(ordered) - 1))] * 1000,
+            "largest": largest}
+
+
+def run(events: int) -> dict[str, dict[str, float]]:
+    with temporary_database() as url:
+        stories = grow(url, events)
+        env = {"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}
+        with running_server(env, workers=2) as base, worker(url):
+            started = time.perf_counter()
+            wait_until(lambda: caught_up(base), timeout=3600, interval=1.0, what="read models to catch up")
+            print(f"read models caught up in {time.perf_counter() - started:.0f} s")
+            return {label: measure(base, requests_of) for label, requests_of in paths(stories).items()}
+
+
+def main() -> None:
+    small, large = run(SMALL), run(LARGE)
+    print(f"| what | p50 at {SMALL:,} | p50 at {LARGE:,} | ratio | p99 at {LARGE:,} | largest answer | goal |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for label, figures in large.items():
+        ratio = figures["p50"] / small[label]["p50"]
+        met = ratio <= 1.5 and figures["largest"] <= MIB
+        print(f"| {label} | {small[label]['p50']:.1f} ms | {figures['p50']:.1f} ms | {ratio:.2f}x | "
+              f"{figures['p99']:.1f} ms | {figures['largest'] / 1000:.0f} kB | {'met' if met else 'MISSED'} |")
+
+
+if __name__ == "__main__":
+    main()
