@@ -168,7 +168,8 @@ class TraceOut(Schema):
         "description": "the command records with the id as their Idempotency-Key or naming it as their PO, "
                        "oldest first: on the first page only"})
     truncated = fields.Boolean(required=True, metadata={
-        "description": "more than 1000 command records matched (the oldest 1000 are shown)"})
+        "description": "more command records matched than the first page holds (1000, or 1 MiB in all): "
+                       "the oldest are shown"})
     next_cursor = fields.String(allow_none=True, required=True, metadata={
         "description": "the cursor of the page of later events; null on the last page"})
 

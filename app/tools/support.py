@@ -131,13 +131,17 @@ def trace_commands(app: Procura, org: str, value: str) -> tuple[list[CommandReco
 def trace_document(app: Procura, value: str, events: list[dict[str, Any]], records: list[CommandRecord],
                    truncated: bool) -> dict[str, Any]:
     """One page of everything of an org written under `value`: `events` in
-    global order, and `records` (the first page's). An accepted record's
-    request id is that of its event, read by position when the page lacks it."""
+    global order, and as many of `records` (the first page's) as keep the
+    page under MAX_PAGE_BYTES. An accepted record's request id is that of
+    its event, read by position when the page lacks it."""
     request_ids = {e["position"]: e["request_id"] for e in events}
     missing = {r.event_position for r in records if r.event_position is not None} - set(request_ids)
     request_ids.update((e["position"], e["request_id"]) for e in trace_events(app, missing))
-    return {"id": value, "events": events, "commands": [command_fields(r, request_ids) for r in records],
-            "truncated": truncated}
+    document = {"id": value, "events": events, "commands": [], "truncated": truncated}
+    commands = [command_fields(r, request_ids) for r in records]
+    document["commands"] = kept = within_budget(commands, document) if commands else []
+    document["truncated"] = truncated or len(kept) < len(commands)  # the page stays under MAX_PAGE_BYTES
+    return document
 
 
 def _oldest_first(records: Iterable[CommandRecord]) -> list[CommandRecord]:

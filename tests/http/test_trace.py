@@ -4,8 +4,11 @@ auditors and admins."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from app.tools import support
 from projections.support_index import SupportIndex
 from projections.tables import ReadModel
 from tests.conftest import User, po_body
@@ -196,3 +199,16 @@ def test_a_trace_says_the_position_it_was_read_at_and_waits_for_min_position_lik
     assert behind.status_code == 503
     assert behind.get_json()["min_position"] == int(second.headers["Event-Position"])
     assert behind.headers["Retry-After"] == "1"
+
+
+def test_command_records_beyond_a_pages_bytes_are_left_out_and_the_trace_says_it_is_truncated(alice, auditor,
+                                                                                                monkeypatch):
+    po = alice.create().get_json()["id"]
+    refused = [alice.command(po, "submit", 9, key=f"stale-{n}") for n in range(6)]
+    assert {r.status_code for r in refused} == {409}
+    whole = traced(auditor, po)
+    assert len(whole["commands"]) == 6 and whole["truncated"] is False
+    monkeypatch.setattr(support, "MAX_PAGE_BYTES", len(json.dumps(whole)) // 2 + 1024)
+    cut = traced(auditor, po)
+    assert 1 <= len(cut["commands"]) < 6 and cut["truncated"] is True
+    assert cut["commands"] == whole["commands"][:len(cut["commands"])]  # the oldest are kept
