@@ -22,6 +22,7 @@ from app.schema import SchemaStatus, prepare_schema
 from app.service.application import Procura
 from app.service.command_service import CommandService, _dependency
 from app.suppliers.wiring import SupplierServices, build_supplier_services
+from app.webhooks.wiring import WebhookServices, build_webhook_services
 from projections import read_models
 from projections.runner import Follower, Processor, Supervisor
 from projections.store import ReadStore
@@ -43,6 +44,7 @@ class Services:
     processors: list[Processor]
     schema: SchemaStatus
     suppliers: SupplierServices | None = None
+    webhooks: WebhookServices | None = None
 
     def followers(self) -> list[Follower]:
         """One follower per processor, reading this process's event store."""
@@ -98,11 +100,12 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
     if settings.in_memory:  # the read models live in a private in-memory database
         schema = prepare_schema(settings, datastore=read_store.datastore)
     suppliers = build_supplier_services(settings, procura, read_store)
+    webhooks = build_webhook_services(settings.webhooks, read_store)
     processors = [*read_models(), suppliers.processor, *sinks(settings, procura)]
     read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
                     read_store=read_store, reads=ReadRouting.from_settings(settings, read_store),
-                    processors=processors, schema=schema, suppliers=suppliers)
+                    processors=processors, schema=schema, suppliers=suppliers, webhooks=webhooks)
 
 
 def _identify_request() -> None:
@@ -131,6 +134,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         ratelimits,
         read_models,
         support,
+        webhook_endpoints,
     )
     from app.http.fair_share import ExpensiveReads
     from app.http.problems import problem_response
@@ -161,6 +165,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.after_request(add_security_headers)
     flask_app.register_error_handler(Exception, problem_response)
     for blueprint in (purchase_orders.bp, operations.bp, meta.bp, callbacks.bp, docs.bp, read_models.bp,
-                      events.bp, support.bp, console.bp):
+                      events.bp, support.bp, webhook_endpoints.bp, console.bp):
         flask_app.register_blueprint(blueprint)
     return flask_app

@@ -46,6 +46,26 @@ class PlacementTuning:
     threads: int = 4
 
 
+#: The default retry schedule of webhook deliveries: the wait before each
+#: attempt (the first at once); after the last attempt fails it is given up.
+WEBHOOK_SCHEDULE = (0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+@dataclass(frozen=True)
+class WebhookTuning:
+    """How the worker delivers webhooks to integrators' endpoints (seconds)."""
+
+    #: Hosts (names or addresses) exempt from the address rules and from https.
+    allow_hosts: frozenset[str] = frozenset()
+    timeout: float = 10.0
+    schedule: tuple[float, ...] = WEBHOOK_SCHEDULE
+    #: An endpoint failing every attempt for this long is disabled.
+    disable_after: float = 3 * 24 * 3600.0
+    threads: int = 8
+    #: Requests to one endpoint one worker process sends at once.
+    per_endpoint: int = 2
+
+
 @dataclass(frozen=True)
 class Edge:
     """How `procura serve` meets clients: HAProxy in front of granian
@@ -161,6 +181,7 @@ class Settings:
     supplier_api_key: str = ""
     webhook_secrets: Mapping[str, str] = field(default_factory=dict)
     placement: PlacementTuning = field(default_factory=PlacementTuning)
+    webhooks: WebhookTuning = field(default_factory=WebhookTuning)
     rate_limit_commands: str | None = None
     rate_limit_reads: str | None = None
     rate_limit_storage: str = "memory://"
@@ -526,6 +547,43 @@ def _placement(env: Mapping[str, str]) -> PlacementTuning:
     )
 
 
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(name: str, text: str) -> float:
+    """`10`, `5s`, `5m`, `2h`, `3d` or `250ms` as seconds."""
+    text = text.strip().lower()
+    for unit in ("ms", "s", "m", "h", "d"):
+        if text.endswith(unit):
+            number, scale = text[:-len(unit)], _DURATION_UNITS[unit]
+            break
+    else:
+        number, scale = text, 1.0
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise ConfigError(name, f"expected a duration such as 30s, 5m, 2h or 3d, got {text!r}") from None
+    if not 0 <= value < 10 * 365 * 86400:
+        raise ConfigError(name, f"expected a duration of zero or more, got {text!r}")
+    return value
+
+
+def _webhooks(env: Mapping[str, str]) -> WebhookTuning:
+    d = WebhookTuning()
+    hosts = frozenset(h.strip().lower().strip("[]") for h in (env.get("PROCURA_WEBHOOK_ALLOW_HOSTS") or "").split(",")
+                      if h.strip())
+    raw_schedule = (env.get("PROCURA_WEBHOOK_RETRY_SCHEDULE") or "").strip()
+    schedule = d.schedule
+    if raw_schedule:
+        schedule = tuple(_duration("PROCURA_WEBHOOK_RETRY_SCHEDULE", part) for part in raw_schedule.split(","))
+    raw_disable = (env.get("PROCURA_WEBHOOK_DISABLE_AFTER") or "").strip()
+    disable_after = _duration("PROCURA_WEBHOOK_DISABLE_AFTER", raw_disable) if raw_disable else d.disable_after
+    return WebhookTuning(allow_hosts=hosts, timeout=_seconds(env, "PROCURA_WEBHOOK_TIMEOUT_MS", d.timeout, 50),
+                         schedule=schedule, disable_after=disable_after,
+                         threads=_int(env, "PROCURA_WEBHOOK_THREADS", d.threads, 1),
+                         per_endpoint=_int(env, "PROCURA_WEBHOOK_CONCURRENCY_PER_ENDPOINT", d.per_endpoint, 1))
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the configuration (default: the process environment)."""
     env = os.environ if env is None else env
@@ -552,6 +610,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         supplier_api_key=env.get("PROCURA_SUPPLIER_API_KEY") or (DEV_SUPPLIER_API_KEY if database_url is None else ""),
         webhook_secrets=_webhook_secrets(env, embedded=database_url is None),
         placement=_placement(env),
+        webhooks=_webhooks(env),
         rate_limit_commands=_rate_limit(env, "PROCURA_RATE_LIMIT_COMMANDS", DEFAULT_COMMANDS_LIMIT),
         rate_limit_reads=_rate_limit(env, "PROCURA_RATE_LIMIT_READS", DEFAULT_READS_LIMIT),
         rate_limit_storage=_rate_limit_storage(env),

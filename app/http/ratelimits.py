@@ -97,7 +97,7 @@ def limit_request() -> None:
     if principal is None:  # an open route
         return
     limits: RateLimits = current_app.extensions["procura.ratelimits"]
-    kind = COMMANDS if request.method == "POST" else READS
+    kind = READS if request.method in ("GET", "HEAD", "OPTIONS") else COMMANDS
     g.rate_limit_headers = limits.admit(kind, principal.caller)
 
 

@@ -8,6 +8,8 @@ those, are let through; everything else schemathesis finds fails the run:
   parameters or about state (`to` before `from`, a cursor not issued for
   this list and these filters, submitting a draft whose `needed_by` has
   passed: the contract's 422 `past-date`);
+- a 422 for a webhook URL whose host resolves to an address webhooks may
+  not reach, or that is plain http to a host not allow-listed;
 - the 503 `projection-behind` for a `min_position` the read model has not
   reached (the contract's answer after waiting).
 """
@@ -35,6 +37,9 @@ UNSTATABLE = {
 #: Error codes of the domain's rules about the PO as it stands (its stored
 #: needed_by at submit), which no request schema can state.
 STATE_CODES = {"past-date"}
+#: A webhook URL's host resolving to an internal address, or plain http to a
+#: host not allow-listed: facts about DNS and the configuration, not the request.
+STATE_CODES |= {"address-refused", "https-required"}
 #: Parameters whose validity depends on the store: a min_position beyond its head.
 STATE_POINTERS = {"/min_position"}
 _KEY = re.compile(r"[\x20-\x7e]{1,255}")
