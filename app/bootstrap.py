@@ -101,7 +101,8 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
         schema = prepare_schema(settings, datastore=read_store.datastore)
     suppliers = build_supplier_services(settings, procura, read_store)
     webhooks = build_webhook_services(settings.webhooks, read_store)
-    processors = [*read_models(), suppliers.processor, *sinks(settings, procura)]
+    # The deliveries come after the public events model: they read its rows in the same transaction.
+    processors = [*read_models(), suppliers.processor, webhooks.processor, *sinks(settings, procura)]
     read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
                     read_store=read_store, reads=ReadRouting.from_settings(settings, read_store),

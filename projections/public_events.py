@@ -83,7 +83,7 @@ class PublicEvents(ReadModel):
         if not items:
             return
         table = self.t(PUBLIC.name)
-        orgs = self._orgs(cur, table, items)
+        orgs = orgs_of(cur, table, items)
         rows = []
         for item in items:
             org = orgs.get(po_id(item))
@@ -96,16 +96,17 @@ class PublicEvents(ReadModel):
         if rows and cur.dialect == "postgres":
             cur.execute(f"NOTIFY {FEED_CHANNEL}")  # delivered at commit: long polls wake then
 
-    def _orgs(self, cur: Cursor, table: str, items: Sequence[Positioned]) -> dict[str, str]:
-        """Each PO's org: from its creation in this batch, else from its earlier rows."""
-        orgs = {po_id(i): i.event.org for i in items if kind(i) == "Created"}
-        unknown = {po_id(i) for i in items} - set(orgs)
-        for start in range(0, len(unknown), 500):
-            chunk = {f"p{n}": value for n, value in enumerate(sorted(unknown)[start:start + 500])}
-            found = cur.execute(f"SELECT DISTINCT po_id, org FROM {table} "
-                                f"WHERE po_id IN ({', '.join(f'%({k})s' for k in chunk)})", chunk).fetchall()
-            orgs.update({row["po_id"]: row["org"] for row in found})
-        return orgs
+
+def orgs_of(cur: Cursor, table: str, items: Sequence[Positioned]) -> dict[str, str]:
+    """Each PO's org: from its creation among `items`, else from its earlier rows in `table`."""
+    orgs = {po_id(i): i.event.org for i in items if kind(i) == "Created"}
+    unknown = {po_id(i) for i in items} - set(orgs)
+    for start in range(0, len(unknown), 500):
+        chunk = {f"p{n}": value for n, value in enumerate(sorted(unknown)[start:start + 500])}
+        found = cur.execute(f"SELECT DISTINCT po_id, org FROM {table} "
+                            f"WHERE po_id IN ({', '.join(f'%({k})s' for k in chunk)})", chunk).fetchall()
+        orgs.update({row["po_id"]: row["org"] for row in found})
+    return orgs
 
 
 # --- queries ------------------------------------------------------------------

@@ -84,15 +84,18 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
     for follower in supervisor.followers if batch_size else ():
         follower.batch_size = batch_size
     placements = services.suppliers.executor().start()
+    webhooks = services.webhooks.sender().start()
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop(timeout=0))
     click.echo(f"procura worker: following {', '.join(p.name for p in services.processors) or 'nothing'}"
-               f"; placing orders with {', '.join(services.suppliers.suppliers) or 'no supplier'}")
+               f"; placing orders with {', '.join(services.suppliers.suppliers) or 'no supplier'}"
+               f"; sending webhooks with {services.settings.webhooks.threads} threads")
     try:
         supervisor.run()
     except KeyboardInterrupt:
         pass
     finally:
         placements.stop()
+        webhooks.stop()
         services.close()
 
 

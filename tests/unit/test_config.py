@@ -33,6 +33,9 @@ def test_a_production_secret_shorter_than_32_bytes_is_refused():
     ("PROCURA_DB_POOLER", "session"), ("PROCURA_EXPENSIVE_READS_PER_CALLER", "0"),
     ("PROCURA_EXPENSIVE_READS_PER_CALLER", "two"), ("PROCURA_MAX_IN_FLIGHT_PER_CALLER", "0"),
     ("PROCURA_MAX_IN_FLIGHT_PER_CALLER", "half"), ("PROCURA_MAX_IN_FLIGHT_PER_CALLER", "-1"),
+    ("PROCURA_WEBHOOK_RETRY_SCHEDULE", "0,5s,soon"), ("PROCURA_WEBHOOK_RETRY_SCHEDULE", "0,-5s"),
+    ("PROCURA_WEBHOOK_DISABLE_AFTER", "3 days"), ("PROCURA_WEBHOOK_TIMEOUT_MS", "10"),
+    ("PROCURA_WEBHOOK_THREADS", "0"),
 ])
 def test_a_bad_value_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
@@ -135,3 +138,12 @@ def test_a_bad_event_bus_setting_names_its_variable(variable, value):
     with pytest.raises(ConfigError) as refused:
         load_settings(env)
     assert refused.value.variable == variable
+
+
+def test_the_webhook_schedule_and_disabling_are_read_as_durations():
+    hooks = load_settings({"PROCURA_WEBHOOK_RETRY_SCHEDULE": "0, 5s, 5m,2h,1d, 250ms",
+                           "PROCURA_WEBHOOK_DISABLE_AFTER": "36h",
+                           "PROCURA_WEBHOOK_ALLOW_HOSTS": "Receiver.Test, [::1]"}).webhooks
+    assert hooks.schedule == (0.0, 5.0, 300.0, 7200.0, 86400.0, 0.25)
+    assert hooks.disable_after == 36 * 3600.0
+    assert hooks.allow_hosts == {"receiver.test", "::1"}
