@@ -209,9 +209,11 @@ def _register_command_modules() -> None:
 _register_command_modules()
 from app.cli.projections import projections  # noqa: E402 - the group needs `main` defined first
 from app.cli.schema import migrate  # noqa: E402
+from app.cli.webhooks import webhooks  # noqa: E402
 
 main.add_command(projections)
 main.add_command(migrate)
+main.add_command(webhooks)
 # Commands other packages add (setup.cfg `procura.commands`): the fake
 # partner's, so that app/ never imports partners/.
 for _plugin in entry_points(group="procura.commands"):

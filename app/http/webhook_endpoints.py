@@ -18,15 +18,22 @@ from app.http.render import JSON
 from app.http.requests import json_body, query_args, validated
 from app.http.webhook_schemas import (
     CURSOR_INVALID,
+    DeliveryListQuery,
+    DeliveryOut,
+    DeliveryPageOut,
+    DeliveryWithAttemptsOut,
     EndpointChanges,
     EndpointIn,
     EndpointListQuery,
     EndpointOut,
     EndpointPageOut,
     EndpointWithSecretOut,
+    ReplayIn,
+    ReplayOut,
 )
 from app.service.command_service import _dependency
-from app.webhooks.endpoints import Endpoint
+from app.webhooks import tools
+from app.webhooks.endpoints import Endpoint, wall_clock
 from app.webhooks.guard import UrlRefused, check_url
 
 bp = Blueprint("webhook_endpoints", __name__)
@@ -35,7 +42,7 @@ MANAGERS = frozenset({"admin"})
 #: What every route here may answer besides its own.
 PROBLEMS = (*AUTHENTICATED, "forbidden")
 WRITES = (*PROBLEMS, "malformed-request", "payload-too-large", "unsupported-media-type", "validation-error")
-_SCOPE = "webhook-endpoints"
+_SCOPE, _DELIVERY_SCOPE = "webhook-endpoints", "webhook-deliveries"
 
 
 def _webhooks():
@@ -159,3 +166,83 @@ def rotate_secret(endpoint_id: UUID) -> Response:
     if endpoint is None:
         raise Problem("not-found", "There is no such webhook endpoint in your org.")
     return _answer({**endpoint.document(), "secret": endpoint.secret})
+
+
+# --- deliveries -------------------------------------------------------------------
+
+
+def _delivery_cursor(text: str | None) -> int | None:
+    if text is None:
+        return None
+    data = cursors.unpack(text) or {}
+    position = data.get("k")
+    if not (type(position) is int and 0 <= position < 2**63 and data.get("f") == _DELIVERY_SCOPE):
+        raise cursors.refused("/cursor", CURSOR_INVALID)
+    return position
+
+
+@bp.get("/webhook-endpoints/<uuid:endpoint_id>/deliveries")
+@bearer_required
+@documented(summary="An endpoint's deliveries, newest first, filtered by status and type", tag="webhooks",
+            query=DeliveryListQuery, response=DeliveryPageOut, problems=(*PROBLEMS, "not-found"))
+def deliveries(endpoint_id: UUID) -> Response:
+    who, args = _admin(), query_args(DeliveryListQuery())
+    endpoint = _found(who, endpoint_id)
+    before = _delivery_cursor(args.get("cursor"))
+    with _dependency("database"):
+        found = tools.page(_webhooks().store, endpoint.id, states=args.get("status", ()),
+                           types=args.get("type", ()), before=before, limit=args["limit"])
+    shown = found[:args["limit"]]
+    more = len(found) > args["limit"]
+    cursor = cursors.pack({"k": int(shown[-1].position), "f": _DELIVERY_SCOPE}) if more else None
+    return _answer({"items": [d.document() for d in shown], "next_cursor": cursor})
+
+
+def _delivery(endpoint: Endpoint, webhook_id: str):
+    with _dependency("database"):
+        found = tools.one(_webhooks().store, endpoint.id, webhook_id)
+    if found is None:
+        raise Problem("not-found", "This endpoint has no such delivery.")
+    return found
+
+
+@bp.get("/webhook-endpoints/<uuid:endpoint_id>/deliveries/<delivery_id>")
+@bearer_required
+@documented(summary="One delivery with every attempt", tag="webhooks", response=DeliveryWithAttemptsOut,
+            problems=(*PROBLEMS, "not-found"))
+def delivery(endpoint_id: UUID, delivery_id: str) -> Response:
+    found = _delivery(_found(_admin(), endpoint_id), delivery_id)
+    with _dependency("database"):
+        attempts = _webhooks().deliveries.attempts(found.webhook_id)
+    return _answer({**found.document(), "attempt_log": attempts})
+
+
+@bp.post("/webhook-endpoints/<uuid:endpoint_id>/deliveries/<delivery_id>/redeliver")
+@bearer_required
+@documented(summary="Send a delivery again (same webhook-id, a fresh retry schedule)", tag="webhooks",
+            success=202, response=DeliveryOut, problems=(*PROBLEMS, "not-found"))
+def redeliver(endpoint_id: UUID, delivery_id: str) -> Response:
+    """Pending again and due at once; sent when the endpoint is enabled."""
+    endpoint = _found(_admin(), endpoint_id)
+    _delivery(endpoint, delivery_id)
+    with _dependency("database"):
+        found = tools.redeliver(_webhooks().store, endpoint.id, delivery_id, wall_clock())
+    return _answer(found.document(), 202)
+
+
+@bp.post("/webhook-endpoints/<uuid:endpoint_id>/replay")
+@bearer_required
+@documented(summary="Send the endpoint's matching events since a time or a position again", tag="webhooks",
+            success=202, body=ReplayIn, response=ReplayOut, problems=(*WRITES, "not-found"))
+def replay(endpoint_id: UUID) -> Response:
+    """Every matching event of the org after `since` (a position) or from `since` (a time) is queued:
+    new deliveries for events it never had, the others pending again, all with their webhook-ids;
+    at most 10,000 per call (`more`: call again with `since` = `until_position`)."""
+    who = _admin()
+    endpoint = _found(who, endpoint_id)
+    since = validated(ReplayIn(), json_body(required=True))["since"]
+    store = _webhooks().store
+    with _dependency("database"):
+        after = since if isinstance(since, int) else tools.position_at(store, who.org, since)
+        queued, last, more = tools.replay(store, endpoint, after, wall_clock())
+    return _answer({"queued": queued, "until_position": last, "more": more}, 202)
