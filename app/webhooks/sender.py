@@ -45,7 +45,7 @@ USER_AGENT = "Procura-Webhooks/1"
 #: The longest Retry-After honoured.
 MAX_RETRY_AFTER = 24 * 3600.0
 #: A lease outlives the longest request by this much (a crashed sender's rows come back after it).
-LEASE_MARGIN = 30.0
+LEASE_MARGIN = 5.0
 
 
 @dataclass(frozen=True)
