@@ -149,6 +149,14 @@ class Deliveries:
     def __init__(self, store: ReadStore):
         self.store = store
 
+    def due(self, now: datetime) -> bool:
+        """Whether any delivery to an enabled endpoint is due: a read, so idle
+        senders poll without taking a write lock (SQLite) or writing a row."""
+        return bool(self.store.query(
+            "SELECT 1 AS x FROM procura_webhook_deliveries d JOIN procura_webhook_endpoints e ON e.id = d.endpoint_id "
+            "AND e.enabled = 1 WHERE d.state = %(pending)s AND d.next_attempt_at <= %(now)s LIMIT 1",
+            {"pending": PENDING, "now": utc_text(now)}))
+
     def claim(self, now: datetime, lease_until: datetime, busy: Sequence[str] = ()) -> tuple[Delivery, Endpoint] | None:
         """Lease the most overdue delivery that nobody holds, to an enabled
         endpoint not in `busy`, whose PO has no earlier delivery pending to

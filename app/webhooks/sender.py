@@ -119,7 +119,7 @@ class WebhookSender:
     tuning: WebhookTuning
     clock: Callable[[], datetime] = wall_clock
     resolver: Resolver | None = None
-    idle_wait: float = 0.05
+    idle_wait: float = 0.1
     send: Callable[..., Answer] = post
     _busy: Counter = field(default_factory=Counter)
 
@@ -159,6 +159,8 @@ class WebhookSender:
         now = self.clock()
         with self._lock:
             busy = [e for e, n in self._busy.items() if n >= self.tuning.per_endpoint]
+        if not self.deliveries.due(now):
+            return False
         claimed = self.deliveries.claim(now, now + timedelta(seconds=self.tuning.timeout + LEASE_MARGIN), busy)
         if claimed is None:
             return False

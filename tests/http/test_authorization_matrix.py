@@ -121,3 +121,27 @@ def test_allowed_actions_are_exactly_the_commands_that_succeed(world, status):
                 succeeded.add(action)
                 po = po_in(world, status)
         assert advertised == succeeded, (name, status)
+
+
+def webhook_routes(endpoint_id: str) -> list[tuple[str, str, dict | None]]:
+    """Every webhook endpoint route as (method, path, body)."""
+    base = f"/webhook-endpoints/{endpoint_id}"
+    return [("POST", "/webhook-endpoints", {"url": "https://8.8.8.8/hooks"}), ("GET", "/webhook-endpoints", None),
+            ("GET", base, None), ("PATCH", base, {"description": "changed"}), ("POST", f"{base}/rotate-secret", None),
+            ("GET", f"{base}/deliveries", None), ("GET", f"{base}/deliveries/msg_none", None),
+            ("POST", f"{base}/deliveries/msg_none/redeliver", None), ("POST", f"{base}/replay", {"since": 0}),
+            ("DELETE", base, None)]
+
+
+def test_only_admins_reach_the_webhook_endpoints(world):
+    users, _ = world
+    admin = users["admin"]
+    mismatches = []
+    for name, user in users.items():
+        endpoint_id = admin.client.post("/webhook-endpoints", json={"url": "https://8.8.8.8/hooks"},
+                                        headers=admin.auth).get_json()["id"]
+        for method, path, body in webhook_routes(endpoint_id):
+            status = user.client.open(path, method=method, json=body, headers=user.auth).status_code
+            if (status == 403) != (name != "admin"):
+                mismatches.append((name, method, path, status))
+    assert mismatches == []

@@ -19,7 +19,7 @@ from app.webhooks.sender import WebhookSender
 from projections.runner import fan_outs
 from testkit import stores
 from testkit.receiver import Receiver
-from tests.conftest import postgres_settings
+from tests.conftest import postgres_settings, sqlite_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -30,8 +30,8 @@ SCHEDULE = (0.0, 5.0, 300.0, 1800.0)
 class World:
     """Services on a fresh database, a clock the test sets, and a sender using it."""
 
-    def __init__(self, url: str, **tuning):
-        settings = postgres_settings(url)
+    def __init__(self, url: str | None = None, *, settings=None, **tuning):
+        settings = settings or postgres_settings(url)
         self.tuning = WebhookTuning(allow_hosts=frozenset({"127.0.0.1"}), timeout=2.0, schedule=SCHEDULE,
                                     **tuning)
         self.services = build_services(replace(settings, webhooks=self.tuning))
@@ -254,3 +254,21 @@ def test_a_redirect_to_loopback_is_not_followed(world):
             assert len(redirector.deliveries()) == 1 and target.deliveries() == []
             [row] = world.deliveries(endpoint.id)
             assert row["state"] == FAILED and row["last_status"] == 307
+
+
+def test_on_the_embedded_sqlite_database_deliveries_are_sent_and_retried_alike(tmp_path):
+    world = World(settings=sqlite_settings(tmp_path))
+    try:
+        with Receiver(reply=failing(1)) as receiver:
+            endpoint = world.endpoint(receiver.url)
+            receiver.secrets = [endpoint.secret]
+            world.events(1)
+            assert world.send_due() == 1  # the created event fails; the submitted one waits behind it
+            world.at(5)
+            assert world.send_due() == 2
+            assert [d.event["type"] for d in receiver.deliveries()] == [
+                "purchase_order.created", "purchase_order.created", "purchase_order.submitted"]
+            assert all(d.verified for d in receiver.deliveries())
+            assert {r["state"] for r in world.deliveries(endpoint.id)} == {DELIVERED}
+    finally:
+        world.close()
