@@ -5,6 +5,7 @@ knows and records what arrived, answering as the test says."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,10 @@ class Receiver:
     #: Called with the delivery's number (from 0) and the delivery: what to answer.
     reply: Callable[[int, Received], Reply] = lambda n, d: (200, {}, b"ok")
     path: str = "/hooks"
+    #: Serve HTTPS with this context (a server certificate loaded); None: plain HTTP.
+    tls: ssl.SSLContext | None = None
+    #: The host named in `url`.
+    host: str = "127.0.0.1"
     received: list[Received] = field(default_factory=list)
 
     def __enter__(self) -> Receiver:
@@ -70,6 +75,8 @@ class Receiver:
 
         self._lock = threading.Lock()
         self._server = Server(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -85,7 +92,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}{self.path}"
 
     def verifies(self, body: bytes, headers: dict[str, str]) -> bool:
         for secret in self.secrets:

@@ -6,6 +6,7 @@ delivery time and redirects not followed. Receivers are real HTTP servers."""
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,7 @@ from app.webhooks.sender import WebhookSender
 from projections.runner import fan_outs
 from testkit import stores
 from testkit.receiver import Receiver
+from testkit.tls import make_certificates
 from tests.conftest import postgres_settings, sqlite_settings
 
 pytestmark = pytest.mark.postgres
@@ -30,10 +32,9 @@ SCHEDULE = (0.0, 5.0, 300.0, 1800.0)
 class World:
     """Services on a fresh database, a clock the test sets, and a sender using it."""
 
-    def __init__(self, url: str | None = None, *, settings=None, **tuning):
+    def __init__(self, url: str | None = None, *, settings=None, allow_hosts=("127.0.0.1",), **tuning):
         settings = settings or postgres_settings(url)
-        self.tuning = WebhookTuning(allow_hosts=frozenset({"127.0.0.1"}), timeout=2.0, schedule=SCHEDULE,
-                                    **tuning)
+        self.tuning = WebhookTuning(allow_hosts=frozenset(allow_hosts), timeout=2.0, schedule=SCHEDULE, **tuning)
         self.services = build_services(replace(settings, webhooks=self.tuning))
         # A minute ahead: deliveries the worker records now are due at once by this clock.
         self.now = datetime.now(UTC) + timedelta(minutes=1)
@@ -270,5 +271,47 @@ def test_on_the_embedded_sqlite_database_deliveries_are_sent_and_retried_alike(t
                 "purchase_order.created", "purchase_order.created", "purchase_order.submitted"]
             assert all(d.verified for d in receiver.deliveries())
             assert {r["state"] for r in world.deliveries(endpoint.id)} == {DELIVERED}
+    finally:
+        world.close()
+
+
+@pytest.fixture
+def tls_receiver(tmp_path):
+    """A receiver serving HTTPS as receiver.test, with the CA that signed its certificate."""
+    ca, certificate, key = make_certificates(tmp_path, "receiver.test")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    with Receiver(tls=context, host="receiver.test") as receiver:
+        yield receiver, ca
+
+
+def test_https_deliveries_go_to_the_checked_address_and_verify_the_certificate_for_the_name(
+        pg_database_url, tls_receiver, monkeypatch):
+    receiver, ca = tls_receiver
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))  # the CA the endpoint's operator uses
+    world = World(pg_database_url, allow_hosts=("receiver.test",))
+    try:
+        world.sender.resolver = lambda host, port: ["127.0.0.1"] if host == "receiver.test" else []
+        endpoint = world.endpoint(receiver.url, types=("purchase_order.created",))
+        receiver.secrets = [endpoint.secret]
+        world.events(1)
+        world.send_due()
+        [delivery] = receiver.deliveries()
+        assert delivery.verified and delivery.headers["host"] == f"receiver.test:{receiver.port}"
+    finally:
+        world.close()
+
+
+def test_an_https_endpoint_whose_certificate_is_not_trusted_gets_nothing(pg_database_url, tls_receiver):
+    receiver, _ = tls_receiver
+    world = World(pg_database_url, allow_hosts=("receiver.test",))
+    try:
+        world.sender.resolver = lambda host, port: ["127.0.0.1"]
+        endpoint = world.endpoint(receiver.url, types=("purchase_order.created",))
+        world.events(1)
+        world.send_due()
+        assert receiver.deliveries() == []
+        [row] = world.deliveries(endpoint.id)
+        assert row["state"] == PENDING and "CERTIFICATE_VERIFY_FAILED" in row["last_error"]
     finally:
         world.close()
