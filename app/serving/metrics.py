@@ -89,3 +89,32 @@ def count_read(source: str) -> None:
     if source not in READ_SOURCES:
         raise ValueError(f"unknown read source {source!r}")
     _reads().labels(source).inc()
+
+
+#: Webhook attempts counted by procura_webhook_attempts_total: delivered (a
+#: 2xx), retried (to be tried again), failed (the delivery given up), gone (a
+#: 410: the endpoint disabled). No endpoint label: endpoints are an org's to make.
+WEBHOOK_OUTCOMES = ("delivered", "retried", "failed", "gone")
+
+
+@cache
+def _webhook_attempts():
+    from prometheus_client import Counter
+
+    return Counter("procura_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
+
+
+@cache
+def _webhook_seconds():
+    from prometheus_client import Histogram
+
+    return Histogram("procura_webhook_attempt_seconds", "How long one webhook attempt took, answer or not",
+                     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+
+
+def count_webhook_attempt(outcome: str, seconds: float) -> None:
+    """Count one webhook attempt's outcome (one of WEBHOOK_OUTCOMES) and its duration."""
+    if outcome not in WEBHOOK_OUTCOMES:
+        raise ValueError(f"unknown webhook outcome {outcome!r}")
+    _webhook_attempts().labels(outcome).inc()
+    _webhook_seconds().observe(seconds)

@@ -36,6 +36,7 @@ from eventsourcing.persistence import PersistenceError
 from standardwebhooks.webhooks import Webhook
 
 from app.config import WebhookTuning
+from app.serving.metrics import count_webhook_attempt
 from app.webhooks.endpoints import Endpoint, Endpoints, wall_clock
 from app.webhooks.guard import Resolver, Target, UrlRefused, addresses, parse, system_resolver
 from app.webhooks.outbox import DELIVERED, FAILED, PENDING, RESPONSE_BYTES, AttemptRecord, Deliveries, Delivery
@@ -194,12 +195,14 @@ class WebhookSender:
                  extra={"fields": {"webhook_id": delivery.webhook_id, "endpoint_id": endpoint.id,
                                    "status": status, "latency_ms": latency}})
         if status is not None and 200 <= status < 300:
+            count_webhook_attempt("delivered", latency / 1000)
             self.deliveries.record(delivery, record, state=DELIVERED, attempts=delivery.attempts + 1,
                                    next_attempt_at=now)
             self.endpoints.succeeded(endpoint.id)
             return
         if status == 410:
             # Gone: the endpoint is disabled; this delivery waits for it to be enabled again.
+            count_webhook_attempt("gone", latency / 1000)
             self.deliveries.record(delivery, record, state=PENDING, attempts=delivery.attempts, next_attempt_at=now)
             self.endpoints.disable(endpoint.id, f"the endpoint answered 410 Gone at {record.at.isoformat()}")
             return
@@ -207,10 +210,12 @@ class WebhookSender:
         retryable = status is None or status >= 500 or status == 429
         schedule = self.tuning.schedule
         if retryable and attempts < len(schedule):
+            count_webhook_attempt("retried", latency / 1000)
             wait = max(schedule[attempts], answer.retry_after or 0.0)
             self.deliveries.record(delivery, record, state=PENDING, attempts=attempts,
                                    next_attempt_at=now + timedelta(seconds=wait))
         else:
+            count_webhook_attempt("failed", latency / 1000)
             self.deliveries.record(delivery, record, state=FAILED, attempts=attempts, next_attempt_at=now)
         reason = self.endpoints.failed(endpoint.id, now, self.tuning.disable_after)
         if reason:

@@ -315,3 +315,20 @@ def test_an_https_endpoint_whose_certificate_is_not_trusted_gets_nothing(pg_data
         assert row["state"] == PENDING and "CERTIFICATE_VERIFY_FAILED" in row["last_error"]
     finally:
         world.close()
+
+
+def attempts_counted(outcome: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("procura_webhook_attempts_total", {"outcome": outcome}) or 0.0
+
+
+def test_attempts_are_counted_by_outcome_for_the_workers_metrics(world):
+    before = {o: attempts_counted(o) for o in ("retried", "delivered")}
+    with Receiver(reply=failing(1)) as receiver:
+        world.endpoint(receiver.url, types=("purchase_order.created",))
+        world.events(1)
+        world.send_due()
+        world.at(5)
+        world.send_due()
+    assert {o: attempts_counted(o) - before[o] for o in before} == {"retried": 1, "delivered": 1}
