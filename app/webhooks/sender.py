@@ -152,6 +152,10 @@ class WebhookSender:
                 log.warning("webhook sender: %s; retrying in 1s", error)
                 self._stop.wait(1.0)
                 continue
+            except Exception:  # a bug must not end the thread: the pool would shrink unseen
+                log.exception("webhook sender failed; retrying in 1s")
+                self._stop.wait(1.0)
+                continue
             if not busy:
                 self._stop.wait(self.idle_wait)
 
