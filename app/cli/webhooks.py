@@ -115,3 +115,17 @@ def replay_command(endpoint_id: str, since: str) -> None:
         click.echo(json.dumps({"queued": total, "until_position": position}))
     finally:
         services.close()
+
+
+@webhooks.command("purge")
+@click.option("--older-than-days", default=30, show_default=True, type=click.IntRange(1, None))
+def purge_command(older_than_days: int) -> None:
+    """Delete delivered and given-up deliveries (and their attempts) not changed for this many days."""
+    from datetime import timedelta
+
+    services = _services()
+    try:
+        deleted = tools.purge(services.read_store, wall_clock() - timedelta(days=older_than_days))
+        click.echo(json.dumps({"deleted": deleted}))
+    finally:
+        services.close()

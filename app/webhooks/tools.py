@@ -113,3 +113,23 @@ def replay(store: ReadStore, endpoint: Endpoint, after: int, now: datetime,
     more = bool(store.query(f"SELECT 1 AS x FROM {PUBLIC.name} WHERE org = %(org)s AND position > %(after)s "
                             f"{types}LIMIT 1", {**params, "after": last}))
     return queued, last, more
+
+
+def purge(store: ReadStore, before: datetime, batch: int = 1000) -> int:
+    """Delete the settled deliveries (delivered or given up) last changed
+    before `before`, with their attempts, `batch` at a time (short
+    transactions beside a running worker). Pending ones are kept whatever
+    their age. Returns how many deliveries went."""
+    total = 0
+    while True:
+        with store.transaction() as cur:
+            rows = cur.execute("SELECT webhook_id FROM procura_webhook_deliveries WHERE state <> %(pending)s "
+                               f"AND updated_at < %(before)s LIMIT {int(batch):d}",
+                               {"pending": PENDING, "before": utc_text(before)}).fetchall()
+            if not rows:
+                return total
+            ids = {f"w{n}": row["webhook_id"] for n, row in enumerate(rows)}
+            listed = ", ".join(f"%({k})s" for k in ids)
+            cur.execute(f"DELETE FROM procura_webhook_attempts WHERE webhook_id IN ({listed})", ids)
+            cur.execute(f"DELETE FROM procura_webhook_deliveries WHERE webhook_id IN ({listed})", ids)
+        total += len(rows)

@@ -15,6 +15,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.bootstrap import build_services
 from app.config import WebhookTuning
+from app.webhooks import tools
 from app.webhooks.outbox import DELIVERED, FAILED, PENDING
 from app.webhooks.sender import WebhookSender
 from projections.runner import fan_outs
@@ -332,3 +333,17 @@ def test_attempts_are_counted_by_outcome_for_the_workers_metrics(world):
         world.at(5)
         world.send_due()
     assert {o: attempts_counted(o) - before[o] for o in before} == {"retried": 1, "delivered": 1}
+
+
+def test_a_purge_deletes_settled_deliveries_and_their_attempts_but_keeps_pending_ones(world):
+    with Receiver(reply=lambda n, d: (200, {}, b"ok") if d.event["type"] == "purchase_order.created"
+                  else (500, {}, b"down")) as receiver:
+        endpoint = world.endpoint(receiver.url)
+        world.events(2)
+        world.send_due()
+        store = world.services.read_store
+        assert tools.purge(store, world.now - timedelta(days=1)) == 0  # nothing that old
+        assert tools.purge(store, world.now + timedelta(seconds=1)) == 2  # the two created, delivered
+        assert [r["type"] for r in world.deliveries(endpoint.id)] == ["purchase_order.submitted"] * 2
+        left = store.query("SELECT COUNT(*) AS n FROM procura_webhook_attempts")[0]["n"]
+        assert left == 2  # the pending deliveries' failed attempts

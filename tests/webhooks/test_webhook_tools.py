@@ -155,3 +155,4 @@ def test_the_cli_lists_replays_and_redelivers_like_the_api(live):
 
         wait_until(lambda: len(receiver.deliveries()) >= 3, timeout=10, what="the redelivery and the replay")
         assert {d.webhook_id for d in receiver.deliveries()} == {delivery["id"]}
+        assert procura(url, "purge", "--older-than-days", "1") == [{"deleted": 0}]  # nothing a day old

@@ -12,6 +12,7 @@ CREATE INDEX IF NOT EXISTS procura_webhook_deliveries__state ON procura_webhook_
 CREATE INDEX IF NOT EXISTS procura_webhook_deliveries__type ON procura_webhook_deliveries (endpoint_id, type, position);
 CREATE INDEX IF NOT EXISTS procura_webhook_deliveries__due ON procura_webhook_deliveries (next_attempt_at) WHERE state = 'pending';
 CREATE INDEX IF NOT EXISTS procura_webhook_deliveries__po ON procura_webhook_deliveries (endpoint_id, po_id, position) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS procura_webhook_deliveries__settled ON procura_webhook_deliveries (updated_at) WHERE state <> 'pending';
 
 CREATE TABLE IF NOT EXISTS procura_webhook_attempts (webhook_id TEXT NOT NULL, number INTEGER NOT NULL, endpoint_id TEXT NOT NULL, attempted_at TEXT NOT NULL, status INTEGER, latency_ms INTEGER NOT NULL, error TEXT, response TEXT, PRIMARY KEY (webhook_id, number));
 CREATE INDEX IF NOT EXISTS procura_webhook_attempts__endpoint ON procura_webhook_attempts (endpoint_id);
