@@ -1,5 +1,5 @@
 """Webhook endpoints: where an org's events are sent, stored in
-`procura_webhook_endpoints` (schema step 0006).
+`procura_webhook_endpoints` (schema step 0007).
 
 An endpoint's signing secret is generated here and shown once. After a
 rotation the previous secret keeps signing beside the new one for
