@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.extensions["procura.expensive_reads"] = ExpensiveReads(
         services.settings.expensive_reads_per_caller)
     flask_app.extensions["procura.feed_wakeups"] = events.feed_wakeups(services)
-    observability.install(flask_app)
+    observability.install(flask_app, services.settings.log_level)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)
     if limits.enforced:  # with every limit off there is nothing to count per request

@@ -162,6 +162,10 @@ class Settings:
     sqlite_path: Path = Path("var/procura.sqlite3")
     in_memory: bool = False
     jwt_secret: str = DEV_JWT_SECRET
+    log_level: str = "info"
+    #: Seconds a processor may stay behind the store without moving before
+    #: /readyz calls it stale (no worker is running it).
+    read_model_stale_seconds: int = 60
     jwt_max_lifetime_seconds: int = 24 * 3600
     identity: IdentityProvider = field(default_factory=IdentityProvider)
     suppliers: tuple[str, ...] = ("acme",)
@@ -584,15 +588,53 @@ def _webhooks(env: Mapping[str, str]) -> WebhookTuning:
                          per_endpoint=_int(env, "PROCURA_WEBHOOK_CONCURRENCY_PER_ENDPOINT", d.per_endpoint, 1))
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the configuration (default: the process environment)."""
-    env = os.environ if env is None else env
+#: Settings that hold secrets: each may instead name a file holding it, as
+#: NAME_FILE (a container's mounted secret, a systemd credential).
+SECRET_SETTINGS = ("DATABASE_URL", "PROCURA_READ_DATABASE_URL", "PROCURA_JWT_SECRET", "PROCURA_SUPPLIER_API_KEY",
+                   "PROCURA_WEBHOOK_SECRETS", "PROCURA_EVENT_BUS_URL")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def with_secret_files(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` with each secret named by its NAME_FILE read from that file
+    (one trailing newline dropped, as editors and `echo` leave one)."""
+    resolved = dict(env)
+    for name in SECRET_SETTINGS:
+        path = (env.get(f"{name}_FILE") or "").strip()
+        if not path:
+            continue
+        if env.get(name):
+            raise ConfigError(f"{name}_FILE", f"set either it or {name}, not both")
+        try:
+            text = Path(path).read_text()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{name}_FILE", f"cannot read {path}: {getattr(error, 'strerror', None) or error}") \
+                from None
+        resolved[name] = text.removesuffix("\n").removesuffix("\r")
+    return resolved
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = (env.get("PROCURA_LOG_LEVEL") or "info").strip().lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError("PROCURA_LOG_LEVEL", f"expected one of {', '.join(LOG_LEVELS)}, got {level!r}")
+    return level
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, needs_token_secret: bool = True) -> Settings:
+    """Read and validate the configuration (default: the process environment).
+    `needs_token_secret=False` for a process that verifies no token
+    (`procura migrate`): PROCURA_JWT_SECRET is then not required."""
+    env = with_secret_files(os.environ if env is None else env)
     database_url = _database_url(env)
     identity = _identity(env)
+    secret_needed = needs_token_secret or bool(env.get("PROCURA_JWT_SECRET"))
     return Settings(
         database_url=database_url,
         sqlite_path=Path(env.get("PROCURA_SQLITE_PATH") or "var/procura.sqlite3"),
-        jwt_secret=_jwt_secret(env, embedded=database_url is None, identity=identity),
+        jwt_secret=_jwt_secret(env, embedded=database_url is None, identity=identity) if secret_needed else "",
+        log_level=_log_level(env),
+        read_model_stale_seconds=_int(env, "PROCURA_READ_MODEL_STALE_SECONDS", Settings.read_model_stale_seconds, 1),
         jwt_max_lifetime_seconds=_int(env, "PROCURA_JWT_MAX_LIFETIME", 24 * 3600, 60),
         identity=identity,
         suppliers=_suppliers(env),

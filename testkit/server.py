@@ -109,6 +109,18 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
             stop(process)
 
 
+@contextmanager
+def running_worker(env: dict[str, str], *args: str):
+    """`procura worker` (with `args`) in a subprocess with `env` on top of
+    this process's; stopped (SIGTERM, then SIGKILL) when the block ends."""
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *args], cwd=ROOT,
+                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        stop(process)
+
+
 class LiveResponse:
     """A requests.Response that answers like a Flask test response."""
 

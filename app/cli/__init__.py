@@ -45,15 +45,19 @@ class _ProcuraGroup(click.Group):
 
 
 @click.group(cls=_ProcuraGroup)
+@click.version_option(package_name="procura", prog_name="procura", message="%(prog)s %(version)s")
 def main() -> None:
     """Procura: event-sourced purchase orders."""
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=None, type=int, help="server worker processes (PostgreSQL only)")
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="PROCURA_HOST", show_envvar=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="PROCURA_PORT",
+              show_envvar=True)
+@click.option("--workers", default=None, type=click.IntRange(1, 256), envvar="PROCURA_WORKERS", show_envvar=True,
+              help="server worker processes (PostgreSQL only)  [default: 2]")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 1024), envvar="PROCURA_THREADS",
+              show_envvar=True)
 def serve(host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve the HTTP API: HAProxy in front of granian (PROCURA_EDGE=none: gunicorn alone)."""
     from app.serving.server import serve as run_server
@@ -74,8 +78,9 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
     from app.bootstrap import build_services
     from app.serving.observability import configure_logging
 
-    configure_logging()  # JSON lines, each carrying the operation or projection it concerns
-    services = build_services(_settings())  # prepares the schema (or ends with one line saying why not)
+    settings = _settings()
+    configure_logging(settings.log_level)  # JSON lines, each carrying the operation or projection it concerns
+    services = build_services(settings)  # prepares the schema (or ends with one line saying why not)
     if metrics_port:
         from prometheus_client import start_http_server
 

@@ -17,8 +17,9 @@ def migrate(ctx: click.Context, dry_run: bool) -> None:
         return
     from app.serving.observability import configure_logging
 
-    configure_logging()  # the line saying it waits for another migrating process
-    migrator = migrator_for(load_settings())  # configuration and schema errors end as one line (app.cli)
+    settings = load_settings(needs_token_secret=False)  # a bad setting ends as one line (app.cli)
+    configure_logging(settings.log_level)  # the line saying it waits for another migrating process
+    migrator = migrator_for(settings)  # schema errors end as one line (app.cli)
     if dry_run:
         _print_plan(migrator.status())
         return
@@ -39,7 +40,7 @@ def _print_plan(status: SchemaStatus) -> None:
 @migrate.command("status")
 def status_command() -> None:
     """The database's schema version, and each step: applied (when, by which release) or pending."""
-    status = migrator_for(load_settings()).status()
+    status = migrator_for(load_settings(needs_token_secret=False)).status()
     applied = {a.number: a for a in status.applied}
     modified = {s.number for s in status.modified}
     click.echo(f"schema version {status.version}; release {release()} knows {len(status.known)} steps, "

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response, current_app
 
 from app.http.access import open_route
 from app.http.openapi import documented
-from app.http.output_schemas import HealthOut, StatusOut
+from app.http.output_schemas import HealthOut, ReadyOut
 from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
 from app.http.security_headers import public_document
 from app.schema import release
 from app.service.errors import NotFound
 from app.tools.behaviour import render_markdown, rows_producing
+from projections.store import utc_text
 
 bp = Blueprint("meta", __name__)
 
@@ -34,11 +36,26 @@ def healthz() -> Response:
 @bp.get("/readyz")
 @open_route
 @documented(summary="Readiness: the database answers, and the server is not shutting down", tag="service",
-            response=StatusOut, problems=("dependency-unavailable", "shutting-down", "internal-error"))
+            response=ReadyOut, problems=("dependency-unavailable", "shutting-down", "internal-error"))
 def readyz() -> Response:
-    """The event store answers; 503 dependency-unavailable when it does not."""
-    current_app.extensions["procura"].check_database()
-    return Response(encode({"status": "ready"}), mimetype=JSON)
+    """The event store answers (503 dependency-unavailable when it does not),
+    and how current the read models are: stale ones (no worker runs them)
+    are reported, not refused, since the API serves commands without them."""
+    services = current_app.extensions["procura"]
+    services.check_database()
+    return Response(encode({"status": "ready", "read_models": read_models_state(services)}), mimetype=JSON)
+
+
+def read_models_state(services) -> dict:
+    """Each processor's distance from the store's head, and which ones have
+    not moved for `read_model_stale_seconds` while behind."""
+    head = services.app.head_position()
+    rows = services.read_store.positions().values()
+    stale_before = utc_text(datetime.now(UTC) - timedelta(seconds=services.settings.read_model_stale_seconds))
+    behind = [row for row in rows if int(row["position"]) < head]
+    stale = sorted(row["name"] for row in behind if str(row["updated_at"]) < stale_before)
+    return {"state": "stale" if stale else "behind" if behind else "current",
+            "behind_events": max((head - int(row["position"]) for row in behind), default=0), "stale": stale}
 
 
 def _producing_rows(slug: str) -> str:

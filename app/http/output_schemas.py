@@ -4,7 +4,7 @@ contract and the bytes on the wire come from one source."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from aggregates.transitions import REMARKS
 
@@ -113,6 +113,19 @@ class ProblemOut(Schema):
 
 class StatusOut(Schema):
     status = fields.String(required=True)
+
+
+class ReadModelsOut(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(["current", "behind", "stale"]), metadata={
+        "description": "current: every read model and processor has seen the store's last event; behind: some "
+        "have not, and are moving; stale: some have not moved for PROCURA_READ_MODEL_STALE_SECONDS while events "
+        "wait (no worker runs them)"})
+    behind_events = fields.Integer(required=True, metadata={"description": "events the furthest behind has yet to see"})
+    stale = fields.List(fields.String(), required=True, metadata={"description": "the stale ones, by name"})
+
+
+class ReadyOut(StatusOut):
+    read_models = fields.Nested(ReadModelsOut, required=True)
 
 
 class HealthOut(StatusOut):

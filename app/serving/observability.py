@@ -31,6 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from app.http.access import open_route
 from app.http.openapi import documented
 from app.jsonbytes import json_bytes
+from app.schema import release
 from projections.logcontext import current_log_fields
 
 REQUEST_SECONDS = Histogram(
@@ -86,15 +87,15 @@ def _local_time(created: float) -> str:
     return f"{second}.{int(created * 1000) % 1000:03d}{offset[:3]}:{offset[3:]}"
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send Procura's logs to stderr as JSON lines (idempotent)."""
+def configure_logging(level: str = "info") -> None:
+    """Send Procura's logs at `level` and above to stderr as JSON lines (idempotent)."""
     root = logging.getLogger("procura")
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level.upper())
     root.propagate = False
 
 
@@ -201,6 +202,20 @@ class ProjectionLag:
         return [gauge]
 
 
+class BuildInfo:
+    """`procura_build_info{release, schema} 1`: what this process runs, on
+    which schema version it started (a rolling upgrade shows both releases)."""
+
+    def __init__(self, services: Any):
+        self.services = services
+
+    def collect(self):
+        info = GaugeMetricFamily("procura_build_info", "The release this process runs and its schema version",
+                                 labels=["release", "schema"])
+        info.add_metric([release(), str(self.services.schema.version)], 1)
+        return [info]
+
+
 bp = Blueprint("metrics", __name__)
 
 
@@ -215,9 +230,12 @@ def metrics() -> Response:
         from prometheus_client import REGISTRY
 
         body = generate_latest(REGISTRY)
-    lag = CollectorRegistry()
-    lag.register(ProjectionLag(current_app.extensions["procura"]))
-    return Response(body + generate_latest(lag), mimetype=CONTENT_TYPE_LATEST)
+    services = current_app.extensions["procura"]
+    scraped = CollectorRegistry()
+    scraped.register(ProjectionLag(services))
+    scraped.register(BuildInfo(services))
+    # content_type, not mimetype: CONTENT_TYPE_LATEST already names its charset.
+    return Response(body + generate_latest(scraped), content_type=CONTENT_TYPE_LATEST)
 
 
 def live_processes_metrics(directory: str) -> bytes:
@@ -242,9 +260,9 @@ def forget_exited_processes(directory: str) -> None:
             pass
 
 
-def install(flask_app: Flask) -> None:
+def install(flask_app: Flask, log_level: str = "info") -> None:
     """Time and log every request of `flask_app`, and serve /metrics."""
-    configure_logging()
+    configure_logging(log_level)
     flask_app.before_request(_start_timer)
     flask_app.after_request(_observe)
     flask_app.register_blueprint(bp)

@@ -90,7 +90,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     from app.bootstrap import prepare_database
     from app.serving.observability import configure_logging
 
-    configure_logging()
+    configure_logging(settings.log_level)
     schema = prepare_database(settings)
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)

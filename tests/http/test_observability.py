@@ -117,3 +117,16 @@ def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):
         text = settled_metrics(base, lambda text: others(text) >= 40)
     assert "MADEUP" not in text
     assert others(text) == 40
+
+
+def test_metrics_name_the_release_and_schema_and_their_charset_once(tmp_path):
+    import requests
+
+    from app.schema import release
+    from app.schema.steps import load_steps
+
+    env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "DATABASE_URL": ""}
+    with running_server(env, workers=1, threads=2) as base:
+        answer = requests.get(f"{base}/metrics", timeout=10)
+    assert answer.headers["Content-Type"].count("charset") == 1
+    assert f'procura_build_info{{release="{release()}",schema="{len(load_steps("sqlite"))}"}} 1.0' in answer.text

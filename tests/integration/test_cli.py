@@ -59,3 +59,30 @@ def test_token_still_mints_for_development_and_says_an_identity_provider_would_r
     assert result.exit_code == 0
     assert jwt.decode(result.stdout.strip(), DEV_JWT_SECRET, algorithms=["HS256"])["sub"] == "bob"
     assert "identity provider" in result.stderr
+
+
+def test_version_prints_the_release():
+    from app.schema import release
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert (result.exit_code, result.output.strip()) == (0, f"procura {release()}")
+
+
+def test_serve_takes_its_address_and_sizes_from_the_environment(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from testkit.server import ROOT, UNTHROTTLED, answers, free_port, stop, wait_until
+
+    port = free_port()
+    env = {**os.environ, **UNTHROTTLED, "PROCURA_SQLITE_PATH": str(tmp_path / "p.sqlite3"), "PROCURA_PORT": str(port),
+           "PROCURA_THREADS": "2"}
+    env.pop("DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: answers(f"http://127.0.0.1:{port}/healthz"), 30, what="the server on PROCURA_PORT")
+    finally:
+        stop(server)
+

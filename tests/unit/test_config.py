@@ -147,3 +147,34 @@ def test_the_webhook_schedule_and_disabling_are_read_as_durations():
     assert hooks.schedule == (0.0, 5.0, 300.0, 7200.0, 86400.0, 0.25)
     assert hooks.disable_after == 36 * 3600.0
     assert hooks.allow_hosts == {"receiver.test", "::1"}
+
+
+PG = "postgresql://procura@db:5432/procura"
+
+
+def test_a_secret_can_come_from_the_file_its_file_variable_names(tmp_path):
+    secret = tmp_path / "jwt"
+    secret.write_text("a-secret-from-a-mounted-file-0123456789\n")
+    settings = load_settings({"DATABASE_URL": PG, "PROCURA_JWT_SECRET_FILE": str(secret)})
+    assert settings.jwt_secret == "a-secret-from-a-mounted-file-0123456789"
+
+
+def test_a_secret_given_both_ways_is_refused(tmp_path):
+    secret = tmp_path / "jwt"
+    secret.write_text("x" * 40)
+    with pytest.raises(ConfigError, match="PROCURA_JWT_SECRET_FILE"):
+        load_settings({"DATABASE_URL": PG, "PROCURA_JWT_SECRET": "y" * 40, "PROCURA_JWT_SECRET_FILE": str(secret)})
+
+
+def test_a_secret_file_that_cannot_be_read_is_refused_naming_its_variable(tmp_path):
+    with pytest.raises(ConfigError, match="DATABASE_URL_FILE: cannot read"):
+        load_settings({"DATABASE_URL_FILE": str(tmp_path / "missing")})
+
+
+def test_migrating_needs_no_token_secret():
+    assert load_settings({"DATABASE_URL": PG}, needs_token_secret=False).database_url == PG
+
+
+def test_an_unknown_log_level_is_refused():
+    with pytest.raises(ConfigError, match="PROCURA_LOG_LEVEL"):
+        load_settings({"PROCURA_LOG_LEVEL": "loud"})
