@@ -166,6 +166,9 @@ class Settings:
     #: Seconds a processor may stay behind the store without moving before
     #: /readyz calls it stale (no worker is running it).
     read_model_stale_seconds: int = 60
+    #: Seconds a processor of `procura worker` may go without completing a
+    #: pass before the worker's /healthz answers 503.
+    worker_failing_seconds: int = 60
     jwt_max_lifetime_seconds: int = 24 * 3600
     identity: IdentityProvider = field(default_factory=IdentityProvider)
     suppliers: tuple[str, ...] = ("acme",)
@@ -635,6 +638,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs_token_secret: b
         jwt_secret=_jwt_secret(env, embedded=database_url is None, identity=identity) if secret_needed else "",
         log_level=_log_level(env),
         read_model_stale_seconds=_int(env, "PROCURA_READ_MODEL_STALE_SECONDS", Settings.read_model_stale_seconds, 1),
+        worker_failing_seconds=_int(env, "PROCURA_WORKER_FAILING_SECONDS", Settings.worker_failing_seconds, 1),
         jwt_max_lifetime_seconds=_int(env, "PROCURA_JWT_MAX_LIFETIME", 24 * 3600, 60),
         identity=identity,
         suppliers=_suppliers(env),

@@ -297,6 +297,16 @@ class Supervisor:
         self._stop = threading.Event()
         self._wakes: list[threading.Event] = []
         self._thread: threading.Thread | None = None
+        #: Each fan-out's last pass that did not fail (monotonic seconds), for `failing`.
+        self._passed: dict[str, float] = {}
+        self._threads: list[threading.Thread] = []
+
+    def failing(self, within: float) -> list[str]:
+        """The fan-outs that have not completed a pass for `within` seconds
+        (the database is failing them, or their thread has died)."""
+        now = time.monotonic()
+        dead = {thread.name.removeprefix("procura-projection-") for thread in self._threads if not thread.is_alive()}
+        return sorted(dead | {name for name, at in self._passed.items() if now - at > within})
 
     def run(self) -> None:
         """Follow until stopped. Polling alone keeps every read model moving
@@ -305,9 +315,12 @@ class Supervisor:
         pool, so a restarted database is simply polled again."""
         if self.notifications is not None:
             self.notifications.start()
-        threads = [threading.Thread(target=self._follow, args=(fanout, self._wake_for()), daemon=True,
-                                    name=f"procura-projection-{fanout.name}")
-                   for fanout in fan_outs(self.followers, self.error_wait)]
+        fanouts = fan_outs(self.followers, self.error_wait)
+        started = time.monotonic()
+        self._passed = {fanout.name: started for fanout in fanouts}
+        threads = self._threads = [threading.Thread(target=self._follow, args=(fanout, self._wake_for()),
+                                                    daemon=True, name=f"procura-projection-{fanout.name}")
+                                   for fanout in fanouts]
         for thread in threads:
             thread.start()
         try:
@@ -338,6 +351,7 @@ class Supervisor:
                 self._stop.wait(self._backoff(failures))
                 continue
             failures = 0
+            self._passed[fanout.name] = time.monotonic()
             if not covered:
                 retry = fanout.next_retry_in()
                 wake.wait(self.idle_wait if retry is None else min(self.idle_wait, retry))

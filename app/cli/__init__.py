@@ -69,9 +69,10 @@ def serve(host: str, port: int, workers: int | None, threads: int) -> None:
 
 @main.command()
 @click.option("--batch-size", default=None, type=click.IntRange(1, 100_000), help="events per transaction [500]")
-@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535),
-              help="serve Prometheus metrics (placement outcomes, circuit state) on this port")
-def worker(batch_size: int | None, metrics_port: int | None) -> None:
+@click.option("--status-port", "--metrics-port", "status_port", default=None, type=click.IntRange(1, 65535),
+              envvar="PROCURA_WORKER_STATUS_PORT", show_envvar=True,
+              help="serve /healthz and Prometheus /metrics (placements, circuits, webhooks) on 127.0.0.1:PORT")
+def worker(batch_size: int | None, status_port: int | None) -> None:
     """Run the projections (and other event processors) until interrupted."""
     import signal
 
@@ -81,11 +82,13 @@ def worker(batch_size: int | None, metrics_port: int | None) -> None:
     settings = _settings()
     configure_logging(settings.log_level)  # JSON lines, each carrying the operation or projection it concerns
     services = build_services(settings)  # prepares the schema (or ends with one line saying why not)
-    if metrics_port:
-        from prometheus_client import start_http_server
-
-        start_http_server(metrics_port, addr="127.0.0.1")
     supervisor = services.supervisor()
+    if status_port:
+        from app.serving.pool_metrics import sample_pool
+        from app.serving.worker_status import serve_status
+
+        sample_pool(services)
+        serve_status(status_port, supervisor, settings.worker_failing_seconds)
     for follower in supervisor.followers if batch_size else ():
         follower.batch_size = batch_size
     placements = services.suppliers.executor().start()

@@ -29,6 +29,7 @@ from gunicorn.app.base import BaseApplication
 from app.config import Settings
 from app.schema import SchemaStatus
 from app.serving.edge import EdgePlan, EdgeProxy, die_with_parent
+from app.serving.pool_metrics import sample_pool
 from app.serving.shutdown import Drain
 
 #: Seconds a gunicorn worker (PROCURA_EDGE=none) that stops answering its
@@ -66,6 +67,7 @@ def worker_app(settings: Settings, schema: SchemaStatus):
     from app.bootstrap import build_services, create_app
 
     services = build_services(settings, schema=schema)
+    sample_pool(services)
     if settings.is_embedded:
         # One command gives a working system: the embedded default runs
         # the workers in this (single) server process.

@@ -130,3 +130,13 @@ def test_metrics_name_the_release_and_schema_and_their_charset_once(tmp_path):
         answer = requests.get(f"{base}/metrics", timeout=10)
     assert answer.headers["Content-Type"].count("charset") == 1
     assert f'procura_build_info{{release="{release()}",schema="{len(load_steps("sqlite"))}"}} 1.0' in answer.text
+
+
+@pytest.mark.postgres
+def test_the_servers_metrics_show_its_connection_pool(pg_database_url):
+    env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}
+    with running_server(env, workers=2, threads=2) as base:
+        text = settled_metrics(base, lambda text: 'procura_db_pool_connections{state="open"}' in text)
+    opened = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line.startswith('procura_db_pool_connections{state="open"}')]
+    assert opened and opened[0] >= 1
