@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from testkit.logs import written_so_far
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -90,8 +92,7 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
 
         def ready():
             if process.poll() is not None:
-                errors.seek(0)
-                raise RuntimeError(f"server exited: {errors.read()[-2000:]}")
+                raise RuntimeError(f"server exited: {written_so_far(errors)[-2000:]}")
             try:
                 return requests.get(base + "/readyz", timeout=2).status_code == 200
             except (requests.ConnectionError, requests.Timeout):  # not listening yet, or busy starting
@@ -102,8 +103,8 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
             yield base, process
         except BaseException:
             # The server's own account of a failure (pytest shows it with the test's).
-            errors.seek(0)
-            sys.stderr.write(f"--- server exit code {process.poll()}, its log's tail:\n{errors.read()[-6000:]}\n")
+            sys.stderr.write(f"--- server exit code {process.poll()}, its log's tail:\n"
+                             f"{written_so_far(errors)[-6000:]}\n")
             raise
         finally:
             stop(process)

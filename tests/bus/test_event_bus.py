@@ -24,6 +24,7 @@ import pytest
 from app.bootstrap import build_services
 from app.bus.subjects import org_token
 from testkit import stores
+from testkit.logs import written_so_far
 from testkit.nats_server import nats_server, stream_length, stream_messages
 from testkit.server import ROOT, LiveClient, running_server, stop, wait_until
 from tests.conftest import SECRET, User, postgres_settings
@@ -62,8 +63,7 @@ def worker(url: str, nats_url: str):
         try:
             yield process
         except BaseException:
-            log.seek(0)
-            sys.stderr.write(f"--- worker log's tail:\n{log.read()[-4000:]}\n")
+            sys.stderr.write(f"--- worker log's tail:\n{written_so_far(log)[-4000:]}\n")
             raise
         finally:
             stop(process)

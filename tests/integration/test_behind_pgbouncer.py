@@ -25,6 +25,7 @@ from app.config import load_settings
 from app.persistence.pooler import IDLE_IN_TRANSACTION_TIMEOUT, check_session_timeouts
 from app.schema.steps import load_steps
 from partners.acme_fake import AcmeFake
+from testkit.logs import written_so_far
 from testkit.pg import give_session_defaults, temporary_database
 from testkit.pgbouncer import Bouncer, pgbouncer
 from testkit.races import race
@@ -65,8 +66,7 @@ def worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
                                    env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT, text=True)
 
         def following() -> bool:
-            output.seek(0)
-            text = output.read()
+            text = written_so_far(output)
             if process.poll() is not None:
                 raise RuntimeError(f"procura worker exited {process.returncode}: {text[-2000:]}")
             return "procura worker: following" in text

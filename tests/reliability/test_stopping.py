@@ -25,6 +25,7 @@ import psycopg
 import pytest
 import requests
 
+from testkit.logs import written_so_far
 from testkit.server import ROOT, UNTHROTTLED, free_port, wait_until
 from tests.conftest import SECRET, po_body, token
 
@@ -139,8 +140,7 @@ def one_stop(database: str, how: str) -> None:
             load.stop()
             if server.poll() is None:
                 server.kill()
-            log.seek(0)
-            output = log.read()
+            output = written_so_far(log)
     drain_end = signalled + DRAIN_SECONDS - MARGIN
     lost = [s for s in load.sent if s.status is None and ready_at <= s.at < drain_end]
     failed = [(s.status, s.problem, round(s.at - signalled, 2)) for s in load.sent

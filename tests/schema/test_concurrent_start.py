@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from app.schema.steps import load_steps
+from testkit.logs import written_so_far
 from testkit.server import ROOT, free_port, stop, wait_until
 from tests.schema.conftest import procura, procura_env, schema_text
 
@@ -28,8 +29,7 @@ class Started:
     output: tempfile._TemporaryFileWrapper
 
     def text(self) -> str:
-        self.output.seek(0)
-        return self.output.read()
+        return written_so_far(self.output)
 
     def alive(self) -> bool:
         if self.process.poll() is not None:

@@ -17,6 +17,7 @@ import requests
 from app.schema.postgres import LOCK_KEY
 from app.schema.steps import load_steps
 from projections import read_models
+from testkit.logs import written_so_far
 from testkit.server import ROOT, serving_process, wait_until
 from tests.schema.conftest import execute, procura, procura_env, query, schema_text
 
@@ -193,8 +194,7 @@ def test_migrate_waits_for_another_migrating_process_and_says_so(database):
                                        stdout=subprocess.DEVNULL, stderr=errors, text=True)
 
             def said_it_waits() -> bool:
-                errors.seek(0)
-                return "waiting for another process" in errors.read()
+                return "waiting for another process" in written_so_far(errors)
 
             wait_until(said_it_waits, timeout=30, what="the line saying migrate waits")
             assert process.poll() is None
