@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 from marshmallow import RAISE, Schema, fields, validate
 
+from aggregates.transitions import Status
 from app.config import DEV_JWT_SECRET, Settings
 from app.http.access import open_route
 from app.http.openapi import documented
@@ -47,6 +48,26 @@ class ReportFilters(Schema):
     supplier_id = _text()
     from_ = _text(data_key="from")
     to = _text()
+
+
+class ListFilters(Schema):
+    """The PO list's filters, sort and page, as in its URL (the API's own names)."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.List(_text())
+    department = _text()
+    supplier_id = _text()
+    requester = _text()
+    created_from = _text()
+    created_to = _text()
+    min_total = _text()
+    max_total = _text()
+    q = _text()
+    sort = _text()
+    limit = _text()
+    cursor = fields.String(validate=[validate.Length(0, 1000), no_nul])
 
 
 class FindQuery(Schema):
@@ -122,6 +143,17 @@ def projections() -> Response:
 def find() -> Response:
     query_args(FindQuery())
     return _page("find.html", page="find", title="Find")
+
+
+@bp.get("/purchase-orders")
+@open_route
+@public_document
+@documented(summary="Console: the purchase orders you may see, filtered, searched, sorted and paged (HTML)",
+            tag="console", problems=PAGE_PROBLEMS, media_types=HTML, query=ListFilters)
+def purchase_orders() -> Response:
+    query_args(ListFilters())
+    return _page("purchase_orders.html", page="purchase-orders", title="Purchase orders",
+                 statuses=[status.value for status in Status])
 
 
 @bp.get("/purchase-orders/<uuid:po_id>")

@@ -44,10 +44,15 @@ function text(value) {
   return value === null || value === undefined || value === "" ? "–" : String(value);
 }
 
+const LOCAL_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+/** A time in the browser's local time zone, with the API's UTC time on hover (and in a table's CSV). */
 function when(value) {
   if (!value) return "–";
   const moment = new Date(value);
-  return Number.isNaN(moment.getTime()) ? String(value) : moment.toISOString().replace(".000Z", "Z");
+  if (Number.isNaN(moment.getTime())) return String(value);
+  // The API's own text (to the microsecond; a Date keeps milliseconds only).
+  return el("time", { datetime: value, title: `${value} (UTC)` }, LOCAL_TIME.format(moment));
 }
 
 function age(since) {
@@ -87,6 +92,15 @@ function showWho() {
     : "Not signed in";
   document.getElementById("sign-in-link").hidden = signedIn;
   document.getElementById("sign-out").hidden = !signedIn;
+  if (signedIn) offerForRoles(new Set(who.roles || []));
+}
+
+/** Show what is marked `data-for-role="a b"` only to a caller holding one of those roles
+ * (the API decides what they may read; this only spares them pages that would say 403). */
+function offerForRoles(roles) {
+  document.querySelectorAll("[data-for-role]").forEach((node) => {
+    node.hidden = !node.dataset.forRole.split(" ").some((role) => roles.has(role));
+  });
 }
 
 // ---------------------------------------------------------------- messages
@@ -148,6 +162,47 @@ async function api(path, accept) {
   return accept === "text/csv" ? response.text() : response.json();
 }
 
+// ---------------------------------------------------------------- CSV of any table
+
+/** A CSV cell: quoted, and neutralised against formulas as the API's CSV is (OWASP, CSV injection). */
+function csvCell(value) {
+  const start = value.replace(/^[\s\p{Cc}\p{Cf}\p{Z}]+/u, "").charAt(0);
+  const safe = /^[\t\r]/.test(value) || "=+-@\uff1d\uff0b\uff0d\uff20".includes(start) && start !== ""
+    ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** What a cell says in a CSV: a time as its UTC value, anything else as its text. */
+function cellValue(cell) {
+  const moment = cell.querySelector("time[datetime]");
+  const value = moment && cell.textContent.trim() === moment.textContent ? moment.dateTime : cell.textContent.trim();
+  return value === "–" ? "" : value;
+}
+
+function tableCsv(table) {
+  const lines = [...table.querySelectorAll("thead tr, tbody > tr")].map((tr) =>
+    [...tr.cells].map((cell) => csvCell(cellValue(cell))).join(","));
+  return lines.join("\r\n") + "\r\n";
+}
+
+function saveFile(name, type, content) {
+  const link = el("a", { href: URL.createObjectURL(new Blob([content], { type })), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+/** A "Download CSV" button under every table marked `data-csv="<file name>"`: the rows as shown. */
+function offerCsv() {
+  document.querySelectorAll("table[data-csv]").forEach((table) => {
+    if (table.nextElementSibling && table.nextElementSibling.classList.contains("csv")) return;
+    const caption = table.caption ? table.caption.textContent : "this table";
+    const button = el("button", { type: "button", class: "csv-download" }, `Download CSV: ${caption}`);
+    button.addEventListener("click", () => saveFile(`${table.dataset.csv}.csv`, "text/csv", tableCsv(table)));
+    table.after(el("p", { class: "csv" }, button));
+  });
+}
+
 /** Run a page's loader: its sections appear only once their data arrived. */
 async function load(loader) {
   if (!token()) {
@@ -158,6 +213,7 @@ async function load(loader) {
   try {
     clearMessage();
     await loader();
+    offerCsv();
     show("[data-needs-data]");
   } catch (error) {
     explain(error);
@@ -247,12 +303,7 @@ async function spendPage() {
 
 async function downloadCsv(path, groupBy) {
   try {
-    const csv = await api(path, "text/csv");
-    const link = el("a", { href: URL.createObjectURL(new Blob([csv], { type: "text/csv" })),
-      download: `spend-${groupBy}.csv` });
-    document.body.append(link);
-    link.click();
-    link.remove();
+    saveFile(`spend-${groupBy}.csv`, "text/csv", await api(path, "text/csv"));
   } catch (error) {
     explain(error);
   }

@@ -1,0 +1,110 @@
+"""The console's PO list in a real browser: the API's answer for the same
+filters, its cursor page by page, a deep link that carries the filters, a
+CSV of the rows shown, local times with UTC on hover, and a navigation that
+offers only the pages the caller's roles may open."""
+
+from __future__ import annotations
+
+import csv
+
+from tests.console.test_console import _table_rows
+
+
+def _api_rows(caller, query: str) -> tuple[list[list[str]], str | None]:
+    page = caller.get(f"/purchase-orders?{query}").json()
+    return [[i["title"], i["status"], i["total"], i["currency"], i["department"] or "–", i["supplier_id"],
+             i["requester"]] for i in page["items"]], page["next_cursor"]
+
+
+def _shown(tab) -> list[list[str]]:
+    return [r[:7] for r in _table_rows(tab, "#po-table")]
+
+
+def test_the_po_list_shows_the_apis_answer_for_the_same_filters(seeded, tab):
+    query = "status=submitted,approved,placed&department=engineering&sort=-total"
+    expected, _ = _api_rows(seeded["dave"], query)
+    assert len(expected) == 3  # the desks, the laptops and the story PO
+    tab.sign_in(seeded["dave"])
+    tab.open(f"/console/purchase-orders?{query}")
+    assert _shown(tab) == expected
+    assert tab.page.input_value("#department") == "engineering"
+    assert tab.page.locator("#list-filters input[name=status]:checked").count() == 3
+
+
+def test_the_search_box_and_filters_give_a_deep_link_that_opened_fresh_shows_the_same_list(
+        seeded, tab, browser_context):
+    tab.sign_in(seeded["root"])
+    tab.open("/console/purchase-orders")
+    tab.page.fill("#q", "desk")
+    tab.page.check("#list-filters input[name=status][value=approved]")
+    tab.page.select_option("#sort", "total")
+    tab.page.get_by_role("button", name="Apply filters").click()
+    tab.page.wait_for_url("**q=desk**")
+    tab.page.wait_for_selector("body[data-ready='true']")
+    shown = _shown(tab)
+    assert shown == _api_rows(seeded["root"], "q=desk&status=approved&sort=total")[0]
+    assert [row[0] for row in shown] == ["Standing desks"]
+
+    fresh = browser_context.new_page()  # another tab: signed in anew, nothing carried over but the URL
+    try:
+        fresh.goto(seeded.base + "/console/sign-in")
+        fresh.evaluate("token => sessionStorage.setItem('procura.token', token)", seeded["root"].token)
+        fresh.goto(tab.page.url)
+        fresh.wait_for_selector("body[data-ready='true']")
+        assert [r[:7] for r in _table_rows(type(tab)(fresh, seeded.base, []), "#po-table")] == shown
+        assert fresh.input_value("#q") == "desk" and fresh.input_value("#sort") == "total"
+    finally:
+        fresh.close()
+
+
+def test_next_page_follows_the_apis_cursor_and_keeps_the_filters(seeded, tab):
+    first, cursor = _api_rows(seeded["root"], "limit=2&sort=created_at")
+    second, _ = _api_rows(seeded["root"], f"limit=2&sort=created_at&cursor={cursor}")
+    tab.sign_in(seeded["root"])
+    tab.open("/console/purchase-orders?limit=2&sort=created_at")
+    assert _shown(tab) == first
+    tab.page.get_by_role("link", name="Next page").click()
+    tab.page.wait_for_url("**cursor=**")
+    tab.page.wait_for_selector("body[data-ready='true']")
+    assert _shown(tab) == second
+    assert tab.page.input_value("#sort") == "created_at"
+
+
+def test_the_list_csv_holds_the_rows_shown_with_times_in_utc(seeded, tab):
+    items = seeded["root"].get("/purchase-orders?sort=created_at").json()["items"]
+    tab.sign_in(seeded["root"])
+    tab.open("/console/purchase-orders?sort=created_at")
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="Download CSV: Purchase orders matching the filters").click()
+    assert download.value.suggested_filename == "purchase-orders.csv"
+    with open(download.value.path(), encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert rows[0][:3] == ["Title", "Status", "Total"]
+    assert [(r[0], r[2], r[7]) for r in rows[1:]] == [(i["title"], i["total"], i["created_at"]) for i in items]
+
+
+def test_a_time_is_shown_in_local_time_with_utc_on_hover(seeded, tab):
+    item = seeded["root"].get("/purchase-orders?sort=created_at&limit=1").json()["items"][0]
+    tab.page.context.clear_cookies()
+    tab.sign_in(seeded["root"])
+    tab.open("/console/purchase-orders?sort=created_at&limit=1")
+    moment = tab.page.locator("#po-table tbody tr td:nth-child(8) time")
+    assert moment.get_attribute("title") == f"{item['created_at']} (UTC)"
+    assert moment.get_attribute("datetime") == item["created_at"]
+    assert "T" not in moment.inner_text()  # the browser's own format, not the ISO text
+
+
+def _offered(tab) -> list[str]:
+    return [link.inner_text() for link in tab.page.locator("header nav li:not([hidden]) a").all()]
+
+
+def test_a_requesters_navigation_lacks_the_pages_it_cannot_open(seeded, tab):
+    tab.sign_in(seeded["alice"])
+    tab.open("/console")
+    assert _offered(tab) == ["Purchase orders"]
+
+
+def test_an_approvers_navigation_offers_the_queue_but_not_the_reports(seeded, tab):
+    tab.sign_in(seeded["bob"])
+    tab.open("/console")
+    assert _offered(tab) == ["Purchase orders", "Approval queue"]
