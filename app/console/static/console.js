@@ -254,17 +254,55 @@ function barChart(container, { label, bars, unit }) {
   const labelWidth = 220;
   const max = Math.max(1, ...bars.map((bar) => bar.value));
   const height = bars.length * (barHeight + gap) + gap;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img", "aria-label": label });
+  // A chart whose bars are links is a group of links, not one picture (axe: nested-interactive).
+  const role = bars.some((bar) => bar.href) ? "group" : "img";
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role, "aria-label": label });
   bars.forEach((bar, index) => {
     const y = gap + index * (barHeight + gap);
     const length = Math.max(1, ((width - labelWidth - 170) * bar.value) / max);
     chart.append(svg("text", { x: labelWidth - 8, y: y + barHeight * 0.7, "text-anchor": "end", class: "axis" }, bar.label));
     const rect = svg("rect", { x: labelWidth, y, width: length, height: barHeight, class: `bar ${bar.kind || ""}`,
       ...bar.data }, svg("title", null, `${bar.label}: ${bar.text} ${unit || ""}`.trim()));
-    chart.append(rect);
+    chart.append(bar.href ? svg("a", { href: bar.href, "aria-label": `${bar.label}: ${bar.text}, its POs` }, rect) : rect);
     chart.append(svg("text", { x: labelWidth + length + 6, y: y + barHeight * 0.7, class: "value" }, bar.text));
   });
   container.replaceChildren(chart);
+}
+
+// ---------------------------------------------------------------- drill-down to the PO list
+
+// The statuses a PO can be in once it has the fact a figure counts. A PO
+// approved and then cancelled (or reopened) keeps its approved spend but
+// has left these statuses: the list cannot name it (docs/console/working-tool.md).
+const AFTER_APPROVAL = ["approved", "placing", "placed", "placement_failed", "received"];
+const AFTER_PLACEMENT = ["placed", "received"];
+const AFTER_DECISION = [...AFTER_APPROVAL, "rejected"];
+
+/** The PO list with `filters` (null or empty values left out). */
+function listHref(filters) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(filters)) {
+    if (value !== null && value !== undefined && value !== "") query.set(name, value);
+  }
+  return `/console/purchase-orders?${query}`;
+}
+
+/** The list behind a spend figure, as far as list filters can say it (null: they cannot). */
+function spendHref(groupBy, group, measure) {
+  const page = pageQuery();
+  const filters = { department: page.get("department"), supplier_id: page.get("supplier_id"),
+    status: (measure === "placed" ? AFTER_PLACEMENT : AFTER_APPROVAL).join(",") };
+  if (groupBy === "department") {
+    if (group === null) return null;  // the list has no filter for "no department"
+    filters.department = group;
+  } else if (groupBy === "supplier") {
+    filters.supplier_id = group;
+  }
+  return listHref(filters);  // a month names approval or placement times: the list filters by creation
+}
+
+function linkTo(href, content) {
+  return href ? el("a", { href }, content) : content;
 }
 
 // ---------------------------------------------------------------- pages
@@ -279,8 +317,9 @@ async function spendPage() {
     const report = await api(path);
     document.getElementById("group-column").textContent = GROUP_NAMES[report.group_by] || report.group_by;
     fill(document.querySelector("#spend-table tbody"), report.groups.map((group) => {
-      const tr = row(text(group.group), group.currency, group.approved_total, group.approved_count,
-        group.placed_total, group.placed_count);
+      const tr = row(text(group.group), group.currency, group.approved_total,
+        linkTo(spendHref(report.group_by, group.group, "approved"), String(group.approved_count)),
+        group.placed_total, linkTo(spendHref(report.group_by, group.group, "placed"), String(group.placed_count)));
       tr.dataset.group = group.group;
       tr.dataset.currency = group.currency;
       return tr;
@@ -290,7 +329,7 @@ async function spendPage() {
       for (const measure of ["approved", "placed"]) {
         const figure = group[`${measure}_total`];
         bars.push({ label: `${text(group.group)} ${group.currency} ${measure}`, value: Number(figure),
-          text: `${figure} ${group.currency}`, kind: measure,
+          text: `${figure} ${group.currency}`, kind: measure, href: spendHref(report.group_by, group.group, measure),
           data: { "data-group": group.group, "data-currency": group.currency, "data-measure": measure,
             "data-value": figure } });
       }
@@ -307,6 +346,12 @@ async function downloadCsv(path, groupBy) {
   } catch (error) {
     explain(error);
   }
+}
+
+/** The list behind a cycle-time bucket as far as list filters can say it: the
+ * department's decided POs (the list knows no decision time or duration). */
+function decidedHref() {
+  return listHref({ department: pageQuery().get("department"), status: AFTER_DECISION.join(",") });
 }
 
 function bucketLabel(le) {
@@ -334,15 +379,17 @@ function histogramChart(container, report) {
   const base = height - 40;
   const slot = (width - x0 - 10) / report.histogram.length;
   const max = Math.max(1, ...report.histogram.map((bucket) => bucket.count));
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: "img",
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", role: report.count ? "group" : "img",
     "aria-label": `Cycle-time histogram: ${report.count} decisions, p50 ${text(report.p50_hours)} h, p90 ${text(report.p90_hours)} h` });
   chart.append(svg("line", { x1: x0, y1: base, x2: width - 10, y2: base, class: "axis-line" }));
   report.histogram.forEach((bucket, index) => {
     const barHeight = ((base - 44) * bucket.count) / max;
     const x = x0 + index * slot;
-    chart.append(svg("rect", { x: x + 3, y: base - barHeight, width: slot - 6, height: barHeight, class: "bar",
+    const bar = svg("rect", { x: x + 3, y: base - barHeight, width: slot - 6, height: barHeight, class: "bar",
       "data-le-hours": bucket.le_hours === null ? "" : bucket.le_hours, "data-count": bucket.count },
-    svg("title", null, `${bucketLabel(bucket.le_hours)}: ${bucket.count} decisions`)));
+    svg("title", null, `${bucketLabel(bucket.le_hours)}: ${bucket.count} decisions`));
+    chart.append(bucket.count ? svg("a", { href: decidedHref(), "aria-label":
+      `${bucketLabel(bucket.le_hours)}: ${bucket.count} decisions, the decided POs` }, bar) : bar);
     chart.append(svg("text", { x: x + slot / 2, y: base + 16, "text-anchor": "middle", class: "axis" },
       bucket.le_hours === null ? "more" : `${bucket.le_hours}`));
     if (bucket.count) {
@@ -373,7 +420,8 @@ async function cycleTimesPage() {
     }
     histogramChart(document.getElementById("cycle-chart"), report);
     fill(document.querySelector("#cycle-table tbody"),
-      report.histogram.map((bucket) => row(bucket.le_hours === null ? "longer" : bucket.le_hours, bucket.count)));
+      report.histogram.map((bucket) => row(bucket.le_hours === null ? "longer" : bucket.le_hours,
+        bucket.count ? linkTo(decidedHref(), String(bucket.count)) : bucket.count)));
   });
 }
 
