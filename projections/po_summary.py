@@ -185,3 +185,23 @@ def list_orders(cur: Cursor, who: Principal, filters: Filters, sort: str, limit:
     on the last page). `after` is a key a previous page returned."""
     sql, params = page_statement(who, filters, sort, limit, after)
     return page(cur.execute(sql, params).fetchall(), limit, SORTS[sort].column)
+
+
+#: The most departments one answer lists (a pick list, not a report).
+MAX_CHOICES = 200
+
+
+def departments(cur: Cursor, who: Principal, limit: int = MAX_CHOICES) -> tuple[list[str], bool]:
+    """The distinct departments of the POs `who` may see, in order, at most
+    `limit` (and whether more exist). A skip scan of the (org, department)
+    index: one index probe per department listed, so the cost follows the
+    answer, not the number of POs."""
+    params: dict[str, Any] = {"cap": limit + 1}
+    visible = visible_to(who, params)
+    sql = (f"WITH RECURSIVE d(department, n) AS ("
+           f"SELECT (SELECT MIN(department) FROM {SUMMARY.name} WHERE {visible}), 1 "
+           f"UNION ALL SELECT (SELECT MIN(department) FROM {SUMMARY.name} WHERE {visible} "
+           f"AND department > d.department), n + 1 FROM d WHERE d.department IS NOT NULL AND n < %(cap)s) "
+           f"SELECT department FROM d WHERE department IS NOT NULL ORDER BY n")
+    found = [row["department"] for row in cur.execute(sql, params).fetchall()]
+    return found[:limit], len(found) > limit

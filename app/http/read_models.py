@@ -33,6 +33,8 @@ from app.http.openapi import AUTHENTICATED, documented
 from app.http.problems import Problem
 from app.http.read_schemas import (
     ApprovalQueueQuery,
+    ChoicesOut,
+    ChoicesQuery,
     CycleTimesOut,
     CycleTimesQuery,
     OrderPageOut,
@@ -279,6 +281,19 @@ def list_purchase_orders() -> Response:
     document = {"items": [summary_item(r, actions) for r in rows],
                 "next_cursor": encode_cursor(key, scope) if key else None}
     return _answer(document, position)  # the document is OrderPageOut's already (tests hold it)
+
+
+@bp.get("/purchase-orders/choices")
+@bearer_required
+@documented(summary="Pick lists for the list's filters: departments (read model) and suppliers", tag="read models",
+            query=ChoicesQuery, response=ChoicesOut, problems=_READ_PROBLEMS, response_headers=("Projection-Position",))
+def purchase_order_choices() -> Response:
+    """The departments of the POs you may see (at most 200, in order) and the configured suppliers."""
+    args, who = query_args(ChoicesQuery()), caller()
+    (found, truncated), position = read_fresh([po_summary.PurchaseOrderSummary.name], args.get("min_position"),
+                                              lambda cur: po_summary.departments(cur, who))
+    document = {"departments": found, "suppliers": sorted(_services().settings.suppliers), "truncated": truncated}
+    return _answer(document, position, ChoicesOut())
 
 
 @bp.get("/approvals/queue")

@@ -172,6 +172,10 @@ class ApprovalQueueQuery(PageQuery):
     pass
 
 
+class ChoicesQuery(ReadQuery):
+    """GET /purchase-orders/choices takes only min_position."""
+
+
 #: The feed's page size: default and most; and the longest long poll, in seconds.
 FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, FEED_MAX_WAIT = 100, 500, 30
 
@@ -334,6 +338,14 @@ class OrderSummaryOut(OrderFactsOut):
 class OrderPageOut(Schema):
     items = fields.List(fields.Nested(OrderSummaryOut), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ChoicesOut(Schema):
+    departments = fields.List(fields.String(), required=True, metadata={
+        "description": "the distinct departments of the POs you may see, in order (at most 200)"})
+    suppliers = fields.List(fields.String(), required=True, metadata={
+        "description": "the suppliers this server is configured for: every supplier_id a PO may name"})
+    truncated = fields.Boolean(required=True, metadata={"description": "more departments exist than are listed"})
 
 
 class QueueItemOut(OrderFactsOut):

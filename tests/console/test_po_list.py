@@ -108,3 +108,18 @@ def test_an_approvers_navigation_offers_the_queue_but_not_the_reports(seeded, ta
     tab.sign_in(seeded["bob"])
     tab.open("/console")
     assert _offered(tab) == ["Purchase orders", "Approval queue"]
+
+
+def _options(tab, datalist: str) -> list[str]:
+    tab.page.locator(f"#{datalist} option").first.wait_for(state="attached")
+    return tab.page.eval_on_selector_all(f"#{datalist} option", "options => options.map(o => o.value)")
+
+
+def test_the_department_and_supplier_fields_offer_the_apis_pick_lists(seeded, tab):
+    choices = seeded["dave"].get("/purchase-orders/choices").json()
+    assert choices["departments"] == ["engineering", "marketing"]
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/purchase-orders")
+    assert tab.page.get_attribute("#department", "list") == "department-choices"
+    assert (_options(tab, "department-choices"), _options(tab, "supplier-choices")) == (
+        choices["departments"], choices["suppliers"])

@@ -245,6 +245,21 @@ function apiQuery(names) {
   return out;
 }
 
+/** Fill the page's department and supplier pick lists (datalists) from the
+ * API: a help for typing, so a failure leaves the fields free text. */
+async function offerChoices() {
+  const departments = document.getElementById("department-choices");
+  const suppliers = document.getElementById("supplier-choices");
+  if (!departments || !token()) return;
+  try {
+    const choices = await api("/purchase-orders/choices");
+    departments.replaceChildren(...choices.departments.map((value) => el("option", { value })));
+    suppliers.replaceChildren(...choices.suppliers.map((value) => el("option", { value })));
+  } catch (ignored) {
+    // The page's own request says what is wrong, if anything is.
+  }
+}
+
 // ---------------------------------------------------------------- charts (inline SVG)
 
 function barChart(container, { label, bars, unit }) {
@@ -689,6 +704,7 @@ document.addEventListener("DOMContentLoaded", () => {
     sessionStorage.removeItem(TOKEN_KEY);
     window.location.assign("/console/sign-in");
   });
+  offerChoices();
   const page = PAGES[document.body.dataset.page];
   if (page) page().finally(() => { document.body.dataset.ready = "true"; });
   else document.body.dataset.ready = "true";
