@@ -551,13 +551,36 @@ function findLink(id) {
   return el("a", { href: `/console/find?${new URLSearchParams({ id })}`, class: "find" }, id);
 }
 
+/** quantity x unit price ("499.50"), exactly: in integer cents, never a float. */
+function lineAmount(line) {
+  const [whole, fraction = ""] = String(line.unit_price).split(".");
+  const cents = BigInt(whole) * 100n + BigInt((fraction + "00").slice(0, 2));
+  const amount = cents * BigInt(line.quantity);
+  return `${amount / 100n}.${String(amount % 100n).padStart(2, "0")}`;
+}
+
+function lineRow(line) {
+  return row(line.sku, line.description, line.quantity, text(line.unit), line.unit_price, lineAmount(line));
+}
+
+/** Lines as a small table, for a change to them on the timeline. */
+function linesTable(lines) {
+  return el("table", { class: "lines" }, el("thead", null, el("tr", null,
+    ...["SKU", "Description", "Quantity", "Unit", "Unit price", "Amount"].map((name) => el("th", { scope: "col" }, name)))),
+  el("tbody", null, ...lines.map(lineRow)));
+}
+
+function changed(field, value) {
+  return field === "lines" && Array.isArray(value) ? linesTable(value) : shown(value);
+}
+
 function changesTable(changes) {
   const table = el("table", { class: "diff" }, el("caption", null, "What changed"),
     el("thead", null, el("tr", null, el("th", { scope: "col" }, "Field"), el("th", { scope: "col" }, "Before"),
       el("th", { scope: "col" }, "After"))));
   const body = el("tbody");
   for (const change of changes) {
-    body.append(row(change.field, shown(change.before), shown(change.after)));
+    body.append(row(change.field, changed(change.field, change.before), changed(change.field, change.after)));
   }
   table.append(body);
   return table;
@@ -635,7 +658,9 @@ async function timelinePage() {
     }
   });
   await load(async () => {
-    const timeline = await api(timelinePath(poId, null));
+    const [timeline, po] = await Promise.all([api(timelinePath(poId, null)),
+      api(`/purchase-orders/${encodeURIComponent(poId)}`)]);
+    fill(document.querySelector("#lines tbody"), po.lines.map(lineRow));
     const now = document.getElementById("po-now");
     now.replaceChildren(el("dt", null, "Status"), el("dd", null, timeline.status),
       el("dt", null, "Version"), el("dd", null, timeline.version));

@@ -1,12 +1,17 @@
-"""The console's PO list in a real browser: the API's answer for the same
-filters, its cursor page by page, a deep link that carries the filters, a
-CSV of the rows shown, local times with UTC on hover, and a navigation that
-offers only the pages the caller's roles may open."""
+"""The console as a working tool, in a real browser, one seeded server for
+all: the PO list (the API's answer for the same filters, its cursor page by
+page, a deep link that carries the filters, a CSV of the rows shown, local
+times with UTC on hover, pick lists), the way from a report's figure to the
+POs behind it, a PO's line items as a table, and a navigation that offers
+only the pages the caller's roles may open."""
 
 from __future__ import annotations
 
 import csv
+from decimal import Decimal
 
+from tests.conftest import po_body
+from tests.console.conftest import _created, _line, _moved
 from tests.console.test_console import _table_rows
 
 
@@ -123,3 +128,79 @@ def test_the_department_and_supplier_fields_offer_the_apis_pick_lists(seeded, ta
     assert tab.page.get_attribute("#department", "list") == "department-choices"
     assert (_options(tab, "department-choices"), _options(tab, "supplier-choices")) == (
         choices["departments"], choices["suppliers"])
+
+
+# --- from a figure to the POs behind it
+
+
+def _listed(tab) -> list[list[str]]:
+    tab.page.wait_for_url("**/console/purchase-orders?**")
+    tab.page.wait_for_selector("body[data-ready='true']")
+    return _table_rows(tab, "#po-table")
+
+
+def _group(report: dict, name: str) -> dict:
+    return next(g for g in report["groups"] if g["group"] == name)
+
+
+def test_a_spend_bar_opens_the_list_of_exactly_the_pos_behind_it(seeded, tab):
+    report = seeded["dave"].get("/reports/spend?group_by=department").json()
+    engineering = _group(report, "engineering")
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/spend?group_by=department")
+    tab.page.locator("#spend-chart rect[data-group='engineering'][data-measure='approved']").click()
+    rows = _listed(tab)
+    assert sorted(r[0] for r in rows) == ["Lab oscilloscope", "Standing desks"]
+    assert (len(rows), sum(Decimal(r[2]) for r in rows)) == (engineering["approved_count"],
+                                                             Decimal(engineering["approved_total"]))
+    assert "department=engineering" in tab.page.url
+
+
+def test_a_spend_tables_placed_count_opens_the_list_of_the_placed_pos_of_that_supplier(seeded, tab):
+    report = seeded["dave"].get("/reports/spend?group_by=supplier").json()
+    (acme,) = report["groups"]
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/spend?group_by=supplier")
+    tab.page.locator("#spend-table tbody tr").first.locator("td").nth(5).get_by_role("link").click()
+    rows = _listed(tab)
+    assert sorted(r[0] for r in rows) == ["Lab oscilloscope", "Trade-show booth"]
+    assert (len(rows), sum(Decimal(r[2]) for r in rows)) == (acme["placed_count"], Decimal(acme["placed_total"]))
+    assert {r[5] for r in rows} == {acme["group"]}
+
+
+def test_a_cycle_time_bucket_opens_the_list_of_the_departments_decided_pos(seeded, tab):
+    tab.sign_in(seeded["dave"])
+    tab.open("/console/cycle-times?department=engineering")
+    tab.page.locator("#cycle-chart a rect.bar").first.click()
+    rows = _listed(tab)
+    expected = seeded["dave"].get("/purchase-orders?department=engineering&status=approved,placing,placed,"
+                                  "placement_failed,received,rejected").json()["items"]
+    assert [r[0] for r in rows] == [i["title"] for i in expected] == ["Lab oscilloscope", "Standing desks"]
+
+
+# --- a PO's page
+
+
+def test_a_pos_line_items_are_a_table_with_exact_amounts(seeded, tab):
+    booth = seeded.po_ids["booth"]
+    lines = seeded["root"].get(f"/purchase-orders/{booth}").json()["lines"]
+    tab.sign_in(seeded["root"])
+    tab.open(f"/console/purchase-orders/{booth}")
+    assert _table_rows(tab, "#lines") == [
+        [line["sku"], line["description"], str(line["quantity"]), line["unit"], line["unit_price"], amount]
+        for line, amount in zip(lines, ["2400.00", "481.00"], strict=True)]
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="Download CSV: Line items now").click()
+    with open(download.value.path(), encoding="utf-8") as file:
+        assert [row[0] for row in csv.reader(file)] == ["SKU", "BOOTH-1", "BANNER"]
+
+
+def test_a_revision_of_the_lines_shows_the_lines_before_and_after_as_tables(seeded, tab):
+    alice = seeded["alice"]
+    po_id = _created(alice, "Chairs", _line("CHAIR-1", 3, "89.99"))
+    _moved(alice, po_id, "revise", 1, body=po_body(title="Chairs", lines=[_line("CHAIR-2", 4, "0.35")]))
+    tab.sign_in(alice)
+    tab.open(f"/console/purchase-orders/{po_id}")
+    revised = tab.page.locator("#steps > li[data-type='Revised'] table.diff")
+    assert [r[0] for r in _table_rows(tab, "#steps > li[data-type='Revised'] table.lines")] == ["CHAIR-1", "CHAIR-2"]
+    assert "269.97" in revised.inner_text() and "1.40" in revised.inner_text()
