@@ -88,6 +88,16 @@ def test_the_list_csv_holds_the_rows_shown_with_times_in_utc(seeded, tab):
     assert [(r[0], r[2], r[7]) for r in rows[1:]] == [(i["title"], i["total"], i["created_at"]) for i in items]
 
 
+def test_a_title_a_spreadsheet_would_take_for_a_formula_is_quoted_in_the_lists_csv(seeded, tab):
+    _created(seeded["alice"], "=HYPERLINK(\"http://x\")", _line("EVIL-1", 1, "1.00"))
+    tab.sign_in(seeded["alice"])
+    tab.open("/console/purchase-orders?q=hyperlink")
+    with tab.page.expect_download() as download:
+        tab.page.get_by_role("button", name="Download CSV: Purchase orders matching the filters").click()
+    with open(download.value.path(), encoding="utf-8") as file:
+        assert [row[0] for row in csv.reader(file)] == ["Title", "'=HYPERLINK(\"http://x\")"]
+
+
 def test_a_time_is_shown_in_local_time_with_utc_on_hover(seeded, tab):
     item = seeded["root"].get("/purchase-orders?sort=created_at&limit=1").json()["items"][0]
     tab.page.context.clear_cookies()

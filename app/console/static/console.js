@@ -167,8 +167,8 @@ async function api(path, accept) {
 /** A CSV cell: quoted, and neutralised against formulas as the API's CSV is (OWASP, CSV injection). */
 function csvCell(value) {
   const start = value.replace(/^[\s\p{Cc}\p{Cf}\p{Z}]+/u, "").charAt(0);
-  const safe = /^[\t\r]/.test(value) || "=+-@\uff1d\uff0b\uff0d\uff20".includes(start) && start !== ""
-    ? `'${value}` : value;
+  const formula = /^[\t\r]/.test(value) || (start !== "" && "=+-@\uff1d\uff0b\uff0d\uff20".includes(start));
+  const safe = formula ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
