@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aggregates.policy import Principal
+from aggregates.policy import ORG_WIDE_READERS, Principal
 from aggregates.transitions import STATUS_AFTER
 from projections.keyset import Order, limit_one_more, page
 from projections.runner import Positioned
@@ -193,15 +193,32 @@ MAX_CHOICES = 200
 
 def departments(cur: Cursor, who: Principal, limit: int = MAX_CHOICES) -> tuple[list[str], bool]:
     """The distinct departments of the POs `who` may see, in order, at most
-    `limit` (and whether more exist). A skip scan of the (org, department)
-    index: one index probe per department listed, so the cost follows the
-    answer, not the number of POs."""
-    params: dict[str, Any] = {"cap": limit + 1}
-    visible = visible_to(who, params)
-    sql = (f"WITH RECURSIVE d(department, n) AS ("
-           f"SELECT (SELECT MIN(department) FROM {SUMMARY.name} WHERE {visible}), 1 "
-           f"UNION ALL SELECT (SELECT MIN(department) FROM {SUMMARY.name} WHERE {visible} "
-           f"AND department > d.department), n + 1 FROM d WHERE d.department IS NOT NULL AND n < %(cap)s) "
-           f"SELECT department FROM d WHERE department IS NOT NULL ORDER BY n")
-    found = [row["department"] for row in cur.execute(sql, params).fetchall()]
+    `limit` (and whether more exist)."""
+    found = _org_departments(cur, who.org, limit + 1) if who.roles & ORG_WIDE_READERS else _own_departments(cur, who)
     return found[:limit], len(found) > limit
+
+
+def _org_departments(cur: Cursor, org: str, cap: int) -> list[str]:
+    """A skip scan of the (org, department) index: one index probe per
+    department listed, so the cost follows the answer, not the org's POs."""
+    first = f"SELECT MIN(department) FROM {SUMMARY.name} WHERE org = %(org)s"
+    sql = (f"WITH RECURSIVE d(department, n) AS (SELECT ({first}), 1 "
+           f"UNION ALL SELECT ({first} AND department > d.department), n + 1 FROM d "
+           f"WHERE d.department IS NOT NULL AND n < %(cap)s) "
+           f"SELECT department FROM d WHERE department IS NOT NULL ORDER BY n")
+    return [row["department"] for row in cur.execute(sql, {"org": org, "cap": cap}).fetchall()]
+
+
+def _own_departments(cur: Cursor, who: Principal) -> list[str]:
+    """The departments of the caller's own POs (the (org, requester) index:
+    as many rows as they created) and, for an approver, their department
+    once a PO of it exists (one probe): what `visible_to` lets them see."""
+    params = {"org": who.org, "sub": who.sub, "department": who.department}
+    own = cur.execute(f"SELECT DISTINCT department FROM {SUMMARY.name} WHERE org = %(org)s "
+                      "AND requester = %(sub)s AND department IS NOT NULL", params).fetchall()
+    found = {row["department"] for row in own}
+    if who.has("approver") and who.department is not None and who.department not in found:
+        probe = cur.execute(f"SELECT 1 AS x FROM {SUMMARY.name} WHERE org = %(org)s "
+                            "AND department = %(department)s LIMIT 1", params).fetchall()
+        found.update([who.department] if probe else [])
+    return sorted(found)

@@ -46,6 +46,10 @@ def test_a_requester_picks_only_from_the_departments_of_the_pos_it_may_see(clien
     assert _choices(User(client, "alice", department="eng"))["departments"] == ["eng"]
 
 
+def test_an_approver_picks_also_from_their_own_department(client, three_departments):
+    assert _choices(User(client, "olga", ("approver",), department="ops"))["departments"] == ["ops"]
+
+
 def test_the_departments_are_capped_and_say_so(services, three_departments):
     who = Principal(sub="dave", org="org-1", roles=frozenset({"analyst"}), department="finance")
 
