@@ -168,7 +168,7 @@ def timeline(po_id) -> Response:
 @open_route
 @public_document
 @documented(summary="Console: its script and style sheet", tag="console", problems=("not-found", "internal-error"),
-            media_types=("text/javascript", "text/css"), path_values={"filename": tuple(os.listdir(STATIC))})
+            media_types=("text/javascript", "text/css"), path_values={"filename": tuple(sorted(os.listdir(STATIC)))})
 def static(filename: str) -> Response:
     return send_from_directory(STATIC, filename, max_age=0)
 
