@@ -3,9 +3,7 @@ HAProxy and granian (`procura serve`), `procura worker` and the fake Acme suppli
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ from app.bootstrap import Services, build_services
 from app.config import Settings
 from partners.acme_fake import AcmeFake
 from testkit.pg import temporary_database
-from testkit.server import ROOT, running_server
+from testkit.server import running_server, running_worker
 
 SECRET = "harness-secret-that-is-long-enough-for-hs256-0123456789abcdef"
 API_KEY = "harness-acme-key"
@@ -40,20 +38,8 @@ class Stack:
             return conn.execute("SELECT coalesce(max(notification_id), 0) FROM procura_events").fetchone()[0]
 
 
-@contextmanager
-def _worker(env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--batch-size", "200"],
-                               cwd=ROOT, env={**os.environ, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def _worker(env: dict[str, str]):
+    return running_worker(env, "--batch-size", "200")
 
 
 @contextmanager

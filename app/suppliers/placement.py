@@ -17,17 +17,17 @@ the same PO) the executor looks the PO up at the supplier before sending.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from eventsourcing.persistence import IntegrityError, PersistenceError
+from eventsourcing.persistence import IntegrityError
 
 from aggregates.errors import OperationFinished
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
 from app.config import PlacementTuning
+from app.polling import Pollers
 from app.service.metadata import EventMetadata, recording_as
 from app.serving.metrics import count_placement, report_circuit
 from app.suppliers import outcomes
@@ -84,34 +84,18 @@ class PlacementExecutor:
         self.policy = RetryPolicy(self.tuning.max_attempts, self.tuning.backoff_base, self.tuning.backoff_cap)
         self.breakers = {s: CircuitBreaker(self.tuning.circuit_threshold, self.tuning.circuit_cooldown)
                          for s in self.suppliers}
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._pollers = Pollers("procura-placement", self.tuning.threads, self.run_once, self.idle_wait)
 
     # --- running ------------------------------------------------------------
 
     def start(self) -> PlacementExecutor:
         self.report_circuits()
-        for n in range(self.tuning.threads):
-            thread = threading.Thread(target=self.run, name=f"procura-placement-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._pollers.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except (PersistenceError, OSError) as error:
-                log.warning("placement worker: %s; retrying in 1s", error)
-                self._stop.wait(1.0)
-                continue
-            if not busy:
-                self._stop.wait(self.idle_wait)
+        """Stop claiming; each thread settles the placement in hand first."""
+        self._pollers.stop(timeout)
 
     def run_once(self) -> bool:
         """Process one due placement; False when none was due.

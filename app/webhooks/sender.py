@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from eventsourcing.persistence import PersistenceError
 from standardwebhooks.webhooks import Webhook
 
 from app.config import WebhookTuning
+from app.polling import Pollers
 from app.serving.metrics import count_webhook_attempt
 from app.webhooks.endpoints import Endpoint, Endpoints, wall_clock
 from app.webhooks.guard import Resolver, Target, UrlRefused, addresses, parse, system_resolver
@@ -127,37 +127,17 @@ class WebhookSender:
     def __post_init__(self):
         self.resolver = self.resolver or system_resolver(self.tuning.timeout)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._pollers = Pollers("procura-webhooks", self.tuning.threads, self.run_once, self.idle_wait)
 
     # --- running ------------------------------------------------------------
 
     def start(self) -> WebhookSender:
-        for n in range(self.tuning.threads):
-            thread = threading.Thread(target=self.run, name=f"procura-webhooks-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        self._pollers.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-            except (PersistenceError, OSError) as error:
-                log.warning("webhook sender: %s; retrying in 1s", error)
-                self._stop.wait(1.0)
-                continue
-            except Exception:  # a bug must not end the thread: the pool would shrink unseen
-                log.exception("webhook sender failed; retrying in 1s")
-                self._stop.wait(1.0)
-                continue
-            if not busy:
-                self._stop.wait(self.idle_wait)
+        """Stop claiming; each thread finishes the attempt in hand first."""
+        self._pollers.stop(timeout)
 
     def run_once(self) -> bool:
         """Send one due delivery; False when none was due."""

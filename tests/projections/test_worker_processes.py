@@ -4,13 +4,8 @@ as a fresh rebuild would make them."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
-from contextlib import contextmanager
-from typing import Any
 
 import psycopg
 import pytest
@@ -20,7 +15,7 @@ from benchmarks.projections import write_events
 from projections.maintenance import verify
 from projections.spend import spend_report
 from projections.tables import ReadModel
-from testkit.server import ROOT, wait_until
+from testkit.server import running_worker, wait_until
 from tests.conftest import SECRET, postgres_settings
 from tests.projections import reference
 
@@ -35,22 +30,9 @@ def world(pg_database_url):
     services.close()
 
 
-@contextmanager
-def worker(url: str, batch_size: int = 20, *, stderr: Any = subprocess.DEVNULL):
+def worker(url: str, batch_size: int = 20):
     """`procura worker` on `url`; SIGTERM (then SIGKILL) when the block ends."""
-    env = {**os.environ, "DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--batch-size", str(batch_size)],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return running_worker({"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}, "--batch-size", str(batch_size))
 
 
 def models(services) -> list[ReadModel]:

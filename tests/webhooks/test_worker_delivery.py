@@ -6,17 +6,13 @@ endpoint does not hold back the others."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
 
 from testkit.receiver import Receiver
-from testkit.server import ROOT, LiveClient, running_server, wait_until
+from testkit.server import LiveClient, running_server, running_worker, wait_until
 from tests.conftest import SECRET, User
 
 pytestmark = pytest.mark.postgres
@@ -25,21 +21,9 @@ ENV = {"PROCURA_JWT_SECRET": SECRET, "PROCURA_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
        "PROCURA_WEBHOOK_RETRY_SCHEDULE": "0,1s,1s,1s,1s", "PROCURA_WEBHOOK_TIMEOUT_MS": "500"}
 
 
-@contextmanager
 def worker(url: str, **env: str):
     """`procura worker` on `url` with the webhook settings above; SIGTERM (then SIGKILL) when the block ends."""
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT,
-                               env={**os.environ, **ENV, "DATABASE_URL": url, **env},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return running_worker({**ENV, "DATABASE_URL": url, **env})
 
 
 @pytest.fixture(scope="module")

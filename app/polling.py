@@ -1,0 +1,58 @@
+"""Threads that poll for work, as the placement executor and the webhook
+sender do: each calls `work()` until stopped, at once again after it did
+something, after `idle_wait` when there was nothing, and a second after an
+error. A database or network error is logged as a warning; anything else
+(a bug) with its traceback, and the thread goes on, so a pool of them never
+shrinks unseen."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from eventsourcing.persistence import PersistenceError
+
+log = logging.getLogger("procura.polling")
+
+#: Seconds a thread waits after an error before it polls again.
+ERROR_WAIT = 1.0
+
+
+class Pollers:
+    def __init__(self, name: str, count: int, work: Callable[[], bool], idle_wait: float):
+        """`count` threads named `name-N` calling `work` (True: it did something)."""
+        self.name = name
+        self.count = count
+        self.work = work
+        self.idle_wait = idle_wait
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> Pollers:
+        for n in range(self.count):
+            thread = threading.Thread(target=self._run, name=f"{self.name}-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop polling; each thread finishes the work in hand first (at most `timeout` each)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.work()
+            except (PersistenceError, OSError) as error:
+                log.warning("%s: %s; retrying in %gs", self.name, error, ERROR_WAIT)
+                self._stop.wait(ERROR_WAIT)
+                continue
+            except Exception:  # a bug must not end the thread: the pool would shrink unseen
+                log.exception("%s failed; retrying in %gs", self.name, ERROR_WAIT)
+                self._stop.wait(ERROR_WAIT)
+                continue
+            if not busy:
+                self._stop.wait(self.idle_wait)
