@@ -30,6 +30,8 @@ bp = Blueprint("console", __name__, url_prefix="/console", template_folder="temp
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 HTML = ("text/html",)
 PAGE_PROBLEMS = ("internal-error",)
+#: How many of an endpoint's newest deliveries its health is read from (one page of the API).
+RECENT_DELIVERIES = 50
 
 
 def _text(**kwargs: Any) -> fields.String:
@@ -68,6 +70,13 @@ class ListFilters(Schema):
     sort = _text()
     limit = _text()
     cursor = fields.String(validate=[validate.Length(0, 1000), no_nul])
+
+
+class WebhooksQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    endpoint = _text(metadata={"description": "the endpoint whose deliveries are shown"})
 
 
 class FindQuery(Schema):
@@ -154,6 +163,16 @@ def purchase_orders() -> Response:
     query_args(ListFilters())
     return _page("purchase_orders.html", page="purchase-orders", title="Purchase orders",
                  statuses=[status.value for status in Status])
+
+
+@bp.get("/webhooks")
+@open_route
+@public_document
+@documented(summary="Console: webhook endpoints with their health, deliveries and attempts (HTML)",
+            tag="console", problems=PAGE_PROBLEMS, media_types=HTML, query=WebhooksQuery)
+def webhooks() -> Response:
+    endpoint = query_args(WebhooksQuery()).get("endpoint")
+    return _page("webhooks.html", page="webhooks", title="Webhooks", endpoint_id=endpoint, recent=RECENT_DELIVERIES)
 
 
 @bp.get("/purchase-orders/<uuid:po_id>")

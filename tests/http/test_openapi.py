@@ -147,7 +147,7 @@ def test_paths_with_a_fixed_set_of_values_list_them_and_the_types_they_answer(sp
     slug = spec["paths"]["/problems/{slug}"]["get"]["parameters"][0]["schema"]
     assert "version-conflict" in slug["enum"] and client.get("/problems/version-conflict").status_code == 200
     static = spec["paths"]["/console/static/{filename}"]["get"]
-    assert static["parameters"][0]["schema"]["enum"] == ["console.css", "console.js", "purchase_orders.js"]
+    assert static["parameters"][0]["schema"]["enum"] == ["console.css", "console.js", "purchase_orders.js", "webhooks.js"]
     served = client.get("/console/static/console.js").content_type.split(";")[0]
     assert served in static["responses"]["200"]["content"]
 
