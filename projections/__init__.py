@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from projections.approval_queue import ApprovalQueue
 from projections.cycle_times import CycleTimes
+from projections.po_search import PurchaseOrderSearch
 from projections.po_summary import PurchaseOrderSummary
 from projections.public_events import PublicEvents
 from projections.runner import Processor
@@ -13,4 +14,5 @@ from projections.support_index import SupportIndex
 
 def read_models() -> list[Processor]:
     """Every read model, in the order `GET /projections` lists them."""
-    return [PurchaseOrderSummary(), ApprovalQueue(), Spend(), CycleTimes(), PublicEvents(), SupportIndex()]
+    return [PurchaseOrderSummary(), ApprovalQueue(), Spend(), CycleTimes(), PublicEvents(), SupportIndex(),
+            PurchaseOrderSearch()]

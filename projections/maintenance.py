@@ -105,6 +105,7 @@ def _promote(cur: Cursor, dialect: str, *, live: ReadModel, scratch: ReadModel) 
                 cur.execute(f"CREATE INDEX {live_name}__{suffix} ON {live_name} ({columns})")
         if dialect == "postgres":
             cur.execute(f"ALTER TABLE {live_name} RENAME CONSTRAINT {scratch_name}_pkey TO {live_name}_pkey")
+    live.promoted(cur, scratch)
 
 
 @dataclass(frozen=True)

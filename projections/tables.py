@@ -82,6 +82,11 @@ class ReadModel(Processor):
         for table in self.tables:
             cur.execute(f"DELETE FROM {self.t(table.name)}")
 
+    def promoted(self, cur: Cursor, scratch: ReadModel) -> None:
+        """After a rebuild made `scratch`'s tables the live ones: rename
+        whatever else the model keeps beside `tables` (an FTS5 table, an
+        index `create_indexes` builds by hand) to the live names."""
+
     def rows(self, cur: Cursor, table: Table) -> list[dict[str, Any]]:
         """Every row of `table`, in key order (for verification diffs)."""
         return cur.execute(f"SELECT * FROM {self.t(table.name)} ORDER BY {', '.join(table.key)}").fetchall()

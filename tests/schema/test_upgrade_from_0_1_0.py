@@ -96,7 +96,7 @@ def test_read_models_placements_and_tracking_keep_their_rows(upgraded):
     # Processors added since start from the beginning of the store (the worker fills the read
     # models; the webhook deliveries find no endpoint there yet, so they send nothing old).
     assert {name: p for name, p in positions.items() if name not in manifest["tracking"]} == {
-        "public_events": 0, "support_index": 0, "webhook_deliveries": 0}
+        "public_events": 0, "support_index": 0, "webhook_deliveries": 0, "po_search": 0}
 
 
 def test_the_new_cycle_time_column_is_backfilled_for_every_old_decision(upgraded):
