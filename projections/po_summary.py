@@ -1,9 +1,11 @@
 """PO summary: one row per purchase order, backing `GET /purchase-orders`.
 
-The row holds the PO document's scalar fields (no lines; their SKUs feed the
-`search` column). Money is integer cents, times fixed-width UTC text. A batch
-is folded in memory (load the touched rows, apply the events, write them back
-with one executemany), so a rebuild costs a few statements per batch.
+The row holds the PO document's scalar fields (no lines). Its `search` column
+(title and SKUs, lowercase) is still written for the previous release's
+readers; this release searches with projections/po_search.py. Money is
+integer cents, times fixed-width UTC text. A batch is folded in memory (load
+the touched rows, apply the events, write them back with one executemany),
+so a rebuild costs a few statements per batch.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from aggregates.policy import ORG_WIDE_READERS, Principal
 from aggregates.transitions import STATUS_AFTER
+from projections import po_search
 from projections.keyset import Order, limit_one_more, page
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
@@ -118,7 +121,8 @@ class Filters:
     """What `GET /purchase-orders` may filter on (None: no filter).
 
     `created_from` is inclusive and `created_before` exclusive, both UTC text;
-    totals are inclusive cents; `q` matches title or any SKU, case-insensitively.
+    totals are inclusive cents; `terms` (words as `po_search.words` makes
+    them) must each start a word of the PO's searchable text.
     """
 
     statuses: tuple[str, ...] = ()
@@ -129,15 +133,10 @@ class Filters:
     created_before: str | None = None
     min_cents: int | None = None
     max_cents: int | None = None
-    q: str | None = None
+    terms: tuple[str, ...] = ()
 
 
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _where(who: Principal, f: Filters, params: dict[str, Any]) -> list[str]:
+def _where(who: Principal, f: Filters, params: dict[str, Any], dialect: str) -> list[str]:
     clauses = [visible_to(who, params)]
     if f.statuses:
         names = {f"s{n}": s for n, s in enumerate(f.statuses)}
@@ -153,9 +152,8 @@ def _where(who: Principal, f: Filters, params: dict[str, Any]) -> list[str]:
         if getattr(f, attribute) is not None:
             params[attribute] = getattr(f, attribute)
             clauses.append(clause)
-    if f.q:
-        params["q"] = _like(f.q)
-        clauses.append("search LIKE %(q)s ESCAPE '\\'")
+    if f.terms:
+        clauses.append(po_search.matching(dialect, f.terms, params))
     return clauses
 
 
@@ -166,14 +164,15 @@ LISTED = ("id", "org", "title", "status", "total_cents", "currency", "supplier_i
 
 
 def page_statement(who: Principal, filters: Filters, sort: str, limit: int,
-                   after: tuple[Any, str] | None = None) -> tuple[str, dict[str, Any]]:
+                   after: tuple[Any, str] | None = None, *, dialect: str) -> tuple[str, dict[str, Any]]:
     """SQL and parameters selecting up to `limit + 1` rows (LISTED columns)
     of the POs `who` may see, in `sort` order, strictly after the key
     `after` (a key a previous page returned): one more than a page, so that
-    `keyset.page` can tell whether another page follows."""
+    `keyset.page` can tell whether another page follows. `dialect` is the
+    database's ("postgres" or "sqlite"): search is written for each."""
     order = SORTS[sort]
     params: dict[str, Any] = {}
-    clauses = [*_where(who, filters, params), order.after(after, params)]
+    clauses = [*_where(who, filters, params, dialect), order.after(after, params)]
     sql = (f"SELECT {', '.join(LISTED)} FROM {SUMMARY.name} WHERE {' AND '.join(clauses)} "
            f"ORDER BY {order.by()} {limit_one_more(limit)}")
     return sql, params
@@ -183,7 +182,7 @@ def list_orders(cur: Cursor, who: Principal, filters: Filters, sort: str, limit:
                 after: tuple[Any, str] | None = None) -> tuple[list[dict[str, Any]], tuple | None]:
     """One page of the POs `who` may see, and the key to continue after (None
     on the last page). `after` is a key a previous page returned."""
-    sql, params = page_statement(who, filters, sort, limit, after)
+    sql, params = page_statement(who, filters, sort, limit, after, dialect=cur.dialect)
     return page(cur.execute(sql, params).fetchall(), limit, SORTS[sort].column)
 
 

@@ -51,7 +51,7 @@ from app.http.schemas import storable_text
 from app.service.command_service import _dependency
 from app.service.metadata import rfc3339
 from projections import approval_queue as queue_model
-from projections import cycle_times, po_summary, spend
+from projections import cycle_times, po_search, po_summary, spend
 from projections.keyset import page
 from projections.maintenance import statuses
 from projections.runner import wait_for
@@ -271,11 +271,12 @@ def list_purchase_orders() -> Response:
         statuses=tuple(dict.fromkeys(args.get("status", ()))), department=args.get("department"),
         supplier_id=args.get("supplier_id"), requester=args.get("requester"),
         created_from=args.get("created_from"), created_before=args.get("created_to"),
-        min_cents=args.get("min_total"), max_cents=args.get("max_total"), q=args.get("q"))
+        min_cents=args.get("min_total"), max_cents=args.get("max_total"), terms=tuple(po_search.words(args.get("q"))))
     sort, limit = args["sort"], args["limit"]
-    fetched, position = read_fresh_page(
-        [po_summary.PurchaseOrderSummary.name], args.get("min_position"),
-        po_summary.page_statement(who, filters, sort, limit, after), po_summary.SORTS[sort].by("s."))
+    # A search reads both models: its position (and min_position's wait) is the lower of the two.
+    names = [po_summary.PurchaseOrderSummary.name, *([po_search.PurchaseOrderSearch.name] if filters.terms else [])]
+    statement = po_summary.page_statement(who, filters, sort, limit, after, dialect=_services().read_store.dialect)
+    fetched, position = read_fresh_page(names, args.get("min_position"), statement, po_summary.SORTS[sort].by("s."))
     rows, key = page(fetched, limit, _LISTED[po_summary.SORTS[sort].column], _LISTED["id"])
     actions = ActionsFor(who)
     document = {"items": [summary_item(r, actions) for r in rows],

@@ -20,6 +20,7 @@ from aggregates.money import parse_amount
 from aggregates.public_events import PUBLIC_TYPES
 from aggregates.transitions import Status
 from app.http.schemas import no_nul, storable_text
+from projections.po_search import MAX_WORD, words
 from projections.po_summary import SORTS
 from projections.spend import GROUPS
 from projections.store import utc_text
@@ -147,6 +148,18 @@ class PageQuery(ReadQuery):
             raise ValidationError("not a cursor of this list with these filters and sort; start again without it")
 
 
+#: The longest `q`, and the most words (terms) it may hold.
+MAX_QUERY, MAX_TERMS = 200, 8
+NO_TERMS = "has no letters or digits to search for"
+TOO_MANY_TERMS = f"has more than {MAX_TERMS} words; search with fewer"
+SEARCH_DESCRIPTION = (
+    "search: the POs with a word starting with each word of `q` (every one must match) in the title, a "
+    "line's description or SKU, the supplier reference, the tracking number or the requester. Words are "
+    "runs of letters and digits, compared lowercase (`AC-100` finds `AC-10003`), each cut to "
+    f"{MAX_WORD} characters. At least one word and at most {MAX_TERMS}, else 422 on /q. No relevance "
+    "ranking: `sort` orders the matches")
+
+
 class PurchaseOrderListQuery(PageQuery):
     status = fields.List(fields.String(validate=validate.OneOf([s.value for s in Status])),
                          metadata={"description": "repeat or comma-separate for any of several"})
@@ -157,8 +170,16 @@ class PurchaseOrderListQuery(PageQuery):
     created_to = Bound(upper=True)
     min_total = Amount()
     max_total = Amount()
-    q = _text(metadata={"description": "case-insensitive text in the title or any SKU"})
+    q = _text(MAX_QUERY, metadata={"description": SEARCH_DESCRIPTION})
     sort = fields.String(load_default="-created_at", validate=validate.OneOf(list(SORTS)))
+
+    @validates("q")
+    def _terms(self, value: str, **_: Any) -> None:
+        found = words(value)
+        if not found:
+            raise ValidationError(NO_TERMS)
+        if len(found) > MAX_TERMS:
+            raise ValidationError(TOO_MANY_TERMS)
 
     @validates_schema
     def _ranges(self, data: dict[str, Any], **_: Any) -> None:

@@ -7,7 +7,9 @@ those, are let through; everything else schemathesis finds fails the run:
 - a 422 on a schema-valid request whose every error is a rule between
   parameters or about state (`to` before `from`, a cursor not issued for
   this list and these filters, submitting a draft whose `needed_by` has
-  passed: the contract's 422 `past-date`);
+  passed: the contract's 422 `past-date`), or about the words of a search
+  (`q` with no letter or digit, or too many words: Unicode's letters and
+  digits are no pattern every JSON Schema reader understands);
 - a 422 for a webhook URL whose host resolves to an address webhooks may
   not reach, or that is plain http to a host not allow-listed;
 - the 503 `projection-behind` for a `min_position` the read model has not
@@ -33,6 +35,8 @@ UNSTATABLE = {
     ("/to", "must not be before from"),
     ("/created_to", "must not be before created_from"),
     ("/max_total", "must not be below min_total"),
+    ("/q", "has no letters or digits to search for"),
+    ("/q", "has more than 8 words; search with fewer"),
 }
 #: Error codes of the domain's rules about the PO as it stands (its stored
 #: needed_by at submit), which no request schema can state.

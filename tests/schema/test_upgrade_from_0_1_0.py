@@ -14,8 +14,10 @@ import pytest
 
 from app.bootstrap import build_services
 from app.config import Settings
-from tests.conftest import SECRET
-from tests.schema.conftest import procura, procura_env, schema_text
+from testkit.server import LiveClient, running_server
+from tests.conftest import SECRET, User
+from tests.projections.test_po_search import worker_process
+from tests.schema.conftest import procura, procura_env, query, schema_text
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "schema_0_1_0"
 MANIFEST = json.loads((FIXTURE / "manifest.json").read_text())
@@ -116,3 +118,29 @@ def test_projections_verify_passes_on_the_upgraded_database(upgraded):
     result = procura("projections", "verify", env=procura_env(database, PROCURA_AUTO_MIGRATE="false"))
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_new_release_indexes_the_pos_an_older_release_stored_and_search_finds_them(upgraded):
+    database, manifest, _services = upgraded
+    stored = query(database, "SELECT id, org, title, tracking_number FROM rm_po_summary")
+    env = {"PROCURA_JWT_SECRET": SECRET, "PROCURA_AUTO_MIGRATE": "false"}
+    if isinstance(database, Path):
+        env.update(DATABASE_URL="", PROCURA_SQLITE_PATH=str(database))
+        following = contextlib.nullcontext()  # the embedded server follows the store itself
+    else:
+        env["DATABASE_URL"] = database
+        following = worker_process(env)
+
+    with running_server(env, workers=1, threads=4) as base, following:
+        client = LiveClient(base)
+
+        def found(org: str, q: str) -> list[str]:
+            admin = User(client, "root", ("admin",), org)
+            response = admin.get(f"/purchase-orders?q={q}&limit=200&min_position={manifest['head_position']}")
+            assert response.status_code == 200, response.get_data(as_text=True)
+            return [item["id"] for item in response.get_json()["items"]]
+
+        for po_id, org, title, tracking_number in stored:
+            assert po_id in found(org, title.split()[0]), title
+            if tracking_number:
+                assert found(org, tracking_number) == [po_id]
