@@ -173,17 +173,21 @@ def _evolve(row: dict[str, Any], item: Positioned) -> None:
 # --- queries ------------------------------------------------------------------
 
 
-def matching(dialect: str, terms: Sequence[str], params: dict[str, Any]) -> str:
-    """A WHERE fragment over rm_po_summary's `id` (and the visibility clause's
-    `v_org` parameter): the POs of that org whose words start with every one
-    of `terms` (words as `words` makes them; nothing else reaches the query
-    languages)."""
+def matching(dialect: str, table: str, terms: Sequence[str], params: dict[str, Any]) -> tuple[str, str]:
+    """(FROM clause, WHERE fragment) selecting the rows of `table` (keyed by
+    PO `id`: rm_po_summary) of the visibility clause's org (its `v_org`
+    parameter) whose words start with every one of `terms` (words as `words`
+    makes them; nothing else reaches the query languages). The index's
+    matches are found first and the rows fetched by key, so the time grows
+    with how many POs of the org match, never with the store: the planners,
+    left alone, misjudge how many rows a prefix matches and chose to walk the
+    org's rows in sort order instead."""
     if dialect == "postgres":
         params["q_terms"] = " & ".join(f"{term}:*" for term in terms)
-        found = (f"SELECT id FROM {SEARCH.name} WHERE org = %(v_org)s "
-                 f"AND {_TSVECTOR} @@ to_tsquery('simple', %(q_terms)s)")
-    else:
-        params["q_terms"] = " ".join(f'"{term}"*' for term in terms)
-        found = (f"SELECT id FROM {SEARCH.name} WHERE org = %(v_org)s "
-                 f"AND doc IN (SELECT rowid FROM {WORDS} WHERE {WORDS} MATCH %(q_terms)s)")
-    return f"id IN ({found})"
+        return table, (f"id = ANY(ARRAY(SELECT id FROM {SEARCH.name} WHERE org = %(v_org)s "
+                       f"AND {_TSVECTOR} @@ to_tsquery('simple', %(q_terms)s)))")
+    params["q_terms"] = " ".join(f'"{term}"*' for term in terms)
+    # CROSS JOIN: SQLite keeps the left side as the outer loop.
+    found = (f"SELECT id AS found_id FROM {SEARCH.name} WHERE org = %(v_org)s "
+             f"AND doc IN (SELECT rowid FROM {WORDS} WHERE {WORDS} MATCH %(q_terms)s)")
+    return f"({found}) AS found CROSS JOIN {table}", "id = found_id"

@@ -136,7 +136,7 @@ class Filters:
     terms: tuple[str, ...] = ()
 
 
-def _where(who: Principal, f: Filters, params: dict[str, Any], dialect: str) -> list[str]:
+def _where(who: Principal, f: Filters, params: dict[str, Any]) -> list[str]:
     clauses = [visible_to(who, params)]
     if f.statuses:
         names = {f"s{n}": s for n, s in enumerate(f.statuses)}
@@ -152,8 +152,6 @@ def _where(who: Principal, f: Filters, params: dict[str, Any], dialect: str) -> 
         if getattr(f, attribute) is not None:
             params[attribute] = getattr(f, attribute)
             clauses.append(clause)
-    if f.terms:
-        clauses.append(po_search.matching(dialect, f.terms, params))
     return clauses
 
 
@@ -172,8 +170,11 @@ def page_statement(who: Principal, filters: Filters, sort: str, limit: int,
     database's ("postgres" or "sqlite"): search is written for each."""
     order = SORTS[sort]
     params: dict[str, Any] = {}
-    clauses = [*_where(who, filters, params, dialect), order.after(after, params)]
-    sql = (f"SELECT {', '.join(LISTED)} FROM {SUMMARY.name} WHERE {' AND '.join(clauses)} "
+    source, clauses = SUMMARY.name, [*_where(who, filters, params), order.after(after, params)]
+    if filters.terms:
+        source, matched = po_search.matching(dialect, SUMMARY.name, filters.terms, params)
+        clauses.append(matched)
+    sql = (f"SELECT {', '.join(LISTED)} FROM {source} WHERE {' AND '.join(clauses)} "
            f"ORDER BY {order.by()} {limit_one_more(limit)}")
     return sql, params
 

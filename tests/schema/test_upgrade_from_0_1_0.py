@@ -14,7 +14,7 @@ import pytest
 
 from app.bootstrap import build_services
 from app.config import Settings
-from testkit.server import LiveClient, running_server
+from testkit.server import LiveClient, running_server, wait_until
 from tests.conftest import SECRET, User
 from tests.projections.test_po_search import worker_process
 from tests.schema.conftest import procura, procura_env, query, schema_text
@@ -136,7 +136,10 @@ def test_the_new_release_indexes_the_pos_an_older_release_stored_and_search_find
 
         def found(org: str, q: str) -> list[str]:
             admin = User(client, "root", ("admin",), org)
-            response = admin.get(f"/purchase-orders?q={q}&limit=200&min_position={manifest['head_position']}")
+            path = f"/purchase-orders?q={q}&limit=200&min_position={manifest['head_position']}"
+            # 503 projection-behind until the new worker has indexed the old events: ask again.
+            response = wait_until(lambda: (lambda r: None if r.status_code == 503 else r)(admin.get(path)),
+                                  timeout=60, what="the search model to index the old POs")
             assert response.status_code == 200, response.get_data(as_text=True)
             return [item["id"] for item in response.get_json()["items"]]
 
