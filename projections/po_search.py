@@ -12,9 +12,9 @@ The words are indexed in the read model's own transaction: on PostgreSQL by
 a GIN index over `to_tsvector('simple', document)`; on SQLite by a
 contentless FTS5 table whose rowid is the row's `doc` (the position of the
 PO's creation: unique, and the same in every rebuild), updated by deleting
-the old words and inserting the new. Every term must match the start of a
-word (`ac-100` finds `AC-10003`); there is no relevance ranking (the list's
-sort orders the matches).
+the old words and inserting the new (verify reads them back with fts5vocab).
+Every term must match the start of a word (`ac-100` finds `AC-10003`); there
+is no relevance ranking (the list's sort orders the matches).
 """
 
 from __future__ import annotations
@@ -109,6 +109,28 @@ class PurchaseOrderSearch(ReadModel):
         else:
             cur.execute(f"DROP TABLE IF EXISTS {self.t(WORDS)}")
             cur.execute(f"ALTER TABLE {scratch.t(WORDS)} RENAME TO {self.t(WORDS)}")
+
+    def rows(self, cur: Cursor, table: Table) -> list[dict[str, Any]]:
+        """As ReadModel.rows, with (on SQLite) the words the FTS5 index holds
+        for each row as `indexed`, and a row for words held under no row's
+        doc: verify then compares the index too, which stores no text to read."""
+        rows = super().rows(cur, table)
+        if cur.dialect != "sqlite" or table is not SEARCH:
+            return rows
+        indexed = self._indexed_words(cur)
+        for row in rows:
+            row["indexed"] = indexed.pop(row["doc"], "")
+        return rows + [{"id": f"index-only:{doc}", "indexed": held} for doc, held in sorted(indexed.items())]
+
+    def _indexed_words(self, cur: Cursor) -> dict[int, str]:
+        """doc -> its words in the FTS5 table, in order (fts5vocab reads them back)."""
+        vocabulary = f"{self.t(WORDS)}_vocabulary"
+        cur.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{vocabulary} USING fts5vocab(main, {self.t(WORDS)}, "
+                    "instance)")
+        held: dict[int, list[str]] = {}
+        for row in cur.execute(f"SELECT doc, term FROM temp.{vocabulary} ORDER BY doc, offset").fetchall():
+            held.setdefault(row["doc"], []).append(row["term"])
+        return {doc: " ".join(words) for doc, words in held.items()}
 
     # --- applying events
 

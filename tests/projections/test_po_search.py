@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -233,3 +234,21 @@ def test_a_rebuilt_search_model_finds_the_same_verifies_without_a_difference_and
     assert org.search("projector") == before and kept in before and len(before) == 2
     later = org.create("Projector remote")
     assert org.search("projector") == [later, *before]
+
+
+def test_on_sqlite_verify_finds_a_po_whose_words_the_index_lost(tmp_path):
+    with procura_stack("sqlite", tmp_path) as (base, env):
+        org = Org(base)
+        lost = org.create("Label printer")
+        assert org.search("label") == [lost]
+        with contextlib.closing(sqlite3.connect(env["PROCURA_SQLITE_PATH"])) as db, db:
+            doc, document = db.execute("SELECT doc, document FROM rm_po_search WHERE id = ?", (lost,)).fetchone()
+            db.execute("INSERT INTO rm_po_search_words (rm_po_search_words, rowid, document) "
+                       "VALUES ('delete', ?, ?)", (doc, document))
+        assert org.search("label") == []
+
+        verified = subprocess.run([sys.executable, "-m", "app.cli", "projections", "verify", "po_search"], cwd=ROOT,
+                                  env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    assert "po_search: 1 differing rows" in verified.stdout and lost in verified.stdout
