@@ -147,3 +147,20 @@ def test_the_new_release_indexes_the_pos_an_older_release_stored_and_search_find
             assert po_id in found(org, title.split()[0]), title
             if tracking_number:
                 assert found(org, tracking_number) == [po_id]
+
+
+def test_after_an_upgrade_a_search_waits_for_the_search_model_while_the_plain_list_answers(pg_database_url):
+    manifest = load_fixture(pg_database_url)
+    assert procura("migrate", env=procura_env(pg_database_url)).returncode == 0
+    org = query(pg_database_url, "SELECT org FROM rm_po_summary LIMIT 1")[0][0]
+    env = {"PROCURA_JWT_SECRET": SECRET, "PROCURA_AUTO_MIGRATE": "false", "DATABASE_URL": pg_database_url}
+
+    with running_server(env, workers=1, threads=4) as base:  # and no worker: nothing indexes the old POs yet
+        admin = User(LiveClient(base), "root", ("admin",), org)
+        head = manifest["head_position"]
+        listed = admin.get(f"/purchase-orders?min_position={head}")
+        searched = admin.get(f"/purchase-orders?q=laptops&min_position={head}")
+
+    assert listed.status_code == 200 and listed.get_json()["items"]
+    assert searched.status_code == 503
+    assert (searched.get_json()["position"], searched.get_json()["min_position"]) == (0, head)
