@@ -226,7 +226,7 @@ def test_a_rebuilt_search_model_finds_the_same_verifies_without_a_difference_and
 
     rebuilt = subprocess.run([sys.executable, "-m", "app.cli", "projections", "rebuild", "po_search"], cwd=ROOT,
                              env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
-    verified = subprocess.run([sys.executable, "-m", "app.cli", "projections", "verify"], cwd=ROOT,
+    verified = subprocess.run([sys.executable, "-m", "app.cli", "projections", "verify", "po_search"], cwd=ROOT,
                               env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
 
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
