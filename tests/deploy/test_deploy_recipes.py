@@ -1,0 +1,153 @@
+"""The recipes in deploy/ are what their platforms accept, and their stop
+settings honour the shutdown contract (README "Serving" > "Stopping"): the
+Kubernetes set checked offline against the API schemas kubernetes-validate
+ships, the systemd units by `systemd-analyze verify`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from configparser import ConfigParser
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes_validate import validate
+from kubernetes_validate.utils import all_versions
+
+from app.config import Edge
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+SYSTEMD = ROOT / "deploy" / "systemd"
+UNITS = ("procura-migrate.service", "procura-serve.service", "procura-worker.service")
+INSTALLED_PROCURA = "/opt/procura/venv/bin/procura"
+
+
+def kustomization() -> dict:
+    return yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
+
+
+def resources() -> list[dict]:
+    """Every object the kustomization applies."""
+    return [doc for name in kustomization()["resources"]
+            for doc in yaml.safe_load_all((KUBERNETES / name).read_text()) if doc]
+
+
+def resource(kind: str, name: str) -> dict:
+    return next(r for r in resources() if r["kind"] == kind and r["metadata"]["name"] == name)
+
+
+def settings_sum(values: dict[str, str]) -> int:
+    """PROCURA_DRAIN_SECONDS + PROCURA_SHUTDOWN_TIMEOUT as `values` set them (else their defaults)."""
+    defaults = Edge()
+    return (int(values.get("PROCURA_DRAIN_SECONDS", defaults.drain_seconds))
+            + int(values.get("PROCURA_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout_seconds)))
+
+
+def test_the_kustomization_applies_every_manifest_in_the_directory():
+    listed = set(kustomization()["resources"])
+
+    assert listed == {p.name for p in KUBERNETES.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+@pytest.mark.parametrize("version", [all_versions()[0], all_versions()[-1]])
+def test_every_kubernetes_object_validates_strictly_against_the_api_schema(version):
+    problems = {}
+    for obj in resources():
+        try:
+            validate(obj, version, strict=True)
+        except Exception as error:  # a kind without a schema fails too, with its reason
+            where = ".".join(str(p) for p in getattr(error, "path", ()))
+            problems[f"{obj['kind']}/{obj['metadata']['name']}"] = f"{where}: {getattr(error, 'message', error)}"
+
+    assert problems == {}
+
+
+def test_the_api_pods_get_longer_to_stop_than_drain_and_shutdown_take():
+    config = resource("ConfigMap", "procura-config")["data"]
+    pod = resource("Deployment", "procura-api")["spec"]["template"]["spec"]
+
+    assert pod["terminationGracePeriodSeconds"] > settings_sum(config)
+
+
+def test_the_api_pods_leave_the_service_on_readyz_within_the_drain():
+    config = resource("ConfigMap", "procura-config")["data"]
+    container = resource("Deployment", "procura-api")["spec"]["template"]["spec"]["containers"][0]
+    readiness, liveness = container["readinessProbe"], container["livenessProbe"]
+
+    assert readiness["httpGet"]["path"] == "/readyz" and liveness["httpGet"]["path"] == "/healthz"
+    noticed_within = readiness["periodSeconds"] * readiness["failureThreshold"]
+    assert noticed_within < int(config.get("PROCURA_DRAIN_SECONDS", Edge().drain_seconds))
+
+
+def test_the_migrate_job_and_the_deployments_run_the_procura_commands_with_the_same_settings():
+    job = resource("Job", "procura-migrate")["spec"]["template"]["spec"]
+    api = resource("Deployment", "procura-api")["spec"]["template"]["spec"]
+    worker = resource("Deployment", "procura-worker")["spec"]["template"]["spec"]
+
+    commands = [pod["containers"][0]["args"][:2] for pod in (job, api, worker)]
+    sources = [pod["containers"][0]["envFrom"] for pod in (job, api, worker)]
+
+    assert commands == [["procura", "migrate"], ["procura", "serve"], ["procura", "worker"]]
+    assert sources[0] == sources[1] == sources[2]
+    assert {s.get("configMapRef", s.get("secretRef"))["name"] for s in sources[0]} == {
+        "procura-config", "procura-secrets"}
+
+
+def test_the_disruption_budgets_select_pods_their_deployments_run():
+    for name in ("procura-api", "procura-worker"):
+        budget = resource("PodDisruptionBudget", name)["spec"]
+        pods = resource("Deployment", name)["spec"]["template"]["metadata"]["labels"]
+
+        assert budget["selector"]["matchLabels"].items() <= pods.items(), name
+
+
+def unit(name: str) -> ConfigParser:
+    parser = ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(SYSTEMD / name)
+    return parser
+
+
+def environment_example() -> dict[str, str]:
+    lines = (SYSTEMD / "procura.env.example").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z_]+=", line))
+
+
+def test_systemd_stops_the_server_by_its_main_process_and_waits_out_drain_and_shutdown():
+    serve = unit("procura-serve.service")["Service"]
+
+    assert serve["KillMode"] == "mixed"
+    assert int(serve["TimeoutStopSec"]) > settings_sum(environment_example())
+
+
+def test_serve_and_worker_start_only_after_the_migration_succeeded():
+    for name in ("procura-serve.service", "procura-worker.service"):
+        section = unit(name)["Unit"]
+
+        assert "procura-migrate.service" in section["Requires"].split(), name
+        assert "procura-migrate.service" in section["After"].split(), name
+    assert unit("procura-migrate.service")["Service"]["Type"] == "oneshot"
+
+
+def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
+    if shutil.which("systemd-analyze") is None:
+        message = "systemd-analyze is not installed (Debian's systemd package; scripts/test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    # verify checks that ExecStart's program exists: point it at this checkout's procura.
+    procura = shutil.which("procura")
+    assert procura, "procura is not on PATH"
+    for name in UNITS:
+        text = (SYSTEMD / name).read_text()
+        assert INSTALLED_PROCURA in text, name
+        (tmp_path / name).write_text(text.replace(INSTALLED_PROCURA, procura))
+
+    result = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / n) for n in UNITS)],
+                            capture_output=True, text=True, timeout=60)
+
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
