@@ -5,10 +5,13 @@ ships, the systemd units by `systemd-analyze verify`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from configparser import ConfigParser
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from app.config import Edge
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
+CONTAINERFILE = ROOT / "deploy" / "Containerfile"
 SYSTEMD = ROOT / "deploy" / "systemd"
 UNITS = ("procura-migrate.service", "procura-serve.service", "procura-worker.service")
 INSTALLED_PROCURA = "/opt/procura/venv/bin/procura"
@@ -140,8 +144,7 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     # verify checks that ExecStart's program exists: point it at this checkout's procura.
-    procura = shutil.which("procura")
-    assert procura, "procura is not on PATH"
+    procura = str(Path(sys.executable).with_name("procura"))
     for name in UNITS:
         text = (SYSTEMD / name).read_text()
         assert INSTALLED_PROCURA in text, name
@@ -151,3 +154,42 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
                             capture_output=True, text=True, timeout=60)
 
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def recipe_commands() -> dict[str, list[str]]:
+    """Each procura command line a recipe runs (arguments after `procura`)."""
+    commands = {}
+    for name in UNITS:
+        argv = shlex.split(unit(name)["Service"]["ExecStart"])
+        assert argv[0] == INSTALLED_PROCURA, name
+        commands[name] = argv[1:]
+    for obj in resources():
+        if obj["kind"] in ("Deployment", "Job"):
+            for container in obj["spec"]["template"]["spec"]["containers"]:
+                assert container["args"][0] == "procura", obj["metadata"]["name"]
+                commands[f"{obj['kind']}/{obj['metadata']['name']}"] = container["args"][1:]
+    cmd = next(line for line in CONTAINERFILE.read_text().splitlines() if line.startswith("CMD "))
+    commands["Containerfile CMD"] = json.loads(cmd.removeprefix("CMD "))[1:]
+    return commands
+
+
+def test_every_command_line_the_recipes_run_is_one_procura_accepts():
+    refused = {}
+    for where, args in recipe_commands().items():
+        result = subprocess.run([sys.executable, "-m", "app.cli", *args, "--help"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            refused[where] = result.stderr.strip()
+
+    assert refused == {}
+
+
+def test_the_image_copies_every_package_setup_cfg_installs():
+    config = ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    packages = {line.strip() for line in config["options.packages.find"]["include"].split()
+                if line.strip() and "." not in line}
+    copied = {m.group(1) for m in re.finditer(r"^COPY (\w+) /tmp/procura/\1$", CONTAINERFILE.read_text(), re.M)}
+
+    assert packages == copied
+    assert "--require-hashes -r /tmp/runtime.lock" in CONTAINERFILE.read_text()
