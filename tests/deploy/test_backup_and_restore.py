@@ -2,13 +2,16 @@
 ("Backing up and restoring"): POs written through a real `procura serve` on
 PostgreSQL and projected by a real `procura worker`, `pg_dump` of the live
 database, `pg_restore` into a new one; the copy verifies, serves the same
-lists and takes new commands."""
+lists and takes new commands, also when the dump was taken while creates
+kept arriving and the worker kept projecting them."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import threading
+import uuid
 from contextlib import contextmanager
 
 import pytest
@@ -83,6 +86,23 @@ def po_lists(who: dict[str, User]) -> dict[str, list[dict]]:
     return lists
 
 
+def dump(url: str, to) -> None:
+    subprocess.run(["pg_dump", "--format=custom", "--file", str(to), "--dbname", url],
+                   check=True, capture_output=True, timeout=120)
+
+
+def restore(backup, url: str) -> None:
+    subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", url, str(backup)],
+                   check=True, capture_output=True, timeout=120)
+
+
+def verify(url: str) -> subprocess.CompletedProcess:
+    """`procura projections verify` on `url`."""
+    return subprocess.run([sys.executable, "-m", "app.cli", "projections", "verify"], cwd=ROOT,
+                          env=procura_env(url, PROCURA_AUTO_MIGRATE="false"), capture_output=True, text=True,
+                          timeout=120)
+
+
 @pytest.fixture(scope="module")
 def backed_up_and_restored(tmp_path_factory):
     """(restored database URL, the lists the original served, its head position)."""
@@ -94,25 +114,20 @@ def backed_up_and_restored(tmp_path_factory):
             with worker(original):
                 wait_until(lambda: projected(original), timeout=60, what="the worker to project every event")
             before = po_lists(who)
-            # Taken while the server still serves: pg_dump reads one consistent snapshot.
-            subprocess.run(["pg_dump", "--format=custom", "--file", str(backup), "--dbname", original],
-                           check=True, capture_output=True, timeout=120)
+            dump(original, backup)
             head = build_services(postgres_settings(original))
             try:
                 head_position = head.app.head_position()
             finally:
                 head.close()
-        subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-                        "--dbname", restored, str(backup)], check=True, capture_output=True, timeout=120)
+        restore(backup, restored)
         yield restored, before, head_position
 
 
 def test_projections_verify_passes_on_the_restored_copy(backed_up_and_restored):
     restored, _lists, _head = backed_up_and_restored
 
-    result = subprocess.run([sys.executable, "-m", "app.cli", "projections", "verify"], cwd=ROOT,
-                            env=procura_env(restored, PROCURA_AUTO_MIGRATE="false"),
-                            capture_output=True, text=True, timeout=120)
+    result = verify(restored)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -135,3 +150,53 @@ def test_the_restored_copy_takes_new_commands_after_the_restored_events(backed_u
 
     assert created.status_code == 201, created.get_json()
     assert int(created.headers["Event-Position"]) > head
+
+
+@pytest.fixture(scope="module")
+def backed_up_under_load(tmp_path_factory):
+    """(restored database URL, the POs acknowledged before pg_dump started)
+    for a dump taken while creates arrive and the worker projects them."""
+    backup = tmp_path_factory.mktemp("backup") / "procura.dump"
+    with temporary_database() as original, temporary_database() as restored:
+        with serving_process(procura_env(original), workers=1, threads=4) as (base, _server), worker(original):
+            alice, acknowledged, done = people(base)["alice"], [], threading.Event()
+
+            def create_until_done():
+                while not done.is_set() and len(acknowledged) < 2000:
+                    created = alice.create(title=f"Order {len(acknowledged)}")
+                    assert created.status_code == 201, created.get_json()
+                    acknowledged.append(created.get_json()["id"])
+
+            load = threading.Thread(target=create_until_done)
+            load.start()
+            try:
+                wait_until(lambda: len(acknowledged) >= 30 or not load.is_alive(), timeout=60,
+                           what="30 creates before the backup")
+                before = list(acknowledged)
+                dump(original, backup)
+                during = len(acknowledged) - len(before)
+            finally:
+                done.set()
+                load.join(timeout=30)
+        assert during > 0, "no create was answered while pg_dump ran: the backup was not taken under load"
+        restore(backup, restored)
+        yield restored, before
+
+
+def test_a_backup_taken_while_creates_arrive_restores_to_a_copy_that_verifies(backed_up_under_load):
+    restored, _before = backed_up_under_load
+
+    result = verify(restored)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_backup_taken_while_creates_arrive_holds_every_po_acknowledged_before_it_began(backed_up_under_load):
+    restored, before = backed_up_under_load
+    services = build_services(postgres_settings(restored))
+    try:
+        titles = [services.app.repository.get(uuid.UUID(po)).title for po in before]
+    finally:
+        services.close()
+
+    assert titles == [f"Order {n}" for n in range(len(before))]
