@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 CONTAINERFILE = ROOT / "deploy" / "Containerfile"
 SYSTEMD = ROOT / "deploy" / "systemd"
-UNITS = ("procura-migrate.service", "procura-serve.service", "procura-worker.service")
+UNITS = ("procura-migrate.service", "procura-serve.service", "procura-worker.service", "procura-purge.service",
+         "procura-purge.timer")
 INSTALLED_PROCURA = "/opt/procura/venv/bin/procura"
 
 
@@ -109,11 +110,23 @@ def test_the_disruption_budgets_select_pods_their_deployments_run():
         assert budget["selector"]["matchLabels"].items() <= pods.items(), name
 
 
-def unit(name: str) -> ConfigParser:
-    parser = ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str
-    parser.read(SYSTEMD / name)
-    return parser
+def unit(name: str) -> dict[str, dict[str, str]]:
+    """Section -> setting -> value (the last, for a setting given more than once)."""
+    return {section: {key: values[-1] for key, values in settings.items()}
+            for section, settings in unit_settings(name).items()}
+
+
+def unit_settings(name: str) -> dict[str, dict[str, list[str]]]:
+    """Section -> setting -> every value given, in order (ExecStart may repeat)."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current = None
+    for line in (SYSTEMD / name).read_text().splitlines():
+        if line.startswith("["):
+            current = sections.setdefault(line.strip("[]"), {})
+        elif "=" in line and not line.startswith("#"):
+            key, value = line.split("=", 1)
+            current.setdefault(key, []).append(value)
+    return sections
 
 
 def environment_example() -> dict[str, str]:
@@ -147,7 +160,6 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
     procura = str(Path(sys.executable).with_name("procura"))
     for name in UNITS:
         text = (SYSTEMD / name).read_text()
-        assert INSTALLED_PROCURA in text, name
         (tmp_path / name).write_text(text.replace(INSTALLED_PROCURA, procura))
 
     result = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / n) for n in UNITS)],
@@ -160,14 +172,16 @@ def recipe_commands() -> dict[str, list[str]]:
     """Each procura command line a recipe runs (arguments after `procura`)."""
     commands = {}
     for name in UNITS:
-        argv = shlex.split(unit(name)["Service"]["ExecStart"])
-        assert argv[0] == INSTALLED_PROCURA, name
-        commands[name] = argv[1:]
+        for n, line in enumerate(unit_settings(name).get("Service", {}).get("ExecStart", [])):
+            argv = shlex.split(line)
+            assert argv[0] == INSTALLED_PROCURA, name
+            commands[f"{name} ExecStart {n + 1}"] = argv[1:]
     for obj in resources():
-        if obj["kind"] in ("Deployment", "Job"):
-            for container in obj["spec"]["template"]["spec"]["containers"]:
-                assert container["args"][0] == "procura", obj["metadata"]["name"]
-                commands[f"{obj['kind']}/{obj['metadata']['name']}"] = container["args"][1:]
+        spec = obj.get("spec", {})
+        pod = spec.get("jobTemplate", {}).get("spec", spec).get("template", {}).get("spec")
+        for container in (pod or {}).get("containers", []):
+            assert container["args"][0] == "procura", obj["metadata"]["name"]
+            commands[f"{obj['kind']}/{obj['metadata']['name']}"] = container["args"][1:]
     cmd = next(line for line in CONTAINERFILE.read_text().splitlines() if line.startswith("CMD "))
     commands["Containerfile CMD"] = json.loads(cmd.removeprefix("CMD "))[1:]
     return commands
