@@ -97,9 +97,35 @@ def test_the_migrate_job_and_the_deployments_run_the_procura_commands_with_the_s
     sources = [pod["containers"][0]["envFrom"] for pod in (job, api, worker)]
 
     assert commands == [["procura", "migrate"], ["procura", "serve"], ["procura", "worker"]]
-    assert sources[0] == sources[1] == sources[2]
-    assert {s.get("configMapRef", s.get("secretRef"))["name"] for s in sources[0]} == {
-        "procura-config", "procura-secrets"}
+    assert sources == [[{"configMapRef": {"name": "procura-config"}}]] * 3
+
+
+def pods() -> dict[str, dict]:
+    """Every pod spec the kustomization runs, by its object."""
+    found = {}
+    for obj in resources():
+        spec = obj.get("spec", {})
+        pod = spec.get("jobTemplate", {}).get("spec", spec).get("template", {}).get("spec")
+        if pod:
+            found[f"{obj['kind']}/{obj['metadata']['name']}"] = pod
+    return found
+
+
+def test_every_pod_finds_each_secret_file_its_settings_name():
+    files = {k: v for k, v in resource("ConfigMap", "procura-config")["data"].items() if k.endswith("_FILE")}
+    keys = set(resource("Secret", "procura-secrets")["stringData"])
+    assert files and {Path(path).name for path in files.values()} == keys
+    directories = {str(Path(path).parent) for path in files.values()}
+
+    missing = {}
+    for where, pod in pods().items():
+        volumes = {v["name"] for v in pod.get("volumes", []) if v.get("secret", {}).get("secretName") == "procura-secrets"}
+        for container in pod["containers"]:
+            mounted = {m["mountPath"] for m in container.get("volumeMounts", []) if m["name"] in volumes}
+            if not directories <= mounted:
+                missing[where] = sorted(directories - mounted)
+
+    assert missing == {}
 
 
 def test_the_disruption_budgets_select_pods_their_deployments_run():
@@ -176,12 +202,10 @@ def recipe_commands() -> dict[str, list[str]]:
             argv = shlex.split(line)
             assert argv[0] == INSTALLED_PROCURA, name
             commands[f"{name} ExecStart {n + 1}"] = argv[1:]
-    for obj in resources():
-        spec = obj.get("spec", {})
-        pod = spec.get("jobTemplate", {}).get("spec", spec).get("template", {}).get("spec")
-        for container in (pod or {}).get("containers", []):
-            assert container["args"][0] == "procura", obj["metadata"]["name"]
-            commands[f"{obj['kind']}/{obj['metadata']['name']}"] = container["args"][1:]
+    for where, pod in pods().items():
+        for container in pod["containers"]:
+            assert container["args"][0] == "procura", where
+            commands[where] = container["args"][1:]
     cmd = next(line for line in CONTAINERFILE.read_text().splitlines() if line.startswith("CMD "))
     commands["Containerfile CMD"] = json.loads(cmd.removeprefix("CMD "))[1:]
     return commands
