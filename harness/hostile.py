@@ -33,6 +33,10 @@ WRONG_TYPES = {"null": None, "true": True, "int": 12, "float": 1.5, "huge": 10 *
 
 #: Query parameters that may repeat (a list): a repeated bad value is refused at each item's pointer.
 LIST_PARAMETERS = frozenset({"status", "type"})
+#: Routes for an org's admins with bodies of their own, which the sweep's
+#: requester cannot reach: their hostile input is tested with them
+#: (tests/webhooks) and by the contract fuzzing.
+ADMIN_ONLY = ("/webhook-endpoints",)
 
 
 @dataclass
@@ -105,6 +109,8 @@ class Sweep:
 
     def build(self) -> None:
         for method, path, query in self.routes():
+            if path.startswith(ADMIN_ONLY):
+                continue
             target = self.concrete(path)
             if method == "POST" and path.startswith("/callbacks/"):
                 self.callback_cases(target)

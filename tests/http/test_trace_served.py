@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from testkit.server import running_server
+from testkit.server import running_server, wait_until
 from tests.conftest import SECRET, po_body, token
 from tests.projections.test_worker_processes import worker
 
@@ -35,7 +35,14 @@ def create(base: str, key: str, correlation: str) -> requests.Response:
 
 
 def trace(base: str, value: str, who: dict, **query) -> requests.Response:
-    return requests.get(base + "/trace", params={"id": value, **query}, headers=who, timeout=10)
+    """The trace, retried as a client would while the index is behind
+    `min_position` (503 projection-behind after its 2 s wait)."""
+    def answered():
+        answer = requests.get(base + "/trace", params={"id": value, **query}, headers=who, timeout=10)
+        behind = answer.status_code == 503 and answer.json().get("type") == "/problems/projection-behind"
+        return None if behind else answer
+
+    return wait_until(answered, 30, interval=0.1, what="the support index to reach min_position")
 
 
 def test_a_correlation_chain_written_through_the_server_is_traced_page_by_page_once_the_worker_indexed_it(served):
