@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import psycopg
 from flask import Flask, g, request
 
+from app import tracing
 from app.bus import sinks
 from app.config import PEER_TIMEOUTS, Settings, load_settings
 from app.persistence.pooler import check_session_timeouts
@@ -52,7 +53,8 @@ class Services:
 
     def supervisor(self) -> Supervisor:
         return Supervisor(self.followers(), notifications=self.notifications(),
-                          gather_wait=self.settings.projection_gather_ms / 1000)
+                          gather_wait=self.settings.projection_gather_ms / 1000,
+                          trace=tracing.batch_span if tracing.enabled() else None)
 
     def notifications(self, channel: str | None = None, who: str = "projection worker") -> Notifications | None:
         """What wakes the followers when events are saved: a LISTEN on the
@@ -93,6 +95,7 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
     (`prepare_database`) unless the caller already did and passes its
     `schema` status (the server's workers, after its main process)."""
     settings = settings or load_settings()
+    tracing.configure()  # before the stores: their connection pools are traced when on
     if schema is None and not settings.in_memory:
         schema = prepare_database(settings)
     procura = Procura(settings)
@@ -142,7 +145,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
     from app.http.security_headers import add_security_headers
     from app.service.declarations import check_declarations, check_public_events
-    from app.serving import observability
+    from app.serving import observability, request_tracing
 
     check_declarations()  # an incompletely declared command stops here, not in a request
     check_public_events()  # so does an event nobody decided to publish or keep internal
@@ -155,6 +158,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.extensions["procura.expensive_reads"] = ExpensiveReads(
         services.settings.expensive_reads_per_caller)
     flask_app.extensions["procura.feed_wakeups"] = events.feed_wakeups(services)
+    request_tracing.install(flask_app)  # first: the request's span covers every other hook
     observability.install(flask_app, services.settings.log_level)
     flask_app.before_request(_identify_request)
     flask_app.before_request(access.authenticate_request)

@@ -9,7 +9,9 @@ deterministic tests: `error_next`, `timeout_next`, `throttle_next` (the next
 N API calls fail that way), `throttle_rate`, `retry_after_s` (the 429's
 Retry-After) and `hang_ms` (how long a timed-out call is held). `GET /_calls`
 lists the order calls being answered right now (caller address, clientRef)
-and counts the decisions, shipments and callbacks still to come.
+and counts the decisions, shipments and callbacks still to come. An order
+placed with a W3C `traceparent` header has its callbacks carry it on, so they
+join the placement's trace.
 
 Deliberate quirks for refusals: currencies outside ACCEPTED_CURRENCIES get
 422 `CCY`; item codes starting with `BAD-` get 422 `BAD_ITEM`.
@@ -137,6 +139,8 @@ class AcmeFake:
         self.scheduler: Scheduler | None = None
         #: Order calls being answered right now: the caller's address and the PO.
         self.calls_in_flight: list[dict] = []
+        #: The W3C `traceparent` each order (by clientRef) was placed with: its callbacks carry it on.
+        self.traceparents: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -184,11 +188,13 @@ class AcmeFake:
 
     # --- orders ---------------------------------------------------------------
 
-    def place(self, key: str, body: dict) -> tuple[int, dict]:
+    def place(self, key: str, body: dict, traceparent: str | None = None) -> tuple[int, dict]:
         refusal = _refusal(body)
         if refusal is not None:
             return 422, refusal
         with self.lock:
+            if traceparent:
+                self.traceparents[str(body["clientRef"])] = traceparent
             existing = self.by_key.get(key)
             if existing is not None:
                 return 409, {"err": "DUPLICATE", "orderNo": existing["orderNo"]}
@@ -243,16 +249,18 @@ class AcmeFake:
         body = json.dumps({**event, "at": int(time.time())})
         webhook_id = f"msg_{uuid.uuid4().hex}"
         copies = 2 if self.faults.duplicate_callbacks else 1
+        with self.lock:
+            traced = {"traceparent": t} if (t := self.traceparents.get(event["clientRef"])) else {}
         for copy in range(copies):
-            self.scheduler.after(0.05 * copy, lambda: self._deliver(webhook_id, body, 0))
+            self.scheduler.after(0.05 * copy, lambda: self._deliver(webhook_id, body, 0, traced))
 
-    def _deliver(self, webhook_id: str, body: str, attempt: int) -> None:
+    def _deliver(self, webhook_id: str, body: str, attempt: int, traced: dict | None = None) -> None:
         if self._stopping.is_set():
             return
         now = datetime.now(UTC)
         headers = {"Content-Type": "application/json", "webhook-id": webhook_id,
                    "webhook-timestamp": str(int(now.timestamp())),
-                   "webhook-signature": self.webhook.sign(webhook_id, now, body)}
+                   "webhook-signature": self.webhook.sign(webhook_id, now, body), **(traced or {})}
         try:
             answer = requests.post(self.callback_url, data=body.encode(), headers=headers, timeout=5)
             if 200 <= answer.status_code < 300:
@@ -260,7 +268,8 @@ class AcmeFake:
             log.info("callback %s answered %s", webhook_id, answer.status_code)
         except requests.RequestException as error:
             log.info("callback %s failed: %s", webhook_id, error)
-        self.scheduler.after(min(5.0, 0.1 * 2 ** attempt), lambda: self._deliver(webhook_id, body, attempt + 1))
+        self.scheduler.after(min(5.0, 0.1 * 2 ** attempt),
+                             lambda: self._deliver(webhook_id, body, attempt + 1, traced))
 
 
 def _refusal(body: dict) -> dict | None:
@@ -363,7 +372,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = self.headers.get("X-Request-Key")
         if not key or not _valid_order(body):
             return self._send(400, {"err": "BAD_REQUEST"})
-        status, answer = self.fake.place(key, body)
+        status, answer = self.fake.place(key, body, self.headers.get("traceparent"))
         if status in (200, 202) and self.fake._take("timeout_next", "timeout_rate"):
             # The order exists, but the answer comes too late for the client.
             self.fake._stopping.wait(self.fake.faults.hang_ms / 1000)

@@ -16,6 +16,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NamedTuple
 
 import psycopg
@@ -146,6 +147,17 @@ def _as_member(follower: Follower, step: Callable[..., None], *args: Any) -> Non
         raise MemberFailed(follower) from error
 
 
+#: Opens a span named by its first argument for a batch whose events were
+#: stored under the given trace contexts (W3C traceparents, first is parent).
+BatchTracer = Callable[[str, Sequence[str]], AbstractContextManager]
+_UNTRACED = nullcontext()
+
+
+def _trace_context(event: Any) -> str | None:
+    meta = getattr(event, "meta", None)
+    return meta.get("traceparent") if isinstance(meta, dict) else None
+
+
 class Fanout:
     """Followers fed together: one read of the store per batch, each event
     decoded once, and ONE transaction in which every member advances its own
@@ -157,8 +169,10 @@ class Fanout:
     leave the database (`Processor.publish`) sends its share before that
     transaction opens: at least once, the receiver dropping duplicates."""
 
-    def __init__(self, followers: Sequence[Follower], *, error_wait: float = 1.0, clock=time.monotonic):
+    def __init__(self, followers: Sequence[Follower], *, error_wait: float = 1.0, clock=time.monotonic,
+                 trace: BatchTracer | None = None):
         self.followers = list(followers)
+        self.trace = trace
         self.app, self.store = self.followers[0].app, self.followers[0].store
         self.error_wait = error_wait
         self._clock = clock
@@ -227,16 +241,25 @@ class Fanout:
         shares = {f.processor.name: [p for topic, p in events
                                      if p.position > positions[f.processor.name] and f.processor.wants(topic)]
                   for f in members}
-        for follower in members:
-            _as_member(follower, follower.processor.publish, shares[follower.processor.name])
-        with self.store.transaction() as cur:
-            self.store.advance_all(cur, {f.processor.name: positions[f.processor.name] for f in members}, last)
+        with self._traced(events):
             for follower in members:
-                _as_member(follower, follower.processor.apply, cur, shares[follower.processor.name])
+                _as_member(follower, follower.processor.publish, shares[follower.processor.name])
+            with self.store.transaction() as cur:
+                self.store.advance_all(cur, {f.processor.name: positions[f.processor.name] for f in members}, last)
+                for follower in members:
+                    _as_member(follower, follower.processor.apply, cur, shares[follower.processor.name])
         for follower in members:
             self._resting.pop(follower.processor.name, None)
             if self._known is not None:
                 self._known[follower.processor.name] = last
+
+    def _traced(self, events: Sequence[tuple[str, Positioned]]) -> AbstractContextManager:
+        """The batch's span when tracing is on: in the trace of its first
+        traced event, linked to the others' (a batch serves many requests)."""
+        if self.trace is None:
+            return _UNTRACED
+        contexts = list(dict.fromkeys(c for _, p in events if (c := _trace_context(p.event)) is not None))
+        return self.trace("apply events", contexts) if contexts else _UNTRACED
 
     def _decoded(self, members: Sequence[Follower], positions: dict[str, int],
                  notifications: Sequence[Notification]) -> list[tuple[str, Positioned]]:
@@ -262,13 +285,13 @@ class Fanout:
         return max(0.0, min(at for at, _ in self._resting.values()) - self._clock())
 
 
-def fan_outs(followers: Sequence[Follower], error_wait: float) -> list[Fanout]:
+def fan_outs(followers: Sequence[Follower], error_wait: float, trace: BatchTracer | None = None) -> list[Fanout]:
     """The followers whose processors share a transaction in one fan-out,
     every other follower in a fan-out of its own (a processor that may be
     slow never holds the others back)."""
     shared = [f for f in followers if f.processor.shares_transaction]
     alone = [[f] for f in followers if not f.processor.shares_transaction]
-    return [Fanout(group, error_wait=error_wait) for group in ([shared] if shared else []) + alone]
+    return [Fanout(group, error_wait=error_wait, trace=trace) for group in ([shared] if shared else []) + alone]
 
 
 class Supervisor:
@@ -288,11 +311,13 @@ class Supervisor:
     """
 
     def __init__(self, followers: Sequence[Follower], *, idle_wait: float = 0.2, error_wait: float = 1.0,
-                 notifications: Notifications | None = None, gather_wait: float = 0.0):
+                 notifications: Notifications | None = None, gather_wait: float = 0.0,
+                 trace: BatchTracer | None = None):
         self.followers = list(followers)
         self.idle_wait = idle_wait
         self.error_wait = error_wait
         self.gather_wait = gather_wait
+        self.trace = trace
         self.notifications = notifications
         self._stop = threading.Event()
         self._wakes: list[threading.Event] = []
@@ -315,7 +340,7 @@ class Supervisor:
         pool, so a restarted database is simply polled again."""
         if self.notifications is not None:
             self.notifications.start()
-        fanouts = fan_outs(self.followers, self.error_wait)
+        fanouts = fan_outs(self.followers, self.error_wait, self.trace)
         started = time.monotonic()
         self._passed = {fanout.name: started for fanout in fanouts}
         threads = self._threads = [threading.Thread(target=self._follow, args=(fanout, self._wake_for()),

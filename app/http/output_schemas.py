@@ -105,6 +105,9 @@ class ProblemOut(Schema):
                                                              "were than the 50 listed (absent when none)"})
     header = fields.String(metadata={"description": "malformed-request only: the request header at fault, "
                                                     "when one is (webhook-id)"})
+    trace_id = fields.String(validate=validate.Regexp(r"^[0-9a-f]{32}$"), metadata={
+        "description": "the OpenTelemetry trace of the request that got this answer, when tracing is on "
+                       "(docs/observability.md)"})
 
     class Meta:
         # Extra members (current_version, allowed_actions, ...) depend on the slug.

@@ -15,6 +15,7 @@ from flask import Response, g
 from werkzeug.exceptions import HTTPException
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
+from app import tracing
 from app.service import errors as app_errors
 
 log = logging.getLogger("procura.http")
@@ -181,6 +182,9 @@ def problem_document(problem: Problem, status: int) -> dict[str, Any]:
         "next_action": kind.next_action,
     }
     document.update(_capped(problem.extra))
+    trace_id = tracing.trace_id()
+    if trace_id is not None:
+        document["trace_id"] = trace_id
     return document
 
 

@@ -43,6 +43,7 @@ from psycopg.rows import args_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from app import tracing
 from app.config import PEER_TIMEOUTS
 from app.jsonbytes import json_bytes
 from app.persistence import postgres_sql as sql
@@ -433,6 +434,7 @@ class ProcuraPostgresFactory(PostgresFactory):
         self.datastore.pool.kwargs.update(PEER_TIMEOUTS)
         if self.datastore.pre_ping:
             set_checkout_check(self.datastore.pool, PingWhenIdle())
+        tracing.trace_database_checkouts(self.datastore.pool)
         if self.env.get(POOLER) == "transaction":
             self._behind_transaction_pooler()
             return

@@ -16,6 +16,8 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
+from app import tracing
+
 
 @dataclass(frozen=True)
 class EventMetadata:
@@ -49,6 +51,12 @@ def rfc3339(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def traceparent_of(domain_event: Any) -> str | None:
+    """The trace context the event was stored under (None without tracing)."""
+    meta = getattr(domain_event, "meta", None)
+    return meta.get("traceparent") if isinstance(meta, dict) else None
+
+
 def metadata_of(domain_event: Any) -> dict[str, Any]:
     """The metadata stored with an event (empty for events stored without)."""
     return dict(getattr(domain_event, "meta", None) or {})
@@ -62,5 +70,8 @@ class MetadataMapper(Mapper):
         if current is not None and "meta" not in vars(domain_event):
             meta = current.as_dict()
             meta["occurred_at"] = rfc3339(domain_event.timestamp)
+            traceparent = tracing.traceparent()
+            if traceparent is not None:  # where the workers continue the trace (docs/observability.md)
+                meta["traceparent"] = traceparent
             object.__setattr__(domain_event, "meta", meta)
         return super().to_stored_event(domain_event)

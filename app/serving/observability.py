@@ -28,6 +28,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from app import tracing
 from app.http.access import open_route
 from app.http.openapi import documented
 from app.jsonbytes import json_bytes
@@ -68,6 +69,9 @@ class JsonFormatter(logging.Formatter):
             **current_log_fields(),
             **getattr(record, "fields", {}),
         }
+        trace_id = tracing.trace_id()
+        if trace_id is not None:
+            entry["trace_id"] = trace_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json_bytes(entry, default=str).decode()
@@ -162,6 +166,9 @@ def _observe(response: Response) -> Response:
         "command_id": req.headers.get("Idempotency-Key") if is_command else None,
         "replayed": replayed or None,
     }
+    trace_id = tracing.trace_id()  # the line is written after the request's span has ended
+    if trace_id is not None:
+        fields["trace_id"] = trace_id
     response.call_on_close(functools.partial(_record, fields, elapsed, outcome))
     return response
 

@@ -17,6 +17,7 @@ import requests
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from app import tracing
 from app.jsonbytes import nesting_exceeds
 from app.suppliers.port import (
     CallbackMalformed,
@@ -135,7 +136,18 @@ class AcmeSupplier(Supplier):
 
     # --- transport ----------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, sends_order: bool = False, **kwargs) -> requests.Response:
+    def _call(self, method: str, path: str, **kwargs) -> requests.Response:
+        """The request, in a client span whose context Acme receives as `traceparent` when tracing is on."""
+        with tracing.span(f"{method} acme {path}", kind="client",
+                          attributes={"http.request.method": method, "server.address": self.base_url}):
+            current = tracing.traceparent()
+            if current is not None:
+                kwargs["headers"] = {**kwargs.get("headers", {}), "traceparent": current}
+            response = self._send(method, path, **kwargs)
+            tracing.set_attributes(**{"http.response.status_code": response.status_code})
+            return response
+
+    def _send(self, method: str, path: str, *, sends_order: bool = False, **kwargs) -> requests.Response:
         headers = {"X-Api-Key": self.api_key, **kwargs.pop("headers", {})}
         try:
             return self.session.request(method, self.base_url + path, headers=headers,

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
+from app import tracing
 from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
-from app.service.metadata import EventMetadata, recording_as, rfc3339
+from app.service.metadata import EventMetadata, metadata_of, recording_as, rfc3339, traceparent_of
 from app.suppliers import outcomes
 from app.suppliers.port import CallbackHeaderInvalid, CallbackNotice, CallbackRejected, Supplier
 
@@ -78,9 +79,11 @@ class CallbackService:
             if po_id is None:
                 self.app.save(command=self._record(org, notice, raw, UNMATCHED))
                 return Receipt(UNMATCHED)
-            with recording_as(EventMetadata(actor=org, command_id=notice.delivery_id,
-                                            correlation_id=self._correlation(po_id, request_id),
-                                            causation_id=request_id)):
+            with (recording_as(EventMetadata(actor=org, command_id=notice.delivery_id,
+                                             correlation_id=self._correlation(po_id, request_id),
+                                             causation_id=request_id)),
+                  tracing.span("apply supplier callback", links=[self._placed_under(po_id)],
+                               attributes={"procura.po_id": str(po_id), "procura.notice": type(notice.notice).__name__})):
                 changed = outcomes.settle(
                     self.app, po_id,
                     lambda po, op: outcomes.decide_notice(po, op, notice.notice, notice.occurred_at),
@@ -97,6 +100,17 @@ class CallbackService:
             return None
         po = self.app.purchase_order(po_id)
         return po_id if po is not None and po.supplier_id == supplier_id else None
+
+    def _placed_under(self, po_id: UUID) -> str | None:
+        """The trace context of the PO's latest placement (its events'), which
+        the callback's span links to; looked up only when tracing is on."""
+        if not tracing.enabled():
+            return None
+        # The placement worker's events are caused by "<po id>@<version placed at>".
+        placement = f"{po_id}@"
+        placed = [traceparent_of(e) for e in self.app.stored_events(po_id)
+                  if str(metadata_of(e).get("causation_id")).startswith(placement) and traceparent_of(e)]
+        return placed[-1] if placed else None
 
     def _correlation(self, po_id: UUID, fallback: str) -> str:
         po = self.app.purchase_order(po_id)

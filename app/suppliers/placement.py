@@ -26,9 +26,10 @@ from eventsourcing.persistence import IntegrityError
 from aggregates.errors import OperationFinished
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
+from app import tracing
 from app.config import PlacementTuning
 from app.polling import Pollers
-from app.service.metadata import EventMetadata, recording_as
+from app.service.metadata import EventMetadata, recording_as, traceparent_of
 from app.serving.metrics import count_placement, report_circuit
 from app.suppliers import outcomes
 from app.suppliers.breaker import CircuitBreaker
@@ -106,8 +107,11 @@ class PlacementExecutor:
         placement = self.outbox.claim(self.tuning.lease)
         if placement is None:
             return False
-        with log_fields(operation_id=str(placement.operation_id), correlation_id=str(placement.operation_id),
-                        po_id=str(placement.po_id)):
+        with (log_fields(operation_id=str(placement.operation_id), correlation_id=str(placement.operation_id),
+                         po_id=str(placement.po_id)),
+              tracing.span("place order", parent=self._requested_under(placement),
+                           attributes={"procura.po_id": str(placement.po_id),
+                                       "procura.operation_id": str(placement.operation_id)})):
             try:
                 self.process(placement)
             except Exception:
@@ -116,6 +120,15 @@ class PlacementExecutor:
             finally:
                 self.report_circuits()
         return True
+
+    def _requested_under(self, placement: Placement) -> str | None:
+        """The trace context of the command that asked for the placement, so
+        the placement joins its trace (only looked up when tracing is on)."""
+        if not tracing.enabled():
+            return None
+        for event in self.app.stored_events(placement.po_id, after=placement.requested_version - 1):
+            return traceparent_of(event) if event.originator_version == placement.requested_version else None
+        return None
 
     def report_circuits(self) -> None:
         """Publish every supplier's breaker state (procura_supplier_circuit_state)."""

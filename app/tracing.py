@@ -1,0 +1,202 @@
+"""OpenTelemetry tracing (docs/observability.md), off unless the standard
+`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set.
+
+Off, every helper here returns at its first line and OpenTelemetry is not
+even imported: a request pays for one module-global check per helper. On,
+spans go to the OTLP/HTTP exporter; the SDK itself reads the other standard
+variables (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
+`OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_BSP_*`, ...).
+
+Trace context crosses processes as a W3C `traceparent` string: in HTTP
+headers, and in each stored event's metadata, where the workers pick it up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import Any
+
+_tracer: Any = None
+_NO_SPAN = nullcontext()
+
+
+def wanted(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the environment asks for traces to be exported."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    return bool(environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+
+
+def enabled() -> bool:
+    return _tracer is not None
+
+
+def configure(default_service_name: str = "procura") -> bool:
+    """Start exporting spans from this process when the environment asks
+    for it (idempotent); True when tracing is on. Call it in each process
+    after any fork: the exporter's batching thread does not cross one."""
+    global _tracer
+    if _tracer is not None or not wanted():
+        return _tracer is not None
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    # OTEL_SERVICE_NAME, when set, names the service; attributes passed here would override it.
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: default_service_name}
+    provider = TracerProvider(resource=Resource.create(named))  # the sampler comes from OTEL_TRACES_SAMPLER
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _tracer = provider.get_tracer("procura")
+    return True
+
+
+def flush(timeout_millis: int = 5000) -> None:
+    """Export the spans still batched (before a process exits on a signal)."""
+    if _tracer is None:
+        return
+    from opentelemetry import trace
+
+    trace.get_tracer_provider().force_flush(timeout_millis)
+
+
+def _context_of(traceparent: str | None) -> Any:
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    return TraceContextTextMapPropagator().extract({"traceparent": traceparent}) if traceparent else None
+
+
+def span(name: str, *, parent: str | None = None, kind: str = "internal",
+         links: Iterable[str | None] = (), attributes: Mapping[str, Any] | None = None):
+    """A context manager: the span `name`, current inside the block, child of
+    the `parent` traceparent when given (else of the current span), linked
+    to the `links` traceparents. Off, a shared no-op context."""
+    if _tracer is None:
+        return _NO_SPAN
+    return _started(name, parent, kind, links, attributes)
+
+
+@contextmanager
+def _started(name, parent, kind, links, attributes):
+    from opentelemetry.trace import Link, SpanKind, get_current_span
+
+    linked = [Link(get_current_span(c).get_span_context()) for c in map(_context_of, links) if c is not None]
+    with _tracer.start_as_current_span(name, context=_context_of(parent), kind=SpanKind[kind.upper()],
+                                       links=linked, attributes=attributes) as current:
+        yield current
+
+
+def batch_span(name: str, contexts: Sequence[str]):
+    """A worker's span over a batch of events stored under `contexts`: in
+    the first one's trace, linked to the others (runner.BatchTracer)."""
+    return span(name, parent=contexts[0], links=contexts[1:], attributes={"procura.traces": len(contexts)})
+
+
+def start_span(name: str, *, parent_headers: Mapping[str, str] | None = None, kind: str = "internal",
+               attributes: Mapping[str, Any] | None = None) -> tuple[Any, Any] | None:
+    """Start `name` and make it current until `end_span` (for hooks that
+    cannot wrap a block, like Flask's before/after request); its parent comes
+    from the `traceparent` in `parent_headers` when given. None when off."""
+    if _tracer is None:
+        return None
+    from opentelemetry import context, trace
+    from opentelemetry.trace import SpanKind
+
+    parent = _context_of(parent_headers.get("traceparent")) if parent_headers is not None else None
+    started = _tracer.start_span(name, context=parent, kind=SpanKind[kind.upper()], attributes=attributes)
+    return started, context.attach(trace.set_span_in_context(started))
+
+
+def end_span(handle: tuple[Any, Any] | None, error: BaseException | None = None) -> None:
+    if handle is None:
+        return
+    from opentelemetry import context
+
+    started, token = handle
+    if error is not None:
+        _end_failed(started, error)
+    else:
+        started.end()
+    context.detach(token)
+
+
+def traceparent() -> str | None:
+    """The current span as a W3C traceparent; None when off or outside a span."""
+    if _tracer is None:
+        return None
+    from opentelemetry.trace import get_current_span
+
+    ctx = get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return None
+    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+
+
+def trace_id() -> str | None:
+    """The current trace's id (32 hex digits); None when off or outside a span."""
+    current = traceparent()
+    return current[3:35] if current else None
+
+
+def set_attributes(**attributes: Any) -> None:
+    """Add attributes to the current span (nothing when off)."""
+    if _tracer is None:
+        return
+    from opentelemetry.trace import get_current_span
+
+    get_current_span().set_attributes({k: v for k, v in attributes.items() if v is not None})
+
+
+def trace_database_checkouts(pool: Any, system: str = "postgresql") -> None:
+    """A span from each connection's checkout of `pool` to its return: one
+    database transaction (Procura's pooled connections are autocommit, and an
+    explicit transaction never outlives its checkout). Installed only when
+    on; only inside another span (a request, a placement), so a worker's
+    idle polling starts no trace."""
+    if _tracer is None:
+        return
+    from opentelemetry.trace import get_current_span
+
+    getconn, putconn = pool.getconn, pool.putconn
+    open_spans: dict[int, Any] = {}
+
+    def traced_getconn(*args: Any, **kwargs: Any) -> Any:
+        if not get_current_span().get_span_context().is_valid:
+            return getconn(*args, **kwargs)
+        started = _tracer.start_span(f"{system} transaction", kind=_client_kind(),
+                                     attributes={"db.system.name": system})
+        try:
+            conn = getconn(*args, **kwargs)
+        except BaseException as error:
+            _end_failed(started, error)
+            raise
+        open_spans[id(conn)] = started
+        return conn
+
+    def traced_putconn(conn: Any) -> None:
+        started = open_spans.pop(id(conn), None)
+        try:
+            putconn(conn)
+        finally:
+            if started is not None:
+                started.end()
+
+    pool.getconn, pool.putconn = traced_getconn, traced_putconn
+
+
+def _client_kind() -> Any:
+    from opentelemetry.trace import SpanKind
+
+    return SpanKind.CLIENT
+
+
+def _end_failed(started: Any, error: BaseException) -> None:
+    from opentelemetry.trace import Status, StatusCode
+
+    started.record_exception(error)
+    started.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    started.end()
