@@ -7,6 +7,7 @@ the Flask application; nothing is built at import time, so every process
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from app.persistence.replicas import ReadRouting
 from app.schema import SchemaStatus, prepare_schema
 from app.service.application import Procura
 from app.service.command_service import CommandService, _dependency
+from app.service.metadata import traceparent_of
 from app.suppliers.wiring import SupplierServices, build_supplier_services
 from app.webhooks.wiring import WebhookServices, build_webhook_services
 from projections import read_models
@@ -104,12 +106,20 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
         schema = prepare_schema(settings, datastore=read_store.datastore)
     suppliers = build_supplier_services(settings, procura, read_store)
     webhooks = build_webhook_services(settings.webhooks, read_store)
+    if tracing.enabled():
+        webhooks.trace_context = functools.partial(_stored_traceparent, procura)
     # The deliveries come after the public events model: they read its rows in the same transaction.
     processors = [*read_models(), suppliers.processor, webhooks.processor, *sinks(settings, procura)]
     read_store.create_tracking([p.name for p in processors])
     return Services(settings=settings, app=procura, commands=CommandService(procura),
                     read_store=read_store, reads=ReadRouting.from_settings(settings, read_store),
                     processors=processors, schema=schema, suppliers=suppliers, webhooks=webhooks)
+
+
+def _stored_traceparent(procura: Procura, position: int) -> str | None:
+    """The traceparent in the metadata of the event at `position`."""
+    rows = procura.recorder.select_at([position])
+    return traceparent_of(procura.mapper.to_domain_event(rows[0])) if rows else None
 
 
 def _identify_request() -> None:

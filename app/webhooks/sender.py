@@ -34,6 +34,7 @@ from email.utils import parsedate_to_datetime
 
 from standardwebhooks.webhooks import Webhook
 
+from app import tracing
 from app.config import WebhookTuning
 from app.polling import Pollers
 from app.serving.metrics import count_webhook_attempt
@@ -122,6 +123,8 @@ class WebhookSender:
     resolver: Resolver | None = None
     idle_wait: float = 0.1
     send: Callable[..., Answer] = post
+    #: The traceparent the event at a position was stored under (set when tracing is on).
+    trace_context: Callable[[int], str | None] | None = None
     _busy: Counter = field(default_factory=Counter)
 
     def __post_init__(self):
@@ -156,13 +159,20 @@ class WebhookSender:
         with self._lock:
             self._busy[endpoint.id] += 1
         try:
-            self._deliver(delivery, endpoint)
+            with tracing.span("deliver webhook", parent=self._stored_under(delivery),
+                              attributes={"procura.webhook_id": delivery.webhook_id,
+                                          "procura.endpoint_id": endpoint.id, "procura.event_type": delivery.type}):
+                self._deliver(delivery, endpoint)
         finally:
             with self._lock:
                 self._busy[endpoint.id] -= 1
                 if not self._busy[endpoint.id]:
                     del self._busy[endpoint.id]
         return True
+
+    def _stored_under(self, delivery: Delivery) -> str | None:
+        """The delivery's event's trace context: its attempts join that request's trace."""
+        return None if self.trace_context is None else self.trace_context(int(delivery.position))
 
     # --- one attempt --------------------------------------------------------
 
@@ -218,4 +228,7 @@ class WebhookSender:
                    "webhook-id": delivery.webhook_id, "webhook-timestamp": str(int(moment.timestamp())),
                    "webhook-signature": sign(endpoint.signing_secrets(self.clock()), delivery.webhook_id,
                                              moment, payload)}
+        current = tracing.traceparent()
+        if current is not None:
+            headers["traceparent"] = current
         return self.send(target, address, payload, headers, self.tuning.timeout)

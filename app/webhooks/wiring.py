@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.config import WebhookTuning
@@ -24,10 +25,12 @@ class WebhookServices:
     #: How the API resolves an endpoint's host when it is created or changed.
     resolve: Resolver
     processor: DeliveryRequests
+    #: The traceparent the event at a position was stored under (when tracing is on).
+    trace_context: Callable[[int], str | None] | None = None
 
     def sender(self) -> WebhookSender:
         """A new (not started) sender; call `start()` to run its threads."""
-        return WebhookSender(self.deliveries, self.endpoints, self.tuning)
+        return WebhookSender(self.deliveries, self.endpoints, self.tuning, trace_context=self.trace_context)
 
 
 def build_webhook_services(tuning: WebhookTuning, store: ReadStore) -> WebhookServices:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from testkit.otlp import OtlpReceiver, ReceivedSpan
+from testkit.receiver import Receiver
 from testkit.server import ROOT, LiveClient, answers, free_port, running_worker, serving_process, stop, wait_until
 from tests.conftest import SECRET, User, po_body
 
@@ -30,9 +31,10 @@ SENT = {"traceparent": f"00-{TRACE_ID}-{secrets.token_hex(8)}-01"}
 
 
 class Journey:
-    def __init__(self, spans: list[ReceivedSpan], answers: dict, log: str):
+    def __init__(self, spans: list[ReceivedSpan], answers: dict, log: str, webhooks: list):
         self.spans = spans
         self.answers = answers
+        self.webhooks = webhooks
         self.log_lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
 
     def named(self, name: str) -> list[ReceivedSpan]:
@@ -53,6 +55,14 @@ def _callback_applied(otlp: OtlpReceiver) -> bool:
     return any(s.name == "apply supplier callback" and s.trace_id == TRACE_ID for s in otlp.spans)
 
 
+def _subscribe(client: LiveClient, receiver: Receiver) -> None:
+    admin = User(client, "root", ("admin",), department=None)
+    created = client.post("/webhook-endpoints", json={"url": receiver.url, "event_types": ["purchase_order.approved"]},
+                          headers=admin.auth)
+    assert created.status_code == 201, created.get_json()
+    receiver.secrets = [created.get_json()["secret"]]
+
+
 def _drive(client: LiveClient) -> dict:
     alice = User(client)
     bob = User(client, "bob", ("approver",), approval_limit="100000.00")
@@ -71,8 +81,8 @@ def _drive(client: LiveClient) -> dict:
 @pytest.fixture(scope="module")
 def journey(module_pg_database_url) -> Journey:
     supplier_port = free_port()
-    with OtlpReceiver() as otlp, tempfile.TemporaryDirectory() as directory:
-        env = {"DATABASE_URL": module_pg_database_url, "PROCURA_JWT_SECRET": SECRET,
+    with OtlpReceiver() as otlp, Receiver() as webhooks, tempfile.TemporaryDirectory() as directory:
+        env = {"PROCURA_WEBHOOK_ALLOW_HOSTS": "127.0.0.1","DATABASE_URL": module_pg_database_url, "PROCURA_JWT_SECRET": SECRET,
                "PROCURA_SUPPLIER_URL": f"http://127.0.0.1:{supplier_port}", "PROCURA_SUPPLIER_API_KEY": API_KEY,
                "PROCURA_WEBHOOK_SECRETS": f"acme={WEBHOOK_SECRET}",
                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
@@ -82,13 +92,16 @@ def journey(module_pg_database_url) -> Journey:
             try:
                 wait_until(lambda: answers(f"http://127.0.0.1:{supplier_port}/_faults"), 20, what="the fake supplier")
                 with running_worker(env):
+                    _subscribe(LiveClient(base), webhooks)
                     steps = _drive(LiveClient(base))
                     wait_until(lambda: _callback_applied(otlp), 60, 0.1, what="the supplier callback's span")
+                    wait_until(lambda: any(s.name == "deliver webhook" for s in otlp.spans), 30, 0.1,
+                               what="the webhook delivery's span")
             finally:
                 stop(supplier)
             # The API's last spans (the callback's request) are exported within the batch delay.
             wait_until(lambda: any(s.name.startswith("POST /callbacks") for s in otlp.spans), 10, what="the callback")
-        yield Journey(otlp.spans, steps, log.read_text())
+        yield Journey(otlp.spans, steps, log.read_text(), webhooks.deliveries())
 
 
 def test_the_journey_is_one_trace_across_the_api_the_worker_and_the_supplier(journey):
@@ -136,3 +149,9 @@ def test_the_servers_request_log_lines_carry_the_trace_id(journey):
     created = journey.answers["create"].headers["X-Request-Id"]
     lines = [line for line in journey.log_lines if line.get("request_id") == created]
     assert lines and all(line["trace_id"] == TRACE_ID for line in lines)
+
+
+def test_the_webhook_delivery_of_an_event_joins_the_trace_of_the_request_that_caused_it(journey):
+    delivered = [s for s in journey.named("deliver webhook") if s.trace_id == TRACE_ID]
+    assert delivered and journey.by_id(delivered[0].parent_id).name == "POST /purchase-orders/<uuid:po_id>/approve"
+    assert journey.webhooks[0].headers["traceparent"].split("-")[1] == TRACE_ID
