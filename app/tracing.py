@@ -16,10 +16,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
+from types import SimpleNamespace
 from typing import Any
 
 _tracer: Any = None
 _NO_SPAN = nullcontext()
+#: OpenTelemetry's names, bound by `configure` (an import inside each helper costs a lookup per call).
+_otel = SimpleNamespace()
 
 
 def wanted(environ: Mapping[str, str] = os.environ) -> bool:
@@ -40,11 +43,18 @@ def configure(default_service_name: str = "procura") -> bool:
     global _tracer
     if _tracer is not None or not wanted():
         return _tracer is not None
-    from opentelemetry import trace
+    from opentelemetry import context, trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    _otel.__dict__.update(
+        attach=context.attach, detach=context.detach, current_span=trace.get_current_span,
+        in_context=trace.set_span_in_context, Link=trace.Link, SpanKind=trace.SpanKind,
+        Status=trace.Status, StatusCode=trace.StatusCode, propagator=TraceContextTextMapPropagator(),
+        )
 
     # OTEL_SERVICE_NAME, when set, names the service; attributes passed here would override it.
     named = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: default_service_name}
@@ -55,19 +65,8 @@ def configure(default_service_name: str = "procura") -> bool:
     return True
 
 
-def flush(timeout_millis: int = 5000) -> None:
-    """Export the spans still batched (before a process exits on a signal)."""
-    if _tracer is None:
-        return
-    from opentelemetry import trace
-
-    trace.get_tracer_provider().force_flush(timeout_millis)
-
-
 def _context_of(traceparent: str | None) -> Any:
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    return TraceContextTextMapPropagator().extract({"traceparent": traceparent}) if traceparent else None
+    return _otel.propagator.extract({"traceparent": traceparent}) if traceparent else None
 
 
 def span(name: str, *, parent: str | None = None, kind: str = "internal",
@@ -82,10 +81,8 @@ def span(name: str, *, parent: str | None = None, kind: str = "internal",
 
 @contextmanager
 def _started(name, parent, kind, links, attributes):
-    from opentelemetry.trace import Link, SpanKind, get_current_span
-
-    linked = [Link(get_current_span(c).get_span_context()) for c in map(_context_of, links) if c is not None]
-    with _tracer.start_as_current_span(name, context=_context_of(parent), kind=SpanKind[kind.upper()],
+    linked = [_otel.Link(_otel.current_span(c).get_span_context()) for c in map(_context_of, links) if c is not None]
+    with _tracer.start_as_current_span(name, context=_context_of(parent), kind=_otel.SpanKind[kind.upper()],
                                        links=linked, attributes=attributes) as current:
         yield current
 
@@ -103,34 +100,27 @@ def start_span(name: str, *, parent_headers: Mapping[str, str] | None = None, ki
     from the `traceparent` in `parent_headers` when given. None when off."""
     if _tracer is None:
         return None
-    from opentelemetry import context, trace
-    from opentelemetry.trace import SpanKind
-
     parent = _context_of(parent_headers.get("traceparent")) if parent_headers is not None else None
-    started = _tracer.start_span(name, context=parent, kind=SpanKind[kind.upper()], attributes=attributes)
-    return started, context.attach(trace.set_span_in_context(started))
+    started = _tracer.start_span(name, context=parent, kind=_otel.SpanKind[kind.upper()], attributes=attributes)
+    return started, _otel.attach(_otel.in_context(started))
 
 
 def end_span(handle: tuple[Any, Any] | None, error: BaseException | None = None) -> None:
     if handle is None:
         return
-    from opentelemetry import context
-
     started, token = handle
     if error is not None:
         _end_failed(started, error)
     else:
         started.end()
-    context.detach(token)
+    _otel.detach(token)
 
 
 def traceparent() -> str | None:
     """The current span as a W3C traceparent; None when off or outside a span."""
     if _tracer is None:
         return None
-    from opentelemetry.trace import get_current_span
-
-    ctx = get_current_span().get_span_context()
+    ctx = _otel.current_span().get_span_context()
     if not ctx.is_valid:
         return None
     return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
@@ -146,28 +136,25 @@ def set_attributes(**attributes: Any) -> None:
     """Add attributes to the current span (nothing when off)."""
     if _tracer is None:
         return
-    from opentelemetry.trace import get_current_span
-
-    get_current_span().set_attributes({k: v for k, v in attributes.items() if v is not None})
+    _otel.current_span().set_attributes({k: v for k, v in attributes.items() if v is not None})
 
 
 def trace_database_checkouts(pool: Any, system: str = "postgresql") -> None:
     """A span from each connection's checkout of `pool` to its return: one
     database transaction (Procura's pooled connections are autocommit, and an
     explicit transaction never outlives its checkout). Installed only when
-    on; only inside another span (a request, a placement), so a worker's
-    idle polling starts no trace."""
+    on; only inside another span that is sampled (a request, a placement),
+    so a worker's idle polling starts no trace and an unsampled request
+    pays for no more spans."""
     if _tracer is None:
         return
-    from opentelemetry.trace import get_current_span
-
     getconn, putconn = pool.getconn, pool.putconn
     open_spans: dict[int, Any] = {}
 
     def traced_getconn(*args: Any, **kwargs: Any) -> Any:
-        if not get_current_span().get_span_context().is_valid:
+        if not _otel.current_span().is_recording():  # outside a span, or in one not sampled
             return getconn(*args, **kwargs)
-        started = _tracer.start_span(f"{system} transaction", kind=_client_kind(),
+        started = _tracer.start_span(f"{system} transaction", kind=_otel.SpanKind.CLIENT,
                                      attributes={"db.system.name": system})
         try:
             conn = getconn(*args, **kwargs)
@@ -188,15 +175,7 @@ def trace_database_checkouts(pool: Any, system: str = "postgresql") -> None:
     pool.getconn, pool.putconn = traced_getconn, traced_putconn
 
 
-def _client_kind() -> Any:
-    from opentelemetry.trace import SpanKind
-
-    return SpanKind.CLIENT
-
-
 def _end_failed(started: Any, error: BaseException) -> None:
-    from opentelemetry.trace import Status, StatusCode
-
     started.record_exception(error)
-    started.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    started.set_status(_otel.Status(_otel.StatusCode.ERROR, type(error).__name__))
     started.end()

@@ -2,7 +2,11 @@
 baseline (Flask + psycopg-pool, one INSERT per POST) and a floor (the
 baseline plus the database work of a create: benchmarks/floor_app.py), same
 workers x threads, same machine, same run, interleaved rounds. Needs `wrk` and PostgreSQL
-(PROCURA_BENCH_PG_URL, default the local server)."""
+(PROCURA_BENCH_PG_URL, default the local server).
+
+With `--tracing`: creates with OpenTelemetry tracing on (OTLP/HTTP to a sink
+in this process, 10% of traces sampled) against the same server with
+tracing off, interleaved; goal >= 0.9x req/s (docs/observability.md)."""
 
 from __future__ import annotations
 
@@ -180,6 +184,9 @@ def _ms(text: str) -> float:
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench_commands needs wrk (apt-get install wrk)")
+    if "--tracing" in sys.argv[1:]:
+        tracing_main()
+        return
     token = mint_token(SECRET, sub="bench", org="bench", roles=["requester"], department="eng")
     python = sys.executable
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
@@ -219,6 +226,42 @@ def main() -> None:
         for clients in CONCURRENCY:
             results.setdefault(("procura submit", clients), []).append(wrk_submit(full, clients, token))
     report(results)
+
+
+#: What the traced server exports, and how much of it: the sampling a production deployment would use.
+TRACING_ENV = {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"}
+
+
+def tracing_main() -> None:
+    """Creates on `procura serve` with tracing on at 10% sampling vs off,
+    back to back in every round (the order alternating), on one database."""
+    from testkit.otlp import OtlpReceiver
+
+    token = mint_token(SECRET, sub="bench", org="bench", roles=["requester"], department="eng")
+    serve = [sys.executable, "-m", "app.cli", "serve", "--workers", str(WORKERS), "--threads", str(THREADS)]
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
+    with ExitStack() as stack:
+        sink = stack.enter_context(OtlpReceiver(keep=False))
+        db = stack.enter_context(scratch_database(f"bench_trace_{uuid.uuid4().hex[:6]}"))
+        env = {"DATABASE_URL": db, "PROCURA_JWT_SECRET": SECRET, **UNTHROTTLED}
+        runs = [("tracing off", stack.enter_context(server(serve, env, "/purchase-orders"))),
+                ("tracing on, 10%", stack.enter_context(server(
+                    serve, {**env, **TRACING_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.url}, "/purchase-orders")))]
+        for round_index in range(ROUNDS):
+            for clients in CONCURRENCY:
+                for kind, base in runs[::-1] if round_index % 2 else runs:
+                    results.setdefault((kind, clients), []).append(
+                        wrk(base, "/purchase-orders", clients, FRESH_KEYS, token))
+    print(f"procura serve {WORKERS} workers x {THREADS} threads, PostgreSQL, {SECONDS}s per run, "
+          f"{ROUNDS} interleaved rounds (medians); {sink.exports} OTLP exports received")
+    print_runs(results)
+    median = median_of(results)
+    for clients in CONCURRENCY:
+        rounds = paired_ratios(results, "tracing on, 10%", "tracing off", clients)
+        cpu = median("tracing on, 10%", clients, "cpu_us"), median("tracing off", clients, "cpu_us")
+        print(f"{clients:2} clients: tracing on (10%) / off: req/s {statistics.median(rounds):.2f} "
+              f"(rounds {min(rounds):.2f}-{max(rounds):.2f}; goal >= 0.9); "
+              f"server CPU per create {cpu[0]:.0f} / {cpu[1]:.0f} us ({cpu[0] / cpu[1]:.2f})")
 
 
 def median_of(results):

@@ -61,7 +61,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(404)
             self.end_headers()
             return
-        self.server.collector.add(decode(body))
+        collector = self.server.collector
+        collector.add(decode(body) if collector.keep else [])
         answer = ExportTraceServiceResponse().SerializeToString()
         self.send_response(200)
         self.send_header("Content-Type", "application/x-protobuf")
@@ -74,7 +75,9 @@ class OtlpReceiver:
     """`with OtlpReceiver() as r:` serves until the block ends; point
     OTEL_EXPORTER_OTLP_ENDPOINT at `r.url`; `r.spans` is what arrived."""
 
-    def __init__(self):
+    def __init__(self, *, keep: bool = True):
+        """`keep=False` answers without decoding (a benchmark's cheap sink); `exports` still counts."""
+        self.keep = keep
         self._lock = threading.Lock()
         self._spans: list[ReceivedSpan] = []
         self.exports = 0
