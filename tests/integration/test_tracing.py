@@ -155,3 +155,9 @@ def test_the_webhook_delivery_of_an_event_joins_the_trace_of_the_request_that_ca
     delivered = [s for s in journey.named("deliver webhook") if s.trace_id == TRACE_ID]
     assert delivered and journey.by_id(delivered[0].parent_id).name == "POST /purchase-orders/<uuid:po_id>/approve"
     assert journey.webhooks[0].headers["traceparent"].split("-")[1] == TRACE_ID
+
+
+def test_without_an_otlp_endpoint_answers_carry_no_trace(alice):
+    refused = alice.post("/purchase-orders", po_body(currency="euros"), headers=SENT)
+    assert refused.status_code == 422
+    assert "traceparent" not in refused.headers and "trace_id" not in refused.get_json()
