@@ -23,6 +23,8 @@ _tracer: Any = None
 _NO_SPAN = nullcontext()
 #: OpenTelemetry's names, bound by `configure` (an import inside each helper costs a lookup per call).
 _otel = SimpleNamespace()
+#: The span context `traceparent` formatted last, and its text (swapped whole: safe across threads).
+_last_formatted: tuple[Any, str | None] = (None, None)
 
 
 def wanted(environ: Mapping[str, str] = os.environ) -> bool:
@@ -120,10 +122,16 @@ def traceparent() -> str | None:
     """The current span as a W3C traceparent; None when off or outside a span."""
     if _tracer is None:
         return None
+    global _last_formatted
     ctx = _otel.current_span().get_span_context()
+    last, formatted = _last_formatted  # one request asks several times (events, answer, log line)
+    if ctx is last:
+        return formatted
     if not ctx.is_valid:
         return None
-    return f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    formatted = f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{int(ctx.trace_flags):02x}"
+    _last_formatted = (ctx, formatted)
+    return formatted
 
 
 def trace_id() -> str | None:
