@@ -11,6 +11,7 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -111,11 +112,12 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
 
 
 @contextmanager
-def running_worker(env: dict[str, str], *args: str):
+def running_worker(env: dict[str, str], *args: str, stderr: Any = subprocess.DEVNULL):
     """`procura worker` (with `args`) in a subprocess with `env` on top of
-    this process's; stopped (SIGTERM, then SIGKILL) when the block ends."""
+    this process's, its log lines to `stderr`; stopped (SIGTERM, then
+    SIGKILL) when the block ends."""
     process = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *args], cwd=ROOT,
-                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         yield process
     finally:

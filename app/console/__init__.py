@@ -58,7 +58,8 @@ class ListFilters(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.List(_text())
+    # Checked as the API checks it: a deep link with a status no PO can have is refused.
+    status = fields.List(fields.String(validate=validate.OneOf([s.value for s in Status])))
     department = _text()
     supplier_id = _text()
     requester = _text()
@@ -76,7 +77,7 @@ class WebhooksQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    endpoint = _text(metadata={"description": "the endpoint whose deliveries are shown"})
+    endpoint = fields.UUID(metadata={"description": "the endpoint whose deliveries are shown"})
 
 
 class FindQuery(Schema):
@@ -172,7 +173,8 @@ def purchase_orders() -> Response:
             tag="console", problems=PAGE_PROBLEMS, media_types=HTML, query=WebhooksQuery)
 def webhooks() -> Response:
     endpoint = query_args(WebhooksQuery()).get("endpoint")
-    return _page("webhooks.html", page="webhooks", title="Webhooks", endpoint_id=endpoint, recent=RECENT_DELIVERIES)
+    return _page("webhooks.html", page="webhooks", title="Webhooks", endpoint_id=endpoint and str(endpoint),
+                 recent=RECENT_DELIVERIES)
 
 
 @bp.get("/purchase-orders/<uuid:po_id>")

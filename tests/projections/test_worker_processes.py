@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 import signal
+import subprocess
+from typing import Any
 
 import psycopg
 import pytest
@@ -30,9 +32,10 @@ def world(pg_database_url):
     services.close()
 
 
-def worker(url: str, batch_size: int = 20):
+def worker(url: str, batch_size: int = 20, *, stderr: Any = subprocess.DEVNULL):
     """`procura worker` on `url`; SIGTERM (then SIGKILL) when the block ends."""
-    return running_worker({"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}, "--batch-size", str(batch_size))
+    return running_worker({"DATABASE_URL": url, "PROCURA_JWT_SECRET": SECRET}, "--batch-size", str(batch_size),
+                          stderr=stderr)
 
 
 def models(services) -> list[ReadModel]:
