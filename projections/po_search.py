@@ -19,7 +19,6 @@ is no relevance ranking (the list's sort orders the matches).
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -27,9 +26,7 @@ from typing import Any
 
 from projections.runner import Positioned
 from projections.store import Cursor
-from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, upsert
-
-log = logging.getLogger("procura.projections")
+from projections.tables import ReadModel, Table, fold_into_rows, kind, po_events, po_id, select_by_ids, upsert
 
 #: Longest indexed word: longer words are cut, in documents and queries alike
 #: (PostgreSQL ignores words over 2047 bytes; a prefix this long is specific enough).
@@ -72,6 +69,12 @@ def _content(event: Any) -> str:
 
 def _document(row: dict[str, Any]) -> str:
     return _joined([row["content"], row["supplier_reference"], row["tracking_number"], row["requester"]])
+
+
+def _created(key: str, item: Positioned) -> dict[str, Any]:
+    event = item.event
+    return {"id": key, "org": event.org, "doc": item.position, "requester": event.requester,
+            "content": _content(event), "supplier_reference": None, "tracking_number": None}
 
 
 class PurchaseOrderSearch(ReadModel):
@@ -141,24 +144,7 @@ class PurchaseOrderSearch(ReadModel):
         keyed = [(po_id(i), i) for i in items]
         rows = {r["id"]: r for r in select_by_ids(cur, self.t(SEARCH.name), "id", {key for key, _ in keyed})}
         indexed = {key: row["document"] for key, row in rows.items()}  # what the words index holds now
-        touched: set[str] = set()
-        for key, item in keyed:
-            row = rows.get(key)
-            if kind(item) == "Created":
-                if row is not None:
-                    continue  # already applied (defence in depth; tracking prevents it)
-                event = item.event
-                row = rows[key] = {"id": key, "org": event.org, "doc": item.position, "requester": event.requester,
-                                   "content": _content(event), "supplier_reference": None, "tracking_number": None}
-            elif row is None:
-                log.warning("%s: %s for unknown PO %s skipped", self.name, kind(item), key)
-                continue
-            elif item.event.originator_version <= row["version"]:
-                continue  # already applied (defence in depth; tracking prevents it)
-            else:
-                _evolve(row, item)
-            row.update(version=item.event.originator_version, position=item.position)
-            touched.add(key)
+        touched = fold_into_rows(self.name, keyed, rows, _created, _evolve)
         changed = []
         for key in sorted(touched):
             row = rows[key]

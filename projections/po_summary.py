@@ -10,7 +10,6 @@ so a rebuild costs a few statements per batch.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +20,18 @@ from projections import po_search
 from projections.keyset import Order, limit_one_more, page
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
-from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, total_cents, upsert
+from projections.tables import (
+    ReadModel,
+    Table,
+    fold_into_rows,
+    kind,
+    po_events,
+    po_id,
+    select_by_ids,
+    total_cents,
+    upsert,
+)
 from projections.visibility import visible_to
-
-log = logging.getLogger("procura.projections")
 
 SUMMARY = Table(
     "rm_po_summary",
@@ -48,7 +55,7 @@ def _content(event: Any) -> dict[str, Any]:
             "needed_by": event.needed_by, "total_cents": total_cents(lines), "search": search}
 
 
-def _created(item: Positioned, key: str) -> dict[str, Any]:
+def _created(key: str, item: Positioned) -> dict[str, Any]:
     event = item.event
     return {"id": key, "org": event.org, "status": "draft", "department": event.department,
             "requester": event.requester, "created_at": utc_text(event.timestamp),
@@ -89,24 +96,9 @@ class PurchaseOrderSummary(ReadModel):
         table = self.t(SUMMARY.name)
         keyed = [(po_id(i), i) for i in items]
         rows = {r["id"]: r for r in select_by_ids(cur, table, "id", {key for key, _ in keyed})}
-        touched: dict[str, Any] = {}  # key -> time of its latest event (formatted once, below)
-        for key, item in keyed:
-            row = rows.get(key)
-            if kind(item) == "Created":
-                if row is not None:
-                    continue  # already applied (defence in depth; tracking prevents it)
-                row = rows[key] = _created(item, key)
-            elif row is None:
-                log.warning("%s: %s for unknown PO %s skipped", self.name, kind(item), key)
-                continue
-            elif item.event.originator_version <= row["version"]:
-                continue  # already applied (defence in depth; tracking prevents it)
-            else:
-                _evolve(row, item)
-            row.update(version=item.event.originator_version, position=item.position)
-            touched[key] = item.event.timestamp
-        for key, moment in touched.items():
-            rows[key]["updated_at"] = utc_text(moment)
+        touched = fold_into_rows(self.name, keyed, rows, _created, _evolve)
+        for key, latest in touched.items():
+            rows[key]["updated_at"] = utc_text(latest.event.timestamp)
         upsert(cur, table, SUMMARY.key, [rows[i] for i in sorted(touched)])
 
 

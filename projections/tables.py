@@ -9,7 +9,8 @@ share; table and index names are code constants, never client input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,8 @@ from eventsourcing.utils import get_topic
 from aggregates.purchase_order import PurchaseOrder
 from projections.runner import Positioned, Processor
 from projections.store import Cursor
+
+log = logging.getLogger("procura.projections")
 
 
 @dataclass(frozen=True)
@@ -152,3 +155,29 @@ def upsert(cur: Cursor, table: str, key: Sequence[str], rows: Sequence[Mapping[s
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
         rows,
     )
+
+
+def fold_into_rows(name: str, keyed: Sequence[tuple[str, Positioned]], rows: dict[str, dict[str, Any]],
+                   created: Callable[[str, Positioned], dict[str, Any]],
+                   evolve: Callable[[dict[str, Any], Positioned], None]) -> dict[str, Positioned]:
+    """Fold a batch's PO events into one row per PO (`rows`, by PO id, as
+    loaded): a creation makes the row (`created`), any later event changes it
+    (`evolve`) and stamps its version and position; events already applied
+    are skipped. The touched POs, each with its latest event."""
+    touched: dict[str, Positioned] = {}
+    for key, item in keyed:
+        row = rows.get(key)
+        if kind(item) == "Created":
+            if row is not None:
+                continue  # already applied (defence in depth; tracking prevents it)
+            row = rows[key] = created(key, item)
+        elif row is None:
+            log.warning("%s: %s for unknown PO %s skipped", name, kind(item), key)
+            continue
+        elif item.event.originator_version <= row["version"]:
+            continue  # already applied (defence in depth; tracking prevents it)
+        else:
+            evolve(row, item)
+        row.update(version=item.event.originator_version, position=item.position)
+        touched[key] = item
+    return touched
