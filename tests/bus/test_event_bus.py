@@ -82,16 +82,15 @@ def published(nats_url: str) -> list[dict]:
 
 
 def all_published(services, url: str, nats_url: str, timeout: float = 20) -> list[dict]:
-    """The stream's messages once it holds as many as the store has public
-    events (the read model caught up with the store's head)."""
+    """The stream's messages once the sink and the public events model have
+    both reached the store's head (nothing is written meanwhile)."""
     head = services.app.head_position()
 
     def done():
-        rows = public_rows(url)
-        if tracked(services, "public_events") < head:
+        if min(tracked(services, "public_events"), tracked(services, "event_bus")) < head:
             return None
         messages = published(nats_url)
-        return messages if len(messages) >= len(rows) else None
+        return messages if len(messages) >= len(public_rows(url)) else None
 
     return wait_until(done, timeout, interval=0.1, what="every public event in the stream")
 
@@ -187,6 +186,7 @@ def test_a_worker_killed_three_times_mid_stream_leaves_each_event_in_the_stream_
             process.wait(10)
         for writer in writers:
             writer.join(60)
+        assert not any(writer.is_alive() for writer in writers), "the writers are still writing"
         with worker(pg_database_url, nats.url):
             messages = all_published(services, pg_database_url, nats.url, timeout=40)
 
