@@ -38,7 +38,9 @@ from testkit.db_host import DatabaseHost, database_host
 from testkit.hosts import Host, network
 from testkit.server import ROOT, UNTHROTTLED, answers, stop, wait_until
 
-pytestmark = pytest.mark.postgres
+# Kills and cuts off hosts under load on timing that other tests running beside it have
+# upset (a session left holding the events table's lock): it runs alone.
+pytestmark = [pytest.mark.postgres, pytest.mark.alone]
 
 API_PORT, SUPPLIER_PORT = 8000, 8100
 #: A worker that dies mid-call leaves its placement to the other after this.
