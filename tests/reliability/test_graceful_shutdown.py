@@ -57,8 +57,9 @@ def test_sigterm_lets_the_in_flight_command_finish_and_the_server_exits_within_t
 
 def _workers(server) -> set[int]:
     """The server's worker processes (its children but HAProxy)."""
-    found = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-    return {int(pid) for pid in found if "haproxy" not in Path(f"/proc/{pid}/comm").read_text()}
+    # pgrep names each child with its command in one read: a child reaped after the listing cannot be looked up again
+    found = subprocess.run(["pgrep", "-l", "-P", str(server.pid)], capture_output=True, text=True).stdout.splitlines()
+    return {int(pid) for pid, name in (line.split(maxsplit=1) for line in found) if "haproxy" not in name}
 
 
 def test_a_worker_that_dies_is_replaced_and_the_server_answers_again(tmp_path):
