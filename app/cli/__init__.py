@@ -78,6 +78,7 @@ def worker(batch_size: int | None, status_port: int | None) -> None:
 
     from app.bootstrap import build_services
     from app.serving.observability import configure_logging
+    from app.webhooks.outbox import DELIVERIES_CHANNEL
 
     settings = _settings()
     configure_logging(settings.log_level)  # JSON lines, each carrying the operation or projection it concerns
@@ -92,7 +93,7 @@ def worker(batch_size: int | None, status_port: int | None) -> None:
     for follower in supervisor.followers if batch_size else ():
         follower.batch_size = batch_size
     placements = services.suppliers.executor().start()
-    webhooks = services.webhooks.sender().start()
+    webhooks = services.webhooks.sender().start(services.notifications(DELIVERIES_CHANNEL, who="webhook sender"))
     signal.signal(signal.SIGTERM, lambda *_: supervisor.stop(timeout=0))
     click.echo(f"procura worker: following {', '.join(p.name for p in services.processors) or 'nothing'}"
                f"; placing orders with {', '.join(services.suppliers.suppliers) or 'no supplier'}"

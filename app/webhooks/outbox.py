@@ -13,6 +13,14 @@ Senders claim a due row with a lease (PostgreSQL: FOR UPDATE SKIP LOCKED),
 so two worker processes never send one delivery at the same moment; a row
 is claimable only while no earlier delivery of the same PO to the same
 endpoint is pending, which keeps each PO's events in position order.
+
+A claim looks at each enabled endpoint's next due delivery (an index probe
+per endpoint), never past one endpoint's backlog: a hanging or failing
+endpoint's thousands of pending rows cost the others nothing. For that, a
+pending row never falls due before the earlier pending row of its PO to its
+endpoint: a row inserted behind one waiting for a retry, and the rows behind
+a delivery when it is rescheduled, take its time; they fall due again when
+it is settled.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ from projections.store import Cursor, ReadStore, utc_text
 from projections.tables import PO_TOPIC, po_events, po_id
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+#: The channel a batch of new deliveries is announced on (PostgreSQL): it wakes idle senders.
+DELIVERIES_CHANNEL = "procura_webhook_deliveries"
 STATES = (PENDING, DELIVERED, FAILED)
 #: Names the webhook-ids: uuid5 of "<event id>/<endpoint id>" in this namespace.
 _ID_NAMESPACE = uuid.UUID("0b8f5a1e-3c2d-4e6f-9a7b-5d4c3b2a1f09")
@@ -54,10 +64,16 @@ def _row(endpoint_id: str, org: str, position: int, po: str, type_: str, event_i
             "last_status": None, "last_error": None, "last_attempt_at": None, "created_at": now, "updated_at": now}
 
 
+#: A new row's time: its own, or later when an earlier row of its PO to its endpoint waits for a retry.
+_BEHIND_A_RETRY = ("COALESCE((SELECT MAX(p.next_attempt_at) FROM procura_webhook_deliveries p "
+                   "WHERE p.endpoint_id = %(endpoint_id)s AND p.po_id = %(po_id)s AND p.state = 'pending' "
+                   "AND p.position < %(position)s AND p.next_attempt_at > %(next_attempt_at)s), %(next_attempt_at)s)")
+
+
 def _insert(cur: Cursor, rows: Sequence[dict[str, Any]]) -> None:
+    values = ", ".join(_BEHIND_A_RETRY if c == "next_attempt_at" else f"%({c})s" for c in _COLUMNS.split(", "))
     if rows:
-        cur.executemany(f"INSERT INTO procura_webhook_deliveries ({_COLUMNS}) VALUES "
-                        f"({', '.join(f'%({c})s' for c in _COLUMNS.split(', '))}) "
+        cur.executemany(f"INSERT INTO procura_webhook_deliveries ({_COLUMNS}) VALUES ({values}) "
                         "ON CONFLICT (webhook_id) DO NOTHING", rows)
 
 
@@ -94,6 +110,8 @@ class DeliveryRequests(Processor):
             rows += [_row(e.id, org, item.position, po_id(item), document["type"], document["id"], payload, now)
                      for e in wanting]
         _insert(cur, rows)
+        if rows and cur.dialect == "postgres":
+            cur.execute(f"NOTIFY {DELIVERIES_CHANNEL}")  # delivered at commit: the senders wake then  # delivered at commit: the senders wake then
 
     # clear(): deliberately keeps the rows. Replaying from 0 re-inserts nothing
     # (ON CONFLICT DO NOTHING), so a rebuild never sends an event twice.
@@ -143,6 +161,28 @@ class AttemptRecord:
     response: str | None  # the first RESPONSE_BYTES of the answer's body
 
 
+#: One endpoint's (`e`) next due delivery that nobody holds and no earlier one of its PO holds up.
+_NEXT_DUE = ("SELECT n.webhook_id FROM procura_webhook_deliveries n WHERE n.endpoint_id = e.id "
+             "AND n.state = %(pending)s AND n.next_attempt_at <= %(now)s "
+             "AND (n.leased_until IS NULL OR n.leased_until < %(now)s) AND NOT EXISTS (SELECT 1 FROM "
+             "procura_webhook_deliveries p WHERE p.endpoint_id = n.endpoint_id AND p.po_id = n.po_id "
+             "AND p.state = %(pending)s AND p.position < n.position) ORDER BY n.next_attempt_at, n.position LIMIT 1")
+
+
+def _move_followers(cur: Cursor, delivery: Delivery, next_attempt_at: str, *, retrying: bool) -> None:
+    """Keep the pending rows behind `delivery` (its PO, its endpoint) from
+    falling due before it: pushed to its retry, or due at once when it is
+    settled (only if they could have been pushed: it was ever rescheduled)."""
+    behind = {"e": delivery.endpoint_id, "po": delivery.po_id, "pending": PENDING, "position": delivery.position,
+              "at": next_attempt_at}
+    where = ("WHERE endpoint_id = %(e)s AND po_id = %(po)s AND state = %(pending)s AND position > %(position)s "
+             "AND next_attempt_at")
+    if retrying:
+        cur.execute(f"UPDATE procura_webhook_deliveries SET next_attempt_at = %(at)s {where} < %(at)s", behind)
+    elif delivery.next_attempt_at != delivery.created_at:
+        cur.execute(f"UPDATE procura_webhook_deliveries SET next_attempt_at = %(at)s {where} > %(at)s", behind)
+
+
 class Deliveries:
     """The deliveries and attempts tables."""
 
@@ -158,24 +198,22 @@ class Deliveries:
             {"pending": PENDING, "now": utc_text(now)}))
 
     def claim(self, now: datetime, lease_until: datetime, busy: Sequence[str] = ()) -> tuple[Delivery, Endpoint] | None:
-        """Lease the most overdue delivery that nobody holds, to an enabled
-        endpoint not in `busy`, whose PO has no earlier delivery pending to
-        that endpoint; with its endpoint. None when none is due."""
+        """Lease the most overdue of the enabled endpoints' next due
+        deliveries (endpoints in `busy` left out) that nobody holds and
+        whose PO has no earlier delivery pending to that endpoint; with its
+        endpoint. None when none is due."""
         params: dict[str, Any] = {"now": utc_text(now), "lease": utc_text(lease_until), "pending": PENDING}
         skip = ""
         if busy:
             names = {f"b{n}": e for n, e in enumerate(busy)}
             params.update(names)
-            skip = f"AND d.endpoint_id NOT IN ({', '.join(f'%({k})s' for k in names)}) "
+            skip = f"AND e.id NOT IN ({', '.join(f'%({k})s' for k in names)}) "
         locking = " FOR UPDATE OF d SKIP LOCKED" if self.store.dialect == "postgres" else ""
         with self.store.transaction() as cur:
             row = cur.execute(
                 "UPDATE procura_webhook_deliveries SET leased_until = %(lease)s WHERE webhook_id = ("
-                "SELECT d.webhook_id FROM procura_webhook_deliveries d JOIN procura_webhook_endpoints e "
-                "ON e.id = d.endpoint_id AND e.enabled = 1 WHERE d.state = %(pending)s "
-                "AND d.next_attempt_at <= %(now)s AND (d.leased_until IS NULL OR d.leased_until < %(now)s) "
-                f"{skip}AND NOT EXISTS (SELECT 1 FROM procura_webhook_deliveries p WHERE p.endpoint_id = "
-                "d.endpoint_id AND p.po_id = d.po_id AND p.state = %(pending)s AND p.position < d.position) "
+                "SELECT d.webhook_id FROM procura_webhook_deliveries d WHERE d.webhook_id IN ("
+                f"SELECT ({_NEXT_DUE}) FROM procura_webhook_endpoints e WHERE e.enabled = 1 {skip}) "
                 f"ORDER BY d.next_attempt_at, d.position LIMIT 1{locking}) RETURNING *", params).fetchone()
             if row is None:
                 return None
@@ -184,17 +222,26 @@ class Deliveries:
 
     def record(self, delivery: Delivery, attempt: AttemptRecord, *, state: str, attempts: int,
                next_attempt_at: datetime) -> None:
-        """Store `attempt` and move the delivery on, releasing its lease."""
+        """Store `attempt` and, while this attempt still holds the delivery's
+        lease, move the delivery on and release the lease. A redelivery asked
+        for during the attempt took the lease away: the delivery stays due."""
         at = utc_text(attempt.at)
+        noted = {"status": attempt.status, "error": (attempt.error or None) and attempt.error[:500], "at": at,
+                 "id": delivery.webhook_id, "lease": delivery.leased_until}
+        attempt_noted = ("tries = tries + 1, last_status = %(status)s, last_error = %(error)s, "
+                         "last_attempt_at = %(at)s, updated_at = %(at)s")
         with self.store.transaction() as cur:
             row = cur.execute(
                 "UPDATE procura_webhook_deliveries SET state = %(state)s, attempts = %(attempts)s, "
-                "tries = tries + 1, next_attempt_at = %(next)s, leased_until = NULL, last_status = %(status)s, "
-                "last_error = %(error)s, last_attempt_at = %(at)s, updated_at = %(at)s "
-                "WHERE webhook_id = %(id)s RETURNING tries",
-                {"state": state, "attempts": attempts, "next": utc_text(next_attempt_at), "status": attempt.status,
-                 "error": (attempt.error or None) and attempt.error[:500], "at": at,
-                 "id": delivery.webhook_id}).fetchone()
+                f"next_attempt_at = %(next)s, leased_until = NULL, {attempt_noted} "
+                "WHERE webhook_id = %(id)s AND leased_until = %(lease)s RETURNING tries",
+                {**noted, "state": state, "attempts": attempts, "next": utc_text(next_attempt_at)}).fetchone()
+            if row is not None:
+                later = utc_text(next_attempt_at)
+                _move_followers(cur, delivery, later, retrying=state == PENDING and later > at)
+            else:
+                row = cur.execute(f"UPDATE procura_webhook_deliveries SET {attempt_noted} WHERE webhook_id = %(id)s "
+                                  "RETURNING tries", noted).fetchone()
             if row is None:
                 return  # the endpoint was deleted meanwhile
             cur.execute(

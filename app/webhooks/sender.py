@@ -41,6 +41,7 @@ from app.serving.metrics import count_webhook_attempt
 from app.webhooks.endpoints import Endpoint, Endpoints, wall_clock
 from app.webhooks.guard import Resolver, Target, UrlRefused, addresses, parse, system_resolver
 from app.webhooks.outbox import DELIVERED, FAILED, PENDING, RESPONSE_BYTES, AttemptRecord, Deliveries, Delivery
+from projections.wakeups import Notifications
 
 log = logging.getLogger("procura.webhooks")
 USER_AGENT = "Procura-Webhooks/1"
@@ -131,15 +132,23 @@ class WebhookSender:
         self.resolver = self.resolver or system_resolver(self.tuning.timeout)
         self._lock = threading.Lock()
         self._pollers = Pollers("procura-webhooks", self.tuning.threads, self.run_once, self.idle_wait)
+        self._wakeups: Notifications | None = None
 
     # --- running ------------------------------------------------------------
 
-    def start(self) -> WebhookSender:
+    def start(self, wakeups: Notifications | None = None) -> WebhookSender:
+        """Run the threads; `wakeups` (a LISTEN on DELIVERIES_CHANNEL) wakes them when deliveries are queued."""
+        self._wakeups = wakeups
+        if wakeups is not None:
+            wakeups.add(self._pollers)
+            wakeups.start()
         self._pollers.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming; each thread finishes the attempt in hand first."""
+        if self._wakeups is not None:
+            self._wakeups.stop()
         self._pollers.stop(timeout)
 
     def run_once(self) -> bool:
@@ -192,7 +201,8 @@ class WebhookSender:
             count_webhook_attempt("delivered", latency / 1000)
             self.deliveries.record(delivery, record, state=DELIVERED, attempts=delivery.attempts + 1,
                                    next_attempt_at=now)
-            self.endpoints.succeeded(endpoint.id)
+            if endpoint.failing_since is not None:
+                self.endpoints.succeeded(endpoint.id)
             return
         if status == 410:
             # Gone: the endpoint is disabled; this delivery waits for it to be enabled again.

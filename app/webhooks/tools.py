@@ -46,9 +46,10 @@ def one(store: ReadStore, endpoint_id: str, webhook_id: str) -> Delivery | None:
 
 
 def redeliver(store: ReadStore, endpoint_id: str, webhook_id: str, now: datetime) -> Delivery | None:
-    """Make the delivery pending and due now, with a fresh retry schedule."""
+    """Make the delivery pending and due now, with a fresh retry schedule
+    (an attempt in flight loses its lease: its answer no longer settles it)."""
     with store.transaction() as cur:
-        cur.execute("UPDATE procura_webhook_deliveries SET state = %(pending)s, attempts = 0, "
+        cur.execute("UPDATE procura_webhook_deliveries SET state = %(pending)s, attempts = 0, leased_until = NULL, "
                     "next_attempt_at = %(now)s, updated_at = %(now)s WHERE endpoint_id = %(e)s AND webhook_id = %(w)s",
                     {"pending": PENDING, "now": utc_text(now), "e": endpoint_id, "w": webhook_id})
     return one(store, endpoint_id, webhook_id)
@@ -106,7 +107,7 @@ def replay(store: ReadStore, endpoint: Endpoint, after: int, now: datetime,
         with store.transaction() as cur:
             cur.executemany(f"INSERT INTO procura_webhook_deliveries ({_COLUMNS}) VALUES "
                             f"({', '.join(f'%({c})s' for c in _COLUMNS.split(', '))}) ON CONFLICT (webhook_id) "
-                            "DO UPDATE SET state = excluded.state, attempts = 0, "
+                            "DO UPDATE SET state = excluded.state, attempts = 0, leased_until = NULL, "
                             "next_attempt_at = excluded.next_attempt_at, updated_at = excluded.updated_at", deliveries)
         queued += len(rows)
         last = int(rows[-1]["position"])

@@ -16,11 +16,12 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from app.bootstrap import build_services
 from app.config import WebhookTuning
 from app.webhooks import tools
-from app.webhooks.outbox import DELIVERED, FAILED, PENDING
+from app.webhooks.outbox import DELIVERED, DELIVERIES_CHANNEL, FAILED, PENDING
 from app.webhooks.sender import WebhookSender
 from projections.runner import fan_outs
 from testkit import stores
 from testkit.receiver import Receiver
+from testkit.server import wait_until
 from testkit.tls import make_certificates
 from tests.conftest import postgres_settings, sqlite_settings
 
@@ -174,6 +175,16 @@ def test_a_later_event_of_a_po_waits_while_an_earlier_one_is_retried(world):
         world.send_due()
         assert [d.event["type"] for d in receiver.deliveries()] == [
             "purchase_order.created", "purchase_order.created", "purchase_order.submitted"]
+
+
+def test_a_delivery_behind_one_waiting_for_its_retry_shows_that_retrys_time_as_its_next_attempt(world):
+    with Receiver(reply=failing(1)) as receiver:
+        endpoint = world.endpoint(receiver.url)
+        world.events(1)
+        world.send_due()
+        created, submitted = world.deliveries(endpoint.id)
+        assert created["state"] == submitted["state"] == PENDING
+        assert submitted["next_attempt_at"] == created["next_attempt_at"] > created["created_at"]
 
 
 def test_410_gone_disables_the_endpoint_and_its_deliveries_wait_for_it(world):
@@ -347,3 +358,18 @@ def test_a_purge_deletes_settled_deliveries_and_their_attempts_but_keeps_pending
         assert [r["type"] for r in world.deliveries(endpoint.id)] == ["purchase_order.submitted"] * 2
         left = store.query("SELECT COUNT(*) AS n FROM procura_webhook_attempts")[0]["n"]
         assert left == 2  # the pending deliveries' failed attempts
+
+
+def test_on_postgresql_idle_senders_are_woken_when_deliveries_are_queued_not_at_their_next_poll(world):
+    hooks = world.services.webhooks
+    sender = WebhookSender(hooks.deliveries, hooks.endpoints, world.tuning, clock=lambda: world.now, idle_wait=600)
+    wakeups = world.services.notifications(DELIVERIES_CHANNEL, who="webhook sender")
+    with Receiver() as receiver:
+        world.endpoint(receiver.url)
+        sender.start(wakeups)
+        try:
+            wait_until(wakeups.listening.is_set, 10, what="the sender listening")
+            world.events(1)
+            wait_until(lambda: len(receiver.deliveries()) == 2, 30, what="both events delivered, long before a poll")
+        finally:
+            sender.stop()

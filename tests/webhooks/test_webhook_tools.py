@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -72,6 +73,22 @@ def test_a_redelivery_arrives_again_with_the_same_webhook_id(live):
         [delivery] = listing(org, endpoint)["items"]
         answer = org.admin.post(f"/webhook-endpoints/{endpoint['id']}/deliveries/{delivery['id']}/redeliver")
         assert answer.status_code == 202
+
+        wait_until(lambda: len(receiver.deliveries()) == 2, timeout=10, what="the redelivery")
+        assert [d.webhook_id for d in receiver.deliveries()] == [delivery["id"]] * 2
+
+
+def test_a_redelivery_asked_for_while_the_first_attempt_is_in_flight_is_still_sent(live):
+    org = Org(live[0])
+    answered = threading.Event()
+    with Receiver(reply=lambda n, d: (n > 0 or answered.wait(10), (200, {}, b"ok"))[1]) as receiver:
+        endpoint = org.endpoint(receiver, "purchase_order.created")
+        org.requester.create()
+        arrived(receiver, 1)  # and held: the receiver has not answered yet
+        [delivery] = listing(org, endpoint)["items"]
+        answer = org.admin.post(f"/webhook-endpoints/{endpoint['id']}/deliveries/{delivery['id']}/redeliver")
+        assert answer.status_code == 202
+        answered.set()
 
         wait_until(lambda: len(receiver.deliveries()) == 2, timeout=10, what="the redelivery")
         assert [d.webhook_id for d in receiver.deliveries()] == [delivery["id"]] * 2
