@@ -1,4 +1,4 @@
-"""The `procura` command line (the README's "Command line" section)."""
+"""The `procura` command line (docs/operators/configuration.md)."""
 
 from __future__ import annotations
 
