@@ -1,4 +1,4 @@
-"""The Operation aggregate: slow work a client can track (docs/api.md section 6)."""
+"""The Operation aggregate: slow work a client can track (docs/integrators/api.md section 6)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The public event contract: which domain events an org's clients see, under
-which type name, and which of their fields (docs/events.md).
+which type name, and which of their fields (docs/integrators/events.md).
 
 Declared as data next to the events, once: the feed (`GET /events`), and
 whatever later sends events out, build the public form from these rows

@@ -125,8 +125,7 @@ class PurchaseOrder(Aggregate):
     """A purchase order of one org, from draft to received.
 
     Schema history: version 2 gave line items a `unit`. Events and snapshots
-    stored as version 1 are upcast on load (`upcast_v1_v2`); see the README's
-    "Evolving an event".
+    stored as version 1 are upcast on load (`upcast_v1_v2`); see docs/developers/adding-a-command.md.
     """
 
     class_version = 2  # snapshots of v1 hold lines without `unit`

@@ -107,7 +107,7 @@ ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", 
 @dataclass(frozen=True)
 class EventBus:
     """Where the worker publishes the public events (NATS JetStream), and the
-    stream it creates there when missing (docs/event-bus.md)."""
+    stream it creates there when missing (docs/integrators/event-bus.md)."""
 
     servers: tuple[str, ...]
     stream: str = "PROCURA_EVENTS"

@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing (docs/observability.md), off unless the standard
+"""OpenTelemetry tracing (docs/operators/tracing.md), off unless the standard
 `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set.
 
 Off, every helper here returns at its first line and OpenTelemetry is not

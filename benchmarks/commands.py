@@ -6,7 +6,7 @@ workers x threads, same machine, same run, interleaved rounds. Needs `wrk` and P
 
 With `--tracing`: creates with OpenTelemetry tracing on (OTLP/HTTP to a sink
 in this process, 10% of traces sampled) against the same server with
-tracing off, interleaved; goal >= 0.9x req/s (docs/observability.md)."""
+tracing off, interleaved; goal >= 0.9x req/s (docs/operators/tracing.md)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ waits for its answer and sends the next at once: four list reads, then a
 create. Clients do not honour Retry-After (the worst case: a careless client
 hammering). Printed per load: admitted (non-shed) req/s and their p50/p99,
 shed answers (503 overloaded, 429) with their p50/p99/max latency, timeouts
-(no answer in TIMEOUT seconds) and any other 5xx. Targets (docs/reliability.md):
+(no answer in TIMEOUT seconds) and any other 5xx. Targets (docs/developers/reliability.md):
 at 4x, admitted p99 within 3x of the 1x p99, every shed answer within 50 ms,
 no timeouts, no 5xx but 503 overloaded."""
 

@@ -199,7 +199,7 @@ def _check_local_server(admin_url: str) -> None:
 
 def _session_defaults(url: str) -> None:
     """What PgBouncer cannot pass on from Procura, as the database's session
-    defaults (README, "Behind a connection pooler")."""
+    defaults (docs/operators/connection-pooler.md)."""
     with psycopg.connect(url, autocommit=True) as conn:
         give_session_defaults(conn, conn.info.dbname)
 

@@ -16,7 +16,7 @@ the ceiling the event store's write lock sets on appends.
    CPU) is saturated.
 
 Needs `wrk` and PostgreSQL (PROCURA_BENCH_PG_URL, default the local server).
-On a machine with few cores the CPU saturates first; docs/scaling.md says
+On a machine with few cores the CPU saturates first; docs/operators/scaling.md says
 how to read the figures.
 """
 

@@ -9,7 +9,7 @@ Stores are grown through the application's save path (testkit.stores.
 grow_stories: whole stories, placed and shipped, ten events each), then
 the worker builds every read model before anything is timed. Sizes:
 BENCH_SMALL (default 10,000 events) and BENCH_LARGE (default 1,000,000);
-BENCH_SAMPLES requests per figure (default 200). The search (`q=`, docs/api.md
+BENCH_SAMPLES requests per figure (default 200). The search (`q=`, docs/integrators/api.md
 "Search") is timed by a title's words and by the supplier reference and the
 tracking number a person on the phone holds.
 """

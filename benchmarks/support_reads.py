@@ -2,7 +2,7 @@
 projections/support_index.py) and `GET /purchase-orders/{id}/timeline` (one
 PO), through the routes (Flask's test client: no network), in a scratch
 PostgreSQL database (PROCURA_TEST_PG_URL names the server). Run it with
-`python -m benchmarks.support_reads [POS]`; figures go in docs/performance.md.
+`python -m benchmarks.support_reads [POS]`; figures go in docs/developers/performance.md.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """scripts/bench_webhooks: what sending an org's events out costs and how
-soon they arrive (docs/webhooks.md, docs/event-bus.md).
+soon they arrive (docs/integrators/webhooks.md, docs/integrators/event-bus.md).
 
 On one scratch PostgreSQL database, `procura serve` (BENCH_WORKERS x
 BENCH_THREADS, limits off), `procura worker` and a private `nats-server

@@ -1,5 +1,5 @@
 """PO search: the words a person may hold about a purchase order, indexed for
-`GET /purchase-orders?q=` (docs/api.md, "Search").
+`GET /purchase-orders?q=` (docs/integrators/api.md, "Search").
 
 One row per PO: its title, line descriptions and SKUs, supplier reference,
 tracking number and requester, each reduced to words by `words` (NFKC,

@@ -1,5 +1,5 @@
 """Public events: each client-visible event in its public form, one row per
-event with its org, PO and type, backing `GET /events` (docs/events.md).
+event with its org, PO and type, backing `GET /events` (docs/integrators/events.md).
 
 `public_form` builds the document from a domain event and its position, as
 aggregates/public_events.py declares it; whatever sends events out reads the

@@ -1,5 +1,5 @@
 """The support index: every id a person may hold, mapped to the events written
-under it, backing `GET /trace` and the console's Find (docs/support.md).
+under it, backing `GET /trace` and the console's Find (docs/operators/support.md).
 
 One row per (org, id, position): the ids an event was written under (its
 aggregate's id, and the Idempotency-Key or callback webhook-id, request,

@@ -9,7 +9,7 @@ so a notification lost with a dropped connection costs at most one poll
 interval, and the listener reconnects with backoff meanwhile.
 
 LISTEN needs a session of its own, which a transaction-pooling PgBouncer
-does not give (README "Behind a connection pooler"): there the followers
+does not give (docs/operators/connection-pooler.md): there the followers
 only poll.
 """
 

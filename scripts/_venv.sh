@@ -26,7 +26,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "$WANT" > "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
-# `procura serve` runs HAProxy in front of granian (README "Serving");
+# `procura serve` runs HAProxy in front of granian (docs/operators/serving.md);
 # Debian's package, installed here when missing.
 if ! command -v haproxy >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null

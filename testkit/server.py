@@ -75,11 +75,12 @@ def running_server(env: dict[str, str], *, workers: int = 2, threads: int = 8):
 
 @contextmanager
 def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, source: Path = ROOT,
-                    log: Path | None = None):
+                    log: Path | None = None, port: int | None = None):
     """Yield (base URL, the server's main Popen) of a ready server running the
-    code in `source` (default: this checkout); stop it afterwards. Its stderr
-    (JSON log lines) goes to `log` when given, for the test to read."""
-    port = free_port()
+    code in `source` (default: this checkout) on `port` (default: a free one);
+    stop it afterwards. Its stderr (JSON log lines) goes to `log` when given,
+    for the test to read."""
+    port = port or free_port()
     # A file, not a pipe: nobody drains a pipe while the server runs, and a
     # full one (64 KiB of request logs) would block the server mid-request.
     with (open(log, "w+") if log else tempfile.TemporaryFile(mode="w+")) as errors:

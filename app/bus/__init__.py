@@ -1,5 +1,5 @@
 """The message-bus sink: the worker publishes every public event once to NATS
-JetStream (docs/event-bus.md)."""
+JetStream (docs/integrators/event-bus.md)."""
 
 from __future__ import annotations
 

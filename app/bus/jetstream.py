@@ -127,7 +127,7 @@ class JetStream:
                             storage=StorageType.FILE, discard=DiscardPolicy.OLD,
                             max_age=float(self.config.max_age_hours * 3600),
                             duplicate_window=float(self.config.duplicate_window_seconds),
-                            description="Procura's public events (docs/event-bus.md)")
+                            description="Procura's public events (docs/integrators/event-bus.md)")
 
     async def _disconnect(self) -> None:
         nc, self._nc, self._js = self._nc, None, None

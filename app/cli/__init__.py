@@ -1,4 +1,4 @@
-"""The `procura` command line (the README's "Command line" section)."""
+"""The `procura` command line (docs/operators/configuration.md)."""
 
 from __future__ import annotations
 
@@ -150,41 +150,32 @@ def seed_demo(base_url: str) -> None:
 
 
 def _curl_examples(base: str, tok: dict[str, str], ids: list[str]) -> str:
-    body = ('{"title":"Monitors","supplier_id":"acme","currency":"EUR","needed_by":"2030-01-31",'
-            '"lines":[{"sku":"MON-27","description":"27-inch monitor","quantity":4,"unit_price":"289.00"}]}')
+    """The demo users' tokens as shell exports, the seeded POs, and the
+    walkthrough (app/tools/walkthrough.py, the README's too)."""
+    from app.tools.demo_users import USERS
+    from app.tools.walkthrough import render
+
+    exports = "\n".join(f"export {name.upper()}={tok[name]}   # {_described(user)}" for name, user in USERS.items())
+    laptops, desks, scope = (f"{base}/purchase-orders/{po_id}" for po_id in ids)
     return f"""
 Procura demo data is ready (org acme-corp). Tokens are valid for 12 hours.
 
-  export ALICE={tok['alice']}   # requester, engineering
-  export BOB={tok['bob']}   # approver, engineering, limit 5000.00
-  export CAROL={tok['carol']}   # buyer
-  export ERIN={tok['erin']}   # auditor
+export PROCURA={base}
+{exports}
 
-Read a PO (ETag is its version):
-  curl -i {base}/purchase-orders/{ids[0]} -H "Authorization: Bearer $ALICE"
+The seeded POs: a draft {laptops}
+an approved one {desks}
+and a submitted one above Bob's limit {scope}
 
-Create a PO (retrying with the same Idempotency-Key replays the first answer):
-  curl -i -X POST {base}/purchase-orders -H "Authorization: Bearer $ALICE" \\
-       -H "Content-Type: application/json" -H "Idempotency-Key: $(uuidgen || date +%s%N)" \\
-       -d '{body}'
-
-Submit it (If-Match is the version you last saw):
-  curl -i -X POST {base}/purchase-orders/{ids[0]}/submit -H "Authorization: Bearer $ALICE" \\
-       -H "Idempotency-Key: submit-{ids[0][:8]}" -H 'If-Match: "1"'
-
-Approve the submitted oscilloscope (7800.00 is above Bob's limit: 403 approval-limit-exceeded):
-  curl -i -X POST {base}/purchase-orders/{ids[2]}/approve -H "Authorization: Bearer $BOB" \\
-       -H "Idempotency-Key: approve-{ids[2][:8]}" -H 'If-Match: "2"'
-
-Place the approved desks (202 and an operation to poll):
-  curl -i -X POST {base}/purchase-orders/{ids[1]}/place -H "Authorization: Bearer $CAROL" \\
-       -H "Idempotency-Key: place-{ids[1][:8]}" -H 'If-Match: "3"'
-
-Its history, with who did what under which key:
-  curl -s {base}/purchase-orders/{ids[1]}/history -H "Authorization: Bearer $ERIN"
+{render()}
 
 Every error is problem+json; GET its `type` (e.g. {base}/problems/version-conflict) for an explanation.
 """
+
+
+def _described(user: dict) -> str:
+    limit = f", limit {user['approval_limit']}" if user.get("approval_limit") else ""
+    return f"{', '.join(user['roles'])}, {user['department']}{limit}"
 
 
 @main.command("purge-commands")

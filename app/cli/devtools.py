@@ -128,7 +128,7 @@ def docs() -> None:
 
 
 @docs.command("behaviour")
-@click.option("--output", type=click.Path(dir_okay=False), default="docs/behaviour.md", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), default="docs/integrators/behaviour.md", show_default=True)
 def docs_behaviour(output: str) -> None:
     """Write the behaviour catalogue (status x command x caller -> answer)."""
     from pathlib import Path
@@ -140,7 +140,7 @@ def docs_behaviour(output: str) -> None:
 
 
 @docs.command("events")
-@click.option("--output", type=click.Path(dir_okay=False), default="docs/events.md", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False), default="docs/integrators/events.md", show_default=True)
 def docs_events(output: str) -> None:
     """Write the public event catalogue (every public type and its data)."""
     from pathlib import Path

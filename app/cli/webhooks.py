@@ -1,5 +1,5 @@
 """`procura webhooks list|deliveries|redeliver|replay`: the webhook tools for
-operators, as the API offers them to an org's admins (docs/webhooks.md).
+operators, as the API offers them to an org's admins (docs/integrators/webhooks.md).
 Each prints JSON lines."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ OPEN, BEARER = "open", "bearer"
 
 
 def open_route(view: Callable) -> Callable:
-    """Reachable without a token (docs/api.md section 1 lists which)."""
+    """Reachable without a token (docs/integrators/api.md section 1 lists which)."""
     setattr(view, ACCESS_ATTRIBUTE, OPEN)
     return view
 

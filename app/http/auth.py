@@ -78,7 +78,7 @@ class VerifiedTokens:
     """Tokens this verifier already accepted, until they expire.
 
     Clients send the same token with every request; verifying its signature
-    and claims again each time is costly (docs/performance.md). Only tokens that
+    and claims again each time is costly (docs/developers/performance.md). Only tokens that
     passed verification are kept, with their expiry re-checked on every use;
     the cache is bounded and simply emptied when full.
     """

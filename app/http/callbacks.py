@@ -1,4 +1,4 @@
-"""Supplier callbacks (docs/api.md section 7): open routes, authenticated by
+"""Supplier callbacks (docs/integrators/api.md section 7): open routes, authenticated by
 their Standard Webhooks signature instead of a bearer token."""
 
 from __future__ import annotations

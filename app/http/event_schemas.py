@@ -1,5 +1,5 @@
 """The public events' documents as schemas: one per public type (the
-OpenAPI document's `webhooks`, docs/events.md) and the feed's page.
+OpenAPI document's `webhooks`, docs/integrators/events.md) and the feed's page.
 
 Each type's `data` schema is made from the fields its declaration shows
 (aggregates/public_events.py); FIELD_SCHEMAS says how each field is spelt,
@@ -34,7 +34,7 @@ FIELD_SCHEMAS: dict[str, fields.Field] = {
 
 
 class PublicEventOut(Schema):
-    """What every public event says, whatever its type (docs/events.md).
+    """What every public event says, whatever its type (docs/integrators/events.md).
     Open to members added later (the version rule: additive changes only)."""
 
     class Meta:

@@ -1,4 +1,4 @@
-"""The event feed (docs/api.md section 10): `GET /events`, an org's public
+"""The event feed (docs/integrators/api.md section 10): `GET /events`, an org's public
 events in position order, read from the public-events read model
 (projections/public_events.py), with an opaque cursor and long polling.
 
@@ -179,7 +179,7 @@ def _long_poll(who: Principal, after: int, args: dict[str, Any]) -> tuple[list[s
             problems=(*AUTHENTICATED, "validation-error", "forbidden", "too-many-concurrent"),
             response_headers=("Projection-Position",))
 def event_feed() -> Response:
-    """For admins, auditors and integrations (docs/events.md has every type)."""
+    """For admins, auditors and integrations (docs/integrators/events.md has every type)."""
     args, who = query_args(EventFeedQuery()), caller()
     if not who.roles & FEED_READERS:
         raise Problem("forbidden", "The event feed is for admins, auditors and integrations.",

@@ -59,7 +59,7 @@ def read_models_state(services) -> dict:
 
 
 def _producing_rows(slug: str) -> str:
-    """Links to the behaviour-catalogue rows (docs/behaviour.md) that answer with `slug`."""
+    """Links to the behaviour-catalogue rows (docs/integrators/behaviour.md) that answer with `slug`."""
     rows = rows_producing(slug)
     if not rows:
         return ""
@@ -98,5 +98,5 @@ def problem_page(slug: str) -> Response:
 @documented(summary="The behaviour catalogue (Markdown)", tag="service", problems=("internal-error",),
             media_types=("text/markdown",))
 def behaviour_catalogue() -> Response:
-    """The behaviour catalogue (also committed as docs/behaviour.md)."""
+    """The behaviour catalogue (also committed as docs/integrators/behaviour.md)."""
     return Response(render_markdown() + "\n", mimetype="text/markdown")

@@ -252,7 +252,7 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
 
 
 def _webhooks(spec: APISpec) -> dict[str, Any]:
-    """One entry per public event type (docs/events.md): the document
+    """One entry per public event type (docs/integrators/events.md): the document
     GET /events lists and later ways out send, with its `data` exactly."""
     from aggregates.public_events import BY_TYPE
     from app.http.event_schemas import schema_name, type_schemas

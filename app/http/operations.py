@@ -1,4 +1,4 @@
-"""Operation routes (docs/api.md section 6): slow work a client can poll."""
+"""Operation routes (docs/integrators/api.md section 6): slow work a client can poll."""
 
 from __future__ import annotations
 

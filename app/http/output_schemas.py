@@ -107,7 +107,7 @@ class ProblemOut(Schema):
                                                     "when one is (webhook-id)"})
     trace_id = fields.String(validate=validate.Regexp(r"^[0-9a-f]{32}$"), metadata={
         "description": "the OpenTelemetry trace of the request that got this answer, when tracing is on "
-                       "(docs/observability.md)"})
+                       "(docs/operators/tracing.md)"})
 
     class Meta:
         # Extra members (current_version, allowed_actions, ...) depend on the slug.

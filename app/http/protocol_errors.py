@@ -1,6 +1,6 @@
 """Errors gunicorn answers itself, before Procura sees the request (a bad
 header byte, an oversized header or request line): as problem+json with an
-X-Request-Id like every other error (docs/api.md, section 3), not gunicorn's
+X-Request-Id like every other error (docs/integrators/api.md, section 3), not gunicorn's
 text/html page. All are the client's request being malformed: 400. Nor does
 any answer name gunicorn in a Server header."""
 

@@ -1,4 +1,4 @@
-"""Purchase-order routes: the commands of docs/api.md section 2 and the reads of section 4
+"""Purchase-order routes: the commands of docs/integrators/api.md section 2 and the reads of section 4
 that come from the event stream."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def reply_response(reply: Reply) -> Response:
 
 def _body_schema(action: str, services):
     """The action's body schema, built once per application: building one
-    (fields, nested schemas) is costly (docs/performance.md). Loading
+    (fields, nested schemas) is costly (docs/developers/performance.md). Loading
     through a shared instance is safe: marshmallow 4 keeps no per-load state
     on it."""
     schemas = current_app.extensions.setdefault("procura_body_schemas", {})
@@ -113,8 +113,8 @@ def _make_command_view(action: str):
         return _command(action, po_id)
 
     view.__name__ = action
-    view.__doc__ = (f"The `{action}` command (see the transition table in docs/api.md and "
-                    f"docs/behaviour.md for who may send it from which status).")
+    view.__doc__ = (f"The `{action}` command (see the transition table in docs/integrators/api.md and "
+                    f"docs/integrators/behaviour.md for who may send it from which status).")
     declared = DECLARED[action]
     placing = declared.operation
     document = documented(

@@ -1,4 +1,4 @@
-"""Read-model routes (docs/api.md section 8): lists, the approval queue,
+"""Read-model routes (docs/integrators/api.md section 8): lists, the approval queue,
 reports and projection status, answered from the projections.
 
 They read from a healthy replica when `PROCURA_READ_DATABASE_URL` names any,

@@ -26,7 +26,7 @@ _OPERATION, _HISTORY_EVENT = OperationOut(), HistoryEventOut()
 def po_document(po: PurchaseOrder, who: Principal) -> dict[str, Any]:
     """The PO as PurchaseOrderOut describes it. Built by hand: every command
     answers with it, and dumping through the schema was measurably slower
-    (docs/performance.md). tests/unit/test_documents.py holds it to the schema."""
+    (docs/developers/performance.md). tests/unit/test_documents.py holds it to the schema."""
     return {
         "id": str(po.id),
         "org": po.org,

@@ -1,4 +1,4 @@
-"""The security headers every response carries (README "Security headers").
+"""The security headers every response carries (docs/operators/security.md).
 
 One after_request hook sets them in Flask, so both serving modes send them
 (HAProxy + granian, or gunicorn alone); the answers HAProxy and gunicorn write

@@ -1,4 +1,4 @@
-"""Webhook endpoints (docs/webhooks.md): an org's admins register where its
+"""Webhook endpoints (docs/integrators/webhooks.md): an org's admins register where its
 public events are sent, read and change them, and rotate their secrets."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def _answer(document: dict[str, Any], status: int = 200, headers: dict[str, str]
 
 
 def _checked_url(data: dict[str, Any]) -> None:
-    """422 at /url when the URL may not receive webhooks (docs/webhooks.md)."""
+    """422 at /url when the URL may not receive webhooks (docs/integrators/webhooks.md)."""
     if "url" not in data:
         return
     webhooks = _webhooks()
@@ -87,7 +87,7 @@ def _found(who: Principal, endpoint_id: UUID) -> Endpoint:
             success=201, body=EndpointIn, response=EndpointWithSecretOut, problems=WRITES,
             response_headers=("Location",), gives={"endpoint_id": "$response.body#/id"})
 def create() -> Response:
-    """For the org's admins. The URL must pass the address rules (docs/webhooks.md)."""
+    """For the org's admins. The URL must pass the address rules (docs/integrators/webhooks.md)."""
     who = _admin()
     data = validated(EndpointIn(), json_body(required=True))
     _checked_url(data)

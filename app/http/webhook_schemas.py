@@ -1,4 +1,4 @@
-"""Request and answer shapes of the webhook endpoints' routes (docs/webhooks.md)."""
+"""Request and answer shapes of the webhook endpoints' routes (docs/integrators/webhooks.md)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def _url(**kwargs: Any) -> fields.String:
 def _types(**kwargs: Any) -> fields.List:
     return fields.List(fields.String(validate=validate.OneOf(PUBLIC_TYPES)),
                        validate=validate.Length(max=len(PUBLIC_TYPES)), metadata={
-                           "description": "public event types (docs/events.md) to send; empty: every type"},
+                           "description": "public event types (docs/integrators/events.md) to send; empty: every type"},
                        **kwargs)
 
 

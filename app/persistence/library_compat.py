@@ -80,7 +80,7 @@ class Checkout:
 
     For the two statements of every command (key lookup, save). The library's
     `get_connection` also waits on the pool's fill state and nests two
-    generator-based context managers on every call (docs/performance.md).
+    generator-based context managers on every call (docs/developers/performance.md).
     A pool not yet open is opened the library's way first.
     """
 
@@ -158,7 +158,7 @@ def set_connect_configure(pool: ConnectionPool, configure: Callable[[Any], None]
 class _AggregateEvents(ProcessingEvent):
     """Collects an aggregate's pending events without the library's protocol
     checks: `isinstance` against a runtime-checkable Protocol walks all its
-    members, twice per aggregate (docs/performance.md). Anything but an
+    members, twice per aggregate (docs/developers/performance.md). Anything but an
     aggregate goes the library's way."""
 
     def collect_events(self, *objs: Any, **kwargs: Any) -> None:

@@ -3,8 +3,7 @@
 Connections then carry no startup options (PgBouncer 1.18 refuses them) and
 get no session `SET`, so the statement timeout, the save function's lock
 timeout and the idle-in-transaction timeout are whatever a new session on
-the server gets by default: the role's or the database's settings (README,
-"Behind a connection pooler"). `check_session_timeouts` reads them at start,
+the server gets by default: the role's or the database's settings (docs/operators/connection-pooler.md). `check_session_timeouts` reads them at start,
 through the pooler, and says so when they are not Procura's.
 """
 

@@ -82,7 +82,7 @@ if TYPE_CHECKING:
 # Sent as statements (not conn.transaction()) so that COMMIT joins the pipeline:
 # psycopg's transaction block syncs before COMMIT, a round trip under the lock.
 # Statements on the command path are bytes, rendered once: psycopg renders a
-# Composed statement again on every execute (docs/performance.md).
+# Composed statement again on every execute (docs/developers/performance.md).
 _BEGIN, _COMMIT = b"BEGIN", b"COMMIT"
 
 def _command_values(command: CommandRecord) -> tuple[Any, ...]:
@@ -148,7 +148,7 @@ class ProcuraPostgresRecorder(PostgresApplicationRecorder, CommandRecorder, Posi
         # One event with its record (a create, any command on one PO): one
         # call of the save-one function, on an autocommit connection one
         # transaction and one round trip, without a pipeline's client-side
-        # cost (docs/performance.md).
+        # cost (docs/developers/performance.md).
         self._save_one_statement = sql.save_one_call(tables, self.save_one_function_name)
 
     def _index_name(self, suffix: str) -> str:
@@ -454,7 +454,7 @@ class ProcuraPostgresFactory(PostgresFactory):
           psycopg prepares nothing, `prepare=True` included.
         * No startup `options` (PgBouncer refuses the parameter, or drops it
           when told to ignore it): the timeouts they carry come from the
-          role's defaults instead (README, "Behind a connection pooler").
+          role's defaults instead (docs/operators/connection-pooler.md).
         * No session-level SET on connect (the library's configure sets
           idle_in_transaction_session_timeout on whichever server connection
           it lands on, for every client of that connection after it).

@@ -2,8 +2,7 @@
 
 `prepare_schema` is what every process runs at start (the policy:
 PROCURA_AUTO_MIGRATE applies pending steps, else refuses to start while any
-is pending); `migrator_for` serves `procura migrate`. The README's "Schema
-and upgrades" section explains the rules steps are written by.
+is pending); `migrator_for` serves `procura migrate`. docs/operators/upgrades.md section explains the rules steps are written by.
 """
 
 from __future__ import annotations

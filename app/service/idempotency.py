@@ -17,7 +17,7 @@ KEY_PATTERN = re.compile(r"^[\x20-\x7e]{1,255}$")
 
 
 def is_valid_key(key: str | None) -> bool:
-    """1-255 printable ASCII characters (docs/api.md, section 2, Idempotency)."""
+    """1-255 printable ASCII characters (docs/integrators/api.md, section 2, Idempotency)."""
     return key is not None and bool(KEY_PATTERN.match(key))
 
 

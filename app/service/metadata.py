@@ -71,7 +71,7 @@ class MetadataMapper(Mapper):
             meta = current.as_dict()
             meta["occurred_at"] = rfc3339(domain_event.timestamp)
             traceparent = tracing.traceparent()
-            if traceparent is not None:  # where the workers continue the trace (docs/observability.md)
+            if traceparent is not None:  # where the workers continue the trace (docs/operators/tracing.md)
                 meta["traceparent"] = traceparent
             object.__setattr__(domain_event, "meta", meta)
         return super().to_stored_event(domain_event)

@@ -1,4 +1,4 @@
-"""The edge: HAProxy between clients and granian (README "Serving").
+"""The edge: HAProxy between clients and granian (docs/operators/serving.md).
 
 The server's Python threads are few and each is a whole request handler, so
 nothing slow may reach one. HAProxy holds every client connection in C and

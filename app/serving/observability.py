@@ -106,7 +106,7 @@ def configure_logging(level: str = "info") -> None:
 class _IntendedThreadCount(logging.Filter):
     """Drops granian's start-up warning that a worker's Python threads
     outnumber the cores: Procura's threads mostly wait on PostgreSQL, so
-    that is the design (README "Serving"), and a warning at every start
+    that is the design (docs/operators/serving.md), and a warning at every start
     would teach operators to ignore warnings."""
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -10,7 +10,7 @@ the pair instead of leaving a server nobody can reach.
 
 Why two servers: behind HAProxy nothing slow or malformed reaches the
 Python server, so the one that spends the least CPU per request serves
-(granian parses HTTP in Rust; docs/performance.md). Alone, gunicorn
+(granian parses HTTP in Rust; docs/developers/performance.md). Alone, gunicorn
 answers malformed requests itself as problem+json (`app.http.protocol_errors`).
 """
 

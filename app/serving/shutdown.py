@@ -1,5 +1,4 @@
-"""Stopping `procura serve` without losing a request (README "Serving" >
-"Stopping").
+"""Stopping `procura serve` without losing a request (docs/operators/serving.md, "Stopping").
 
 On SIGTERM or SIGINT, whether sent to the main process or to its whole
 process group: /readyz answers 503 at once, everything else is served for

@@ -36,7 +36,7 @@ SAVE_ATTEMPTS = 5
 
 
 def operation_problem(slug: str, detail: str, operation_id: UUID) -> dict[str, Any]:
-    """The problem object a failed operation carries as `error` (docs/api.md, section 3)."""
+    """The problem object a failed operation carries as `error` (docs/integrators/api.md, section 3)."""
     kind = PROBLEM_TYPES[slug]
     return {"type": f"/problems/{slug}", "title": kind.title, "status": kind.status, "detail": detail,
             "instance": f"/operations/{operation_id}", "next_action": kind.next_action}

@@ -1,4 +1,4 @@
-"""The message-bus sink (docs/event-bus.md), through a real `procura worker`
+"""The message-bus sink (docs/integrators/event-bus.md), through a real `procura worker`
 on PostgreSQL publishing to a private `nats-server -js`: each public event
 once, on its org's subject, with its id as `Nats-Msg-Id`; resuming after a
 restart, waiting out a NATS outage without holding the read models back,

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import po_body
 from tests.console.conftest import _created, _line, _moved
 
-#: A directory to save each page's picture in as well (docs/console for the README).
+#: A directory to save each page's picture in as well (docs/console, for docs/console/index.md).
 DOCS_SCREENSHOTS = os.environ.get("PROCURA_CONSOLE_SCREENSHOTS")
 PAGES = {
     "home": "/console",
@@ -43,7 +43,7 @@ def test_each_console_page_renders_with_no_browser_console_errors(seeded, tab, n
     assert tab.page.locator("h1").is_visible()
     assert not tab.page.locator("#message.error").is_visible(), tab.page.inner_text("#message")
     assert tab.errors == []
-    if DOCS_SCREENSHOTS:  # the README's pictures, refreshed on request
+    if DOCS_SCREENSHOTS:  # the console page's pictures, refreshed on request
         tab.page.screenshot(path=str(Path(DOCS_SCREENSHOTS) / f"{name}.png"), full_page=True)
 
 

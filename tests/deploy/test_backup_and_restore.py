@@ -1,4 +1,4 @@
-"""Backing up and restoring the event store the way docs/operations.md says
+"""Backing up and restoring the event store the way docs/operators/operations.md says
 ("Backing up and restoring"): POs written through a real `procura serve` on
 PostgreSQL and projected by a real `procura worker`, `pg_dump` of the live
 database, `pg_restore` into a new one; the copy verifies, serves the same

@@ -1,5 +1,5 @@
 """The recipes in deploy/ are what their platforms accept, and their stop
-settings honour the shutdown contract (README "Serving" > "Stopping"): the
+settings honour the shutdown contract (docs/operators/serving.md, "Stopping"): the
 Kubernetes set checked offline against the API schemas kubernetes-validate
 ships, the systemd units by `systemd-analyze verify`."""
 

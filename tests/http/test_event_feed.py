@@ -1,4 +1,4 @@
-"""The event feed (docs/api.md section 10, docs/events.md), through a real
+"""The event feed (docs/integrators/api.md section 10, docs/integrators/events.md), through a real
 `procura serve` on PostgreSQL with a `procura worker` keeping the public
 events read model: an org's events in order in their public form, never
 another org's; paging, filters, long polls woken by the worker's commit,

@@ -163,7 +163,7 @@ def test_every_public_event_type_is_a_webhook_whose_data_shows_exactly_its_decla
         data = schemas[document["properties"]["data"]["$ref"].rsplit("/", 1)[1]]
         assert document["properties"]["type"]["enum"] == [public.type]
         assert sorted(data.get("properties", {})) == sorted(public.fields), public.type
-        # Additive changes within a type (docs/events.md): a new member must not break a validator.
+        # Additive changes within a type (docs/integrators/events.md): a new member must not break a validator.
         assert data.get("additionalProperties", True) is not False
         assert document.get("additionalProperties", True) is not False
 

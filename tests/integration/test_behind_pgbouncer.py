@@ -40,13 +40,12 @@ API_KEY = "test-acme-key"
 WEBHOOK_SECRET = "whsec_dGVzdC1hY21lLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3"
 #: More client threads than the pooler has server connections.
 CLIENTS = 16
-#: idle_in_transaction_session_timeout, as README "Behind a connection pooler" sets it.
+#: idle_in_transaction_session_timeout, as docs/operators/connection-pooler.md sets it.
 IDLE_TIMEOUT_SECONDS = int(IDLE_IN_TRANSACTION_TIMEOUT.removesuffix("s"))
 
 
 def session_defaults(url: str) -> None:
-    """What PgBouncer cannot pass on from Procura (README, "Behind a connection
-    pooler"): the timeouts, as the database's session defaults."""
+    """What PgBouncer cannot pass on from Procura (docs/operators/connection-pooler.md): the timeouts, as the database's session defaults."""
     with psycopg.connect(url, autocommit=True) as conn:
         give_session_defaults(conn, conn.info.dbname)
 

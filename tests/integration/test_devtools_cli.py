@@ -70,5 +70,5 @@ def test_the_committed_behaviour_catalogue_is_up_to_date(tmp_path):
 
     generated = tmp_path / "behaviour.md"
     run("docs", "behaviour", "--output", str(generated))
-    committed = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
+    committed = Path(__file__).resolve().parents[2] / "docs" / "integrators" / "behaviour.md"
     assert committed.read_text() == generated.read_text(), "run `procura docs behaviour` and commit the result"

@@ -1,4 +1,4 @@
-"""Search (`GET /purchase-orders?q=`, docs/api.md "Search") through a real
+"""Search (`GET /purchase-orders?q=`, docs/integrators/api.md "Search") through a real
 `procura serve` with its read models kept by a real `procura worker` on
 PostgreSQL, and by the embedded server itself on SQLite, with the fake Acme
 supplier placing and shipping: every searchable field finds its PO, terms are

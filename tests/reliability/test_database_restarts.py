@@ -4,7 +4,7 @@ the restart broke fails its checkout check; each is dropped and the next
 taken at once, so the first requests after a restart wait only for a new
 connection, not for the pool's backoff (they got 503 after 3 s before).
 
-RESTARTS (default 8) restarts; 20 for the figures in docs/reliability.md."""
+RESTARTS (default 8) restarts; 20 for the figures in docs/developers/reliability.md."""
 
 from __future__ import annotations
 

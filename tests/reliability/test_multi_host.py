@@ -266,7 +266,7 @@ def _rows(url: str, model: ReadModel) -> dict[str, list[tuple]]:
 
 
 def _figures(run: Scenario) -> str:
-    """The run in numbers (pytest -s shows them; docs/reliability.md quotes them)."""
+    """The run in numbers (pytest -s shows them; docs/developers/reliability.md quotes them)."""
     kinds = Counter(e.kind for e in run.exchanges)
     lost = sum(1 for e in run.exchanges if e.retried and e.status is None)
     later = sum(1 for e in run.exchanges if e.retried and e.status is not None)

@@ -115,7 +115,7 @@ def test_a_large_body_refused_before_it_is_read_gets_the_refusal_not_a_502(edge)
 @pytest.mark.parametrize("coding", ["gzip, chunked", "gzip", "chunked, chunked"])
 def test_a_body_in_a_transfer_coding_other_than_chunked_never_reaches_procura(edge, coding):
     # HAProxy 2.6's HTTP/1 layer refuses these with its own page, which no
-    # configuration replaces (README "Serving"); what matters is that the body,
+    # configuration replaces (docs/operators/serving.md); what matters is that the body,
     # framed one way by the client and perhaps another by a server, goes no further.
     headers = {"Authorization": f"Bearer {token()}", "Idempotency-Key": "coded", "Transfer-Encoding": coding}
     started = time.monotonic()

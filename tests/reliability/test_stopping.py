@@ -6,7 +6,7 @@ else is served for the drain, requests in flight finish, and the process
 exits 0 within its timeout; no request sent before the drain ends fails,
 none gets a 5xx, and every 201 is durable.
 
-STOP_ROUNDS (default 2) rounds of each; 10 for the figures in docs/reliability.md."""
+STOP_ROUNDS (default 2) rounds of each; 10 for the figures in docs/developers/reliability.md."""
 
 from __future__ import annotations
 

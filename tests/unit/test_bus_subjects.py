@@ -1,4 +1,4 @@
-"""The subjects public events are published on (docs/event-bus.md): one
+"""The subjects public events are published on (docs/integrators/event-bus.md): one
 token per org whatever its name holds, the type's own dotted tokens."""
 
 from __future__ import annotations

@@ -100,5 +100,5 @@ def test_the_committed_event_catalogue_is_up_to_date():
 
     from app.tools.event_catalogue import render_markdown
 
-    committed = Path(__file__).resolve().parents[2] / "docs" / "events.md"
+    committed = Path(__file__).resolve().parents[2] / "docs" / "integrators" / "events.md"
     assert committed.read_text() == render_markdown(), "run `procura docs events` and commit the result"

@@ -1,5 +1,5 @@
 """The import graph of Procura's own modules: no cycles, and dependencies
-point inward (README "Layout")."""
+point inward (docs/developers/architecture.md)."""
 
 from __future__ import annotations
 

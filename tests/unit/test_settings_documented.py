@@ -1,4 +1,4 @@
-"""The README's configuration table names exactly the variables Procura
+"""The configuration table (docs/operators/configuration.md) names exactly the variables Procura
 reads (app/config.py reads the environment, and the command line's flags
 name their variables as `envvar`), so no setting is undocumented and no
 documented one is dead."""
@@ -11,6 +11,7 @@ from pathlib import Path
 from app.config import SECRET_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "operators" / "configuration.md"
 NAME = re.compile(r"\b(?:PROCURA_[A-Z0-9_]+|DATABASE_URL)\b")
 #: Names in app/config.py that are not variables it reads: a default value,
 #: and the variable the persistence layer is handed (built from settings).
@@ -25,8 +26,8 @@ def _read_by_code() -> set[str]:
 
 
 def _in_table() -> set[str]:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    page = PAGE.read_text()
+    section = page.split("## Settings", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return {name for row in rows for name in NAME.findall(row.split(" | ")[0])}
 
@@ -40,6 +41,6 @@ def test_every_variable_in_the_configuration_table_is_read():
 
 
 def test_every_secret_that_may_come_from_a_file_is_named_where_the_table_says_so():
-    readme = (ROOT / "README.md").read_text()
-    intro = readme.split("## Configuration", 1)[1].split("| variable", 1)[0]
+    page = PAGE.read_text()
+    intro = page.split("## Settings", 1)[1].split("| variable", 1)[0]
     assert {name for name in SECRET_SETTINGS if f"`{name}`" in intro} == set(SECRET_SETTINGS)

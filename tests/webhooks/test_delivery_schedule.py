@@ -1,5 +1,5 @@
 """Delivery in the worker's sender, in-process on PostgreSQL with a clock the
-test moves (docs/webhooks.md): retries at the scheduled times, Retry-After,
+test moves (docs/integrators/webhooks.md): retries at the scheduled times, Retry-After,
 recovery after an endpoint answered 500 for a while, 410 disabling, the
 3-day disable, every attempt recorded, secret rotation, the address rules at
 delivery time and redirects not followed. Receivers are real HTTP servers."""

@@ -1,4 +1,4 @@
-"""Webhook endpoints (docs/webhooks.md) through a real `procura serve` on
+"""Webhook endpoints (docs/integrators/webhooks.md) through a real `procura serve` on
 PostgreSQL: admins register, read, change, rotate and delete their org's
 endpoints; the secret is shown once; URLs that would reach internal
 addresses and malformed input are refused with pointers, storing nothing."""

@@ -1,4 +1,4 @@
-"""The webhook tools (docs/webhooks.md, "Tools") through a real `procura
+"""The webhook tools (docs/integrators/webhooks.md, "Tools") through a real `procura
 serve` and `procura worker` on PostgreSQL: an endpoint's deliveries listed
 by status and type a page at a time, one delivery with its attempts, a
 redelivery and replays since a position or a time carrying the original

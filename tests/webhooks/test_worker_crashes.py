@@ -2,7 +2,7 @@
 while POs are created and approved: afterwards every matching event reached
 every endpoint at least once, repeats carry the same webhook-id, each PO's
 events arrived in order at each endpoint, no endpoint got a type its filter
-excludes, and nothing crossed orgs (docs/webhooks.md). A real `procura
+excludes, and nothing crossed orgs (docs/integrators/webhooks.md). A real `procura
 serve` and `procura worker` on PostgreSQL, real receivers."""
 
 from __future__ import annotations

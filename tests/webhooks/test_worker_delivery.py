@@ -1,5 +1,5 @@
 """Webhook delivery end to end: a real `procura serve` and `procura worker`
-on PostgreSQL, real receivers verifying signatures (docs/webhooks.md). Each
+on PostgreSQL, real receivers verifying signatures (docs/integrators/webhooks.md). Each
 endpoint gets its org's matching events, signed and in each PO's order; an
 endpoint that answers 500 for a while gets them once it recovers; a hanging
 endpoint does not hold back the others."""

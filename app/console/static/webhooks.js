@@ -1,4 +1,4 @@
-// The console's webhooks page (docs/webhooks.md): an org's endpoints with
+// The console's webhooks page (docs/integrators/webhooks.md): an org's endpoints with
 // their health, an endpoint's deliveries with every attempt, and a button to
 // send a delivery again. Loaded after console.js, whose helpers it uses.
 "use strict";
