@@ -20,6 +20,7 @@ from aggregates.transitions import Status
 from app.config import DEV_JWT_SECRET, Settings
 from app.http.access import open_route
 from app.http.openapi import documented
+from app.http.output_schemas import DemoUsersOut
 from app.http.problems import Problem
 from app.http.render import JSON, encode
 from app.http.requests import query_args
@@ -203,7 +204,7 @@ def offers_demo_tokens(settings: Settings) -> bool:
 @bp.get("/demo-users")
 @open_route
 @documented(summary="Console: the demo users and their tokens (embedded default only; 404 elsewhere)",
-            tag="console", problems=("not-found", "internal-error"))
+            tag="console", problems=("not-found", "internal-error"), response=DemoUsersOut)
 def demo_users() -> Response:
     """`{users: [{name, roles, department, approval_limit, token}]}` on the
     embedded default with the development secret; 404 `not-found` elsewhere."""

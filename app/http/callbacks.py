@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from app.http.access import open_route
 from app.http.openapi import documented
+from app.http.output_schemas import CallbackReceiptOut
 from app.http.problems import Problem
 from app.http.render import JSON, encode
 from app.http.requests import body_bytes
@@ -19,7 +20,7 @@ bp = Blueprint("callbacks", __name__)
 @bp.post("/callbacks/suppliers/<supplier_id>")
 @open_route
 @documented(summary="A supplier's signed callback (Standard Webhooks); for suppliers, not clients",
-            tag="callbacks", body_required=False,
+            tag="callbacks", body_required=False, response=CallbackReceiptOut,
             request_headers=("webhook-id", "webhook-timestamp", "webhook-signature"),
             problems=("callback-unauthenticated", "malformed-request", "payload-too-large",
                       "dependency-unavailable", "internal-error"),

@@ -34,7 +34,8 @@ INITIALISER = 'window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swag
 @bp.get("/openapi.json")
 @open_route
 @public_document
-@documented(summary="This OpenAPI 3.1 document", tag="service", problems=("internal-error",))
+@documented(summary="This OpenAPI 3.1 document", tag="service", problems=("internal-error",),
+            response={"type": "object", "description": "an OpenAPI 3.1 document"})
 def openapi() -> Response:
     """Built once per process from the registered routes and their schemas."""
     if SPEC_CACHE not in current_app.extensions:

@@ -14,7 +14,7 @@ from functools import cache
 from marshmallow import INCLUDE, Schema, fields
 
 from aggregates.public_events import PUBLIC_EVENTS, PublicEvent
-from app.http.output_schemas import LineOut
+from app.http.output_schemas import LineOut, open_enum
 
 #: How each field a public form may show is spelt (all required; null where allowed).
 FIELD_SCHEMAS: dict[str, fields.Field] = {
@@ -43,7 +43,7 @@ class PublicEventOut(Schema):
     id = fields.String(required=True, metadata={
         "description": "stable and unique: the same in every delivery, replay and rebuild (a dedupe key)",
         "pattern": "^evt_[0-9a-f]{32}$"})
-    type = fields.String(required=True, metadata={"enum": [p.type for p in PUBLIC_EVENTS]})
+    type = fields.String(required=True, metadata=open_enum([p.type for p in PUBLIC_EVENTS]))
     occurred_at = fields.String(required=True, metadata={"format": "date-time"})
     org = fields.String(required=True)
     po_id = fields.String(required=True, metadata={"format": "uuid"})

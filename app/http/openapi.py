@@ -18,7 +18,8 @@ from flask import Flask
 from marshmallow import Schema
 
 from app.http.access import OPEN, declared_access
-from app.http.output_schemas import ProblemOut
+from app.http.operation_ids import operation_id as named
+from app.http.output_schemas import ProblemObject, ProblemOut
 from app.http.problems import PROBLEM_TYPES
 
 DOC_ATTRIBUTE = "procura_doc"
@@ -89,7 +90,8 @@ class RouteDoc:
     summary: str
     tag: str
     success: int = 200
-    response: Schema | type[Schema] | None = None
+    #: A schema, or a JSON Schema as a dict (a document Procura only passes on).
+    response: Schema | type[Schema] | dict[str, Any] | None = None
     body: Schema | type[Schema] | Callable[[], Schema] | None = None
     body_required: bool = True
     query: type[Schema] | None = None
@@ -149,17 +151,26 @@ def _problems_by_status(doc: RouteDoc, has_path_parameters: bool) -> dict[int, l
     return by_status
 
 
+def _content(doc: RouteDoc) -> dict[str, Any]:
+    """The success's representations: JSON with its schema; a page, script or
+    CSV as text; anything else as bytes (what a generated client can return)."""
+    if doc.response is not None:
+        return {"content": {media: {"schema": doc.response} for media in doc.media_types}}
+    if doc.media_types == RouteDoc.media_types:
+        return {}
+    return {"content": {media: {"schema": {"type": "string"} if media.startswith("text/")
+                                else {"type": "string", "contentMediaType": media}}
+                        for media in doc.media_types}}
+
+
 def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
     headers = {name: HEADERS[name] for name in ("X-Request-Id", *doc.response_headers)}
-    success: dict[str, Any] = {"description": doc.summary, "headers": headers}
-    if doc.response is not None:
-        success["content"] = {media: {"schema": doc.response} for media in doc.media_types}
-    elif doc.media_types != RouteDoc.media_types:
-        # A page or file: no schema, but the media types it is served as.
-        success["content"] = {media: {} for media in doc.media_types}
-    responses: dict[str, Any] = {str(doc.success): success}
+    content = _content(doc)
+    responses: dict[str, Any] = {str(doc.success): {"description": doc.summary, "headers": headers, **content}}
     for status, description in doc.extra_responses.items():
-        responses[str(status)] = {"description": description, "headers": headers}
+        # Another success (a 202) says what the first says; a 304 has no body.
+        responses[str(status)] = {"description": description, "headers": headers,
+                                  **(content if 200 <= status < 300 else {})}
     for status, slugs in sorted(_problems_by_status(doc, has_path_parameters).items()):
         problem_headers = {"X-Request-Id": HEADERS["X-Request-Id"]}
         if {"idempotency-key-in-flight", "rate-limited", "too-many-concurrent", "dependency-unavailable",
@@ -221,11 +232,21 @@ def _link(paths: dict[str, dict[str, Any]], docs: dict[str, RouteDoc]) -> None:
                 success["links"] = links
 
 
+def _problem_object(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
+    """A ProblemObject field is a Problem (or null), not a loose object."""
+    if not isinstance(field, ProblemObject):
+        return {}
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {"anyOf": [ref, {"type": "null"}]} if field.allow_none else ref
+
+
 def build_spec(flask_app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document for every route of `flask_app`."""
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(title="Procura", version="1.0.0", openapi_version="3.1.0",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[marshmallow],
                    info={"description": "Event-sourced purchase orders. See /docs and /problems/{slug}."})
+    marshmallow.converter.add_attribute_function(_problem_object)
     spec.components.schema("Problem", schema=ProblemOut)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     paths: dict[str, dict[str, Any]] = {}
@@ -238,7 +259,9 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
         path, params = _path(rule.rule, doc)
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         for method in methods:
-            operation_id = rule.endpoint if len(methods) == 1 else f"{rule.endpoint}.{method.lower()}"
+            if len(methods) > 1:
+                raise LookupError(f"route {rule.rule} serves {methods}: give each method its own view")
+            operation_id = named(rule.endpoint)
             paths.setdefault(path, {})[method.lower()] = _operation(doc, view, params, operation_id)
             docs[operation_id] = doc
     _link(paths, docs)
@@ -249,6 +272,12 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
     document["security"] = [{"bearer": []}]
     document["webhooks"] = webhooks
     return document
+
+
+def _event_operation_id(type_: str) -> str:
+    """purchase_order.placement_failed -> purchaseOrderPlacementFailedEvent."""
+    words = re.split(r"[._]", type_)
+    return words[0] + "".join(w.capitalize() for w in words[1:]) + "Event"
 
 
 def _webhooks(spec: APISpec) -> dict[str, Any]:
@@ -262,7 +291,7 @@ def _webhooks(spec: APISpec) -> dict[str, Any]:
         name = schema_name(BY_TYPE[type_])
         spec.components.schema(name, schema=schema)
         webhooks[type_] = {"post": {
-            "summary": BY_TYPE[type_].meaning, "operationId": f"event.{type_}", "security": [],
+            "summary": BY_TYPE[type_].meaning, "operationId": _event_operation_id(type_), "security": [],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": f"#/components/schemas/{name}"}}}},
             "responses": {"2XX": {"description": "Received."}}}}

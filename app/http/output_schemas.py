@@ -6,9 +6,26 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from aggregates.transitions import REMARKS
+from aggregates.transitions import REMARKS, Status
 
 NEXT_ACTIONS = ["fix_request", "refresh_and_retry", "retry_later", "wait", "authenticate", "stop"]
+OPERATION_STATUSES = ["pending", "running", "succeeded", "failed"]
+PO_STATUSES = [status.value for status in Status]
+
+
+def open_enum(values: list[str], description: str = "") -> dict:
+    """Metadata for a string whose values Procura may add to (docs/api.md,
+    "Open enums"): the known values, and any other string. A generated client
+    gets a type that takes the known values and keeps an unknown one as text,
+    where a closed enum would make it refuse the whole answer."""
+    note = "Known values are listed; treat any other as unknown, never as an error."
+    return {"anyOf": [{"type": "string", "enum": list(values)}, {"type": "string"}],
+            "description": f"{description}. {note}" if description else note}
+
+
+class ProblemObject(fields.Raw):
+    """A problem object kept as the client got it (every member), documented
+    as the Problem schema (app.http.openapi)."""
 
 
 class LineOut(Schema):
@@ -36,7 +53,7 @@ class PurchaseOrderOut(_Remarks):
     lines = fields.List(fields.Nested(LineOut), required=True)
     total = fields.String(required=True, metadata={"description": "money: decimal string, 2 places"})
     needed_by = fields.Date(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata=open_enum(PO_STATUSES))
     version = fields.Integer(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
@@ -50,13 +67,20 @@ class PurchaseOrderOut(_Remarks):
 class OperationOut(Schema):
     id = fields.UUID(required=True)
     kind = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": ["pending", "running", "succeeded", "failed"]})
+    status = fields.String(required=True, metadata=open_enum(OPERATION_STATUSES))
     purchase_order_id = fields.UUID(required=True)
     attempts = fields.Integer(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
-    error = fields.Dict(allow_none=True, required=True, metadata={"description": "a problem object when failed"})
-    result = fields.Dict(allow_none=True, required=True)
+    error = ProblemObject(allow_none=True, required=True, metadata={"description": "the problem, when failed"})
+    result = fields.Nested(lambda: OperationResultOut(), allow_none=True, required=True,
+                           metadata={"description": "what it produced, when succeeded"})
+
+
+class OperationResultOut(Schema):
+    """A succeeded operation's result: a placement's supplier reference."""
+
+    supplier_reference = fields.String(metadata={"description": "place: the supplier's id for the order"})
 
 
 class PlacementOut(OperationOut):
@@ -99,7 +123,7 @@ class ProblemOut(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     instance = fields.String(required=True, metadata={"description": "the request id (X-Request-Id)"})
-    next_action = fields.String(required=True, metadata={"enum": NEXT_ACTIONS})
+    next_action = fields.String(required=True, metadata=open_enum(NEXT_ACTIONS, "what to do about it"))
     errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "validation-error only; at most 50"})
     errors_omitted = fields.Integer(metadata={"description": "validation-error only: how many more errors there "
                                                              "were than the 50 listed (absent when none)"})
@@ -108,10 +132,32 @@ class ProblemOut(Schema):
     trace_id = fields.String(validate=validate.Regexp(r"^[0-9a-f]{32}$"), metadata={
         "description": "the OpenTelemetry trace of the request that got this answer, when tracing is on "
                        "(docs/operators/tracing.md)"})
+    # Members some types add (docs/api.md, section 3); a later one may add more.
+    current_version = fields.Integer(metadata={
+        "description": "version-conflict, illegal-transition, precondition-required: the PO's version now"})
+    expected_version = fields.Integer(metadata={"description": "version-conflict: the version you sent"})
+    current_status = fields.String(metadata=open_enum(
+        PO_STATUSES, "version-conflict, illegal-transition: the PO's status now"))
+    allowed_actions = fields.List(fields.String(), metadata={
+        "description": "version-conflict, illegal-transition: the commands you may issue now"})
+    changes_since = fields.List(fields.Nested(lambda: ChangeSinceOut()), metadata={
+        "description": "version-conflict: the events after the version you sent, oldest first"})
+    required = fields.List(fields.String(), metadata={"description": "forbidden: the roles that may do this"})
+    limit = fields.String(metadata={"description": "approval-limit-exceeded: your approval limit (money)"})
+    total = fields.String(metadata={"description": "approval-limit-exceeded: the PO's total (money)"})
+    dependency = fields.String(metadata={"description": "dependency-unavailable: what did not answer"})
 
     class Meta:
-        # Extra members (current_version, allowed_actions, ...) depend on the slug.
         unknown = "include"
+
+
+class ChangeSinceOut(Schema):
+    """One event a version-conflict's client has not seen."""
+
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    occurred_at = fields.String(required=True, metadata={"format": "date-time"})
+    actor = fields.String(allow_none=True, required=True)
 
 
 class StatusOut(Schema):
@@ -119,10 +165,9 @@ class StatusOut(Schema):
 
 
 class ReadModelsOut(Schema):
-    state = fields.String(required=True, validate=validate.OneOf(["current", "behind", "stale"]), metadata={
-        "description": "current: every read model and processor has seen the store's last event; behind: some "
+    state = fields.String(required=True, metadata=open_enum(["current", "behind", "stale"], "current: every read model and processor has seen the store's last event; behind: some "
         "have not, and are moving; stale: some have not moved for PROCURA_READ_MODEL_STALE_SECONDS while events "
-        "wait (no worker runs them)"})
+        "wait (no worker runs them)"))
     behind_events = fields.Integer(required=True, metadata={"description": "events the furthest behind has yet to see"})
     stale = fields.List(fields.String(), required=True, metadata={"description": "the stale ones, by name"})
 
@@ -172,8 +217,8 @@ class TracedCommandOut(Schema):
     event_position = fields.Integer(allow_none=True, required=True,
                                     metadata={"description": "its last event's position; null: it wrote none"})
     request_id = fields.String(allow_none=True, required=True)
-    problem = fields.Dict(allow_none=True, required=True,
-                          metadata={"description": "the problem+json the client got, when refused (status >= 400)"})
+    problem = ProblemObject(allow_none=True, required=True,
+                            metadata={"description": "the problem+json the client got, when refused (status >= 400)"})
 
 
 class TraceOut(Schema):
@@ -200,7 +245,7 @@ class TimelineStepOut(Schema):
     """An event (`kind: event`) or a refused command (`kind: refusal`);
     each kind has the members its description names."""
 
-    kind = fields.String(required=True, metadata={"enum": ["event", "refusal"]})
+    kind = fields.String(required=True, metadata=open_enum(["event", "refusal"]))
     at = fields.String(required=True, metadata=_TIME)
     actor = fields.String(allow_none=True, required=True)
     command_id = fields.String(allow_none=True, required=True)
@@ -217,7 +262,7 @@ class TimelineStepOut(Schema):
     state = fields.Dict(metadata={"description": "event: the PO's fields after it"})
     # kind "refusal"
     status = fields.Integer(metadata={"description": "refusal: the HTTP status its client got"})
-    problem = fields.Dict(metadata={"description": "refusal: the problem+json its client got"})
+    problem = ProblemObject(metadata={"description": "refusal: the problem+json its client got"})
     abridged = fields.Boolean(metadata={
         "description": "present (true) only on a step too large for a page on its own: an event without "
                        "`state` (read it with GET /purchase-orders/{id}?version=N), a refusal whose problem "
@@ -232,9 +277,8 @@ class AttemptOut(Schema):
 
 class TimelineOperationOut(Schema):
     id = fields.String(required=True)
-    state = fields.String(required=True, metadata={
-        "description": "the placement's outbox state: pending (calls to make), queued (the supplier decides "
-                       "and calls back), done", "enum": ["pending", "queued", "done"]})
+    state = fields.String(required=True, metadata=open_enum(["pending", "queued", "done"], (
+        "the placement's outbox state: pending (calls to make), queued (the supplier decides and calls back), done")))
     attempts = fields.Integer(required=True, metadata={"description": "calls to the supplier started"})
     uncertain = fields.Boolean(required=True, metadata={
         "description": "an order may exist at the supplier that Procura does not know of yet"})
@@ -242,17 +286,38 @@ class TimelineOperationOut(Schema):
         "description": "why the last call failed (it was retried)"})
     created_at = fields.String(required=True, metadata=_TIME)
     updated_at = fields.String(required=True, metadata=_TIME)
-    status = fields.String(required=True, metadata={"enum": ["pending", "running", "succeeded", "failed"]})
-    error = fields.Dict(allow_none=True, required=True)
-    result = fields.Dict(allow_none=True, required=True)
+    status = fields.String(required=True, metadata=open_enum(OPERATION_STATUSES))
+    error = ProblemObject(allow_none=True, required=True)
+    result = fields.Nested(OperationResultOut, allow_none=True, required=True)
     attempt_log = fields.List(fields.Nested(AttemptOut), required=True)
 
 
 class TimelineOut(Schema):
     id = fields.String(required=True)
     version = fields.Integer(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata=open_enum(PO_STATUSES))
     steps = fields.List(fields.Nested(TimelineStepOut), required=True,
                         metadata={"description": "newest first; at most `limit` and 1 MiB in all"})
     operations = fields.List(fields.Nested(TimelineOperationOut), required=True)
     next_cursor = fields.String(allow_none=True, required=True, metadata=_NEXT)
+
+
+class CallbackReceiptOut(Schema):
+    """What Procura did with a supplier's callback."""
+
+    outcome = fields.String(required=True, metadata=open_enum(
+        ["applied", "ignored", "duplicate", "unmatched"],
+        "applied: recorded on its PO; ignored: nothing to change; duplicate: this webhook-id was seen before; "
+        "unmatched (202): it names no purchase order Procura knows"))
+
+
+class DemoUserOut(Schema):
+    name = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    department = fields.String(allow_none=True, required=True)
+    approval_limit = fields.String(allow_none=True, required=True)
+    token = fields.String(required=True, metadata={"description": "a bearer token for this user"})
+
+
+class DemoUsersOut(Schema):
+    users = fields.List(fields.Nested(DemoUserOut), required=True)

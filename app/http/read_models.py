@@ -319,13 +319,37 @@ def approvals_queue() -> Response:
 
 @bp.get("/reports/spend")
 @bearer_required
-@documented(summary="Approved and placed totals per group and currency (JSON or text/csv)", tag="reports",
+@documented(summary="Approved and placed totals per group and currency", tag="reports",
             query=SpendQuery, response=SpendOut, problems=(*_READ_PROBLEMS, "forbidden"),
-            response_headers=("Projection-Position",), media_types=("application/json", "text/csv"))
+            response_headers=("Projection-Position",))
 @expensive_read
 def spend_report() -> Response:
-    """Analysts, auditors and admins; money as decimal strings per currency."""
-    args, who = query_args(SpendQuery()), caller()
+    """Analysts, auditors and admins; money as decimal strings per currency.
+    The same rows as CSV: GET /reports/spend.csv (`Accept: text/csv` here also
+    answers CSV, for callers that ask that way)."""
+    args = query_args(SpendQuery())
+    groups, position = _spend_groups(args)
+    if request.accept_mimetypes.best_match([JSON, "text/csv"], default=JSON) == "text/csv":
+        return _csv(args["group_by"], groups, position)
+    return _answer({"group_by": args["group_by"], "groups": groups}, position, SpendOut())
+
+
+@bp.get("/reports/spend.csv")
+@bearer_required
+@documented(summary="The spend report as CSV, a header row first", tag="reports",
+            query=SpendQuery, problems=(*_READ_PROBLEMS, "forbidden"),
+            response_headers=("Projection-Position",), media_types=("text/csv",))
+@expensive_read
+def spend_report_csv() -> Response:
+    """The rows of GET /reports/spend as a CSV file (RFC 4180): the group,
+    currency, approved_total, approved_count, placed_total, placed_count."""
+    args = query_args(SpendQuery())
+    groups, position = _spend_groups(args)
+    return _csv(args["group_by"], groups, position)
+
+
+def _spend_groups(args: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    who = caller()
     _require_report_reader(who)
     rows, position = read_fresh([spend.Spend.name], args.get("min_position"),
                                 lambda cur: spend.spend_report(cur, who.org, args["group_by"],
@@ -334,9 +358,7 @@ def spend_report() -> Response:
     groups = [{"group": r.group, "currency": r.currency, "approved_total": format_cents(r.approved_cents),
                "approved_count": r.approved_count, "placed_total": format_cents(r.placed_cents),
                "placed_count": r.placed_count} for r in rows]
-    if request.accept_mimetypes.best_match([JSON, "text/csv"], default=JSON) == "text/csv":
-        return _csv(args["group_by"], groups, position)
-    return _answer({"group_by": args["group_by"], "groups": groups}, position, SpendOut())
+    return groups, position
 
 
 #: What makes a spreadsheet read a cell as a formula (OWASP, CSV injection),

@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from aggregates.money import parse_amount
 from aggregates.public_events import PUBLIC_TYPES
 from aggregates.transitions import Status
+from app.http.output_schemas import PO_STATUSES, open_enum
 from app.http.schemas import no_nul, storable_text
 from projections.po_search import MAX_WORD, words
 from projections.po_summary import SORTS
@@ -51,9 +52,11 @@ class Bound(fields.Field):
 
     def __init__(self, *, upper: bool = False, **kwargs: Any):
         # The schema the document shows: the pattern, and the formats that say
-        # the day must exist (2026-02-30 matches the pattern but is no date).
+        # the day must exist (2026-02-30 matches the pattern but is no date);
+        # typed branches, so a generated client takes a date or a datetime.
         metadata = {"type": "string", "pattern": BOUND_PATTERN, "minLength": 10, "maxLength": 32,
-                    "anyOf": [{"format": "date"}, {"format": "date-time"}], **kwargs.pop("metadata", {})}
+                    "anyOf": [{"type": "string", "format": "date"},
+                              {"type": "string", "format": "date-time"}], **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
         self.upper = upper
 
@@ -171,7 +174,10 @@ class PurchaseOrderListQuery(PageQuery):
     min_total = Amount()
     max_total = Amount()
     q = _text(MAX_QUERY, metadata={"description": SEARCH_DESCRIPTION})
-    sort = fields.String(load_default="-created_at", validate=validate.OneOf(list(SORTS)))
+    # Names for the values a generated client's enum can use (-total: TOTAL_DESCENDING).
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(list(SORTS)), metadata={
+        "x-enum-varnames": [name.lstrip("-").upper() + ("_DESCENDING" if name.startswith("-") else "_ASCENDING")
+                            for name in SORTS]})
 
     @validates("q")
     def _terms(self, value: str, **_: Any) -> None:
@@ -335,7 +341,7 @@ class OrderFactsOut(Schema):
     id = fields.String(required=True)
     org = fields.String(required=True)
     title = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, metadata=open_enum(PO_STATUSES))
     total = fields.String(required=True, metadata=_MONEY)
     currency = fields.String(required=True)
     supplier_id = fields.String(required=True)

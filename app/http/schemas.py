@@ -6,9 +6,10 @@ error is reported at once, each as a JSON Pointer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from aggregates.money import parse_amount
 from aggregates.purchase_order import (
@@ -93,19 +94,29 @@ class DraftSchema(StrictSchema):
     """The body of `create` and `revise`."""
 
     title = _text(1, TITLE_MAX, required=True)
-    supplier_id = fields.String(required=True)
+    supplier_id = fields.String(required=True, metadata={
+        "description": "one of the deployment's suppliers (PROCURA_SUPPLIERS, listed by "
+                       "GET /purchase-orders/choices); another answers 422 validation-error"})
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}\Z"))
     needed_by = fields.Date(required=True)
     lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(1, MAX_LINES))
 
     def __init__(self, *, suppliers: tuple[str, ...], **kwargs):
         super().__init__(**kwargs)
-        # Configured at run time; a OneOf also puts the enum in the OpenAPI document.
+        # Configured at run time, so checked here and kept out of the OpenAPI
+        # document (a OneOf would publish it as an enum: one client per deployment).
         # A new list: marshmallow copies fields shallowly, so appending would add
         # this instance's suppliers to every DraftSchema's check.
         field = self.fields["supplier_id"]
-        field.validators = [*field.validators,
-                            validate.OneOf(suppliers, error="unknown supplier; configured: {choices}")]
+        field.validators = [*field.validators, _one_of_suppliers(suppliers)]
+
+
+def _one_of_suppliers(suppliers: tuple[str, ...]) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if value not in suppliers:
+            raise ValidationError(f"unknown supplier; configured: {', '.join(suppliers)}")
+
+    return check
 
 
 class ReasonSchema(StrictSchema):

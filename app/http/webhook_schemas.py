@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
 from aggregates.public_events import PUBLIC_TYPES
+from app.http.output_schemas import open_enum
 from app.http.read_schemas import CURSOR_PATTERN
 from app.http.schemas import StrictSchema, no_nul
 from app.webhooks.guard import MAX_URL_LENGTH, URL_PATTERN, URL_RULE
@@ -160,7 +161,7 @@ class DeliveryOut(Schema):
     type = fields.String(required=True)
     po_id = fields.String(required=True)
     position = fields.Integer(required=True)
-    status = fields.String(required=True, metadata={"enum": list(STATES)})
+    status = fields.String(required=True, metadata=open_enum(list(STATES)))
     attempts = fields.Integer(required=True)
     next_attempt_at = fields.String(required=True, allow_none=True, metadata=_TIME)
     last_status = fields.Integer(required=True, allow_none=True)

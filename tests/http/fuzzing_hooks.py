@@ -50,6 +50,18 @@ _KEY = re.compile(r"[\x20-\x7e]{1,255}")
 
 
 _WAIT = re.compile(r"[0-9]{1,2}")
+#: The server's suppliers (PROCURA_SUPPLIERS, default): configuration the
+#: document leaves out, as it leaves out the token; the fuzzer is told both.
+SUPPLIER = "acme"
+
+
+def _a_configured_supplier(case) -> None:
+    """A draft's schema-valid `supplier_id` becomes a configured one, so drafts
+    get created and the stateful phase reaches their commands; any other
+    value is sent as generated (and must be refused)."""
+    if not isinstance(case.body, dict) or not isinstance(case.body.get("supplier_id"), str):
+        return
+    case.body["supplier_id"] = SUPPLIER  # the request is built from the case after this hook
 
 
 def _no_long_polls(case, kwargs) -> None:
@@ -72,6 +84,7 @@ def before_call(context, case, kwargs):
     repeat across different bodies, and `idempotency-key-reused` is then the
     right answer to a schema-valid request. A malformed key is sent as generated."""
     _no_long_polls(case, kwargs)
+    _a_configured_supplier(case)
     key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and _KEY.fullmatch(key):
         fresh = f"fuzz-{uuid.uuid4()}"

@@ -3,6 +3,8 @@ views use, documents every route, and /docs works without the internet."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.http.openapi import route_doc
@@ -172,3 +174,80 @@ def test_the_event_feed_documents_its_parameters_and_refusals(spec):
     feed = spec["paths"]["/events"]["get"]
     assert {p["name"] for p in feed["parameters"] if p["in"] == "query"} == {"after", "type", "po_id", "limit", "wait"}
     assert {"200", "401", "403", "422", "429"} <= set(feed["responses"])
+
+
+def test_operation_ids_name_intents_in_camel_case_once_each(spec):
+    ids = [op["operationId"] for operations in spec["paths"].values() for op in operations.values()]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)+", i) for i in ids), ids
+    assert spec["paths"]["/purchase-orders/{po_id}/approve"]["post"]["operationId"] == "approvePurchaseOrder"
+
+
+def test_the_document_is_the_same_whatever_suppliers_a_deployment_configures(spec):
+    from dataclasses import replace
+
+    from app.bootstrap import build_services, create_app
+    from tests.conftest import memory_settings
+
+    services = build_services(replace(memory_settings(), suppliers=("acme", "globex")))
+    try:
+        other = create_app(services=services).test_client().get("/openapi.json").get_json()
+    finally:
+        services.close()
+    assert other == spec
+    assert "enum" not in str(spec["components"]["schemas"]["Draft"]["properties"]["supplier_id"])
+
+
+def _resolve(spec, schema):
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _closed_enums(spec, schema, where, seen):
+    """Where an answer's schema has an enum that is not one arm of an
+    anyOf beside a plain string (docs/api.md, "Open enums")."""
+    if isinstance(schema, list):
+        return [found for item in schema for found in _closed_enums(spec, item, where, seen)]
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return _closed_enums(spec, _resolve(spec, schema), name, seen)
+    found = [where] if "enum" in schema else []
+    arms = schema.get("anyOf", [])
+    if any(arm == {"type": "string"} for arm in arms):
+        arms = [arm for arm in arms if "enum" not in arm]
+    for key, value in schema.items():
+        found += _closed_enums(spec, arms if key == "anyOf" else value, f"{where}/{key}", seen)
+    return found
+
+
+def test_every_enum_in_an_answer_is_open_to_values_added_later(spec):
+    seen: set[str] = set()
+    closed = []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                for content in response.get("content", {}).values():
+                    closed += _closed_enums(spec, content.get("schema", {}), f"{method} {path} {status}", seen)
+    assert closed == []
+
+
+def test_the_spend_report_has_one_representation_per_operation(spec):
+    assert list(spec["paths"]["/reports/spend"]["get"]["responses"]["200"]["content"]) == ["application/json"]
+    csv = spec["paths"]["/reports/spend.csv"]["get"]["responses"]["200"]["content"]
+    assert csv == {"text/csv": {"schema": {"type": "string"}}}
+
+
+def test_a_conflicts_members_are_typed_in_the_problem_schema(spec):
+    problem = spec["components"]["schemas"]["Problem"]["properties"]
+    assert problem["current_version"]["type"] == "integer" and problem["expected_version"]["type"] == "integer"
+    assert problem["allowed_actions"]["items"] == {"type": "string"}
+    change = _resolve(spec, problem["changes_since"]["items"])
+    assert set(change["required"]) == {"version", "type", "occurred_at", "actor"}
+    operation = spec["components"]["schemas"]["OperationOut"]["properties"]
+    assert {"$ref": "#/components/schemas/Problem"} in operation["error"]["anyOf"]
