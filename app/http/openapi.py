@@ -19,7 +19,7 @@ from marshmallow import Schema
 
 from app.http.access import OPEN, declared_access
 from app.http.operation_ids import operation_id as named
-from app.http.output_schemas import ProblemObject, ProblemOut
+from app.http.output_schemas import KNOWN_VALUES, ProblemObject, ProblemOut
 from app.http.problems import PROBLEM_TYPES
 
 DOC_ATTRIBUTE = "procura_doc"
@@ -248,6 +248,9 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
                    info={"description": "Event-sourced purchase orders. See /docs and /problems/{slug}."})
     marshmallow.converter.add_attribute_function(_problem_object)
     spec.components.schema("Problem", schema=ProblemOut)
+    for name, values in sorted(KNOWN_VALUES.items()):
+        spec.components.schema(name, {"type": "string", "enum": values,
+                                      "description": "The values known today of an open enum (docs/api.md)."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     paths: dict[str, dict[str, Any]] = {}
     docs: dict[str, RouteDoc] = {}

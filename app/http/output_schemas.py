@@ -13,13 +13,20 @@ OPERATION_STATUSES = ["pending", "running", "succeeded", "failed"]
 PO_STATUSES = [status.value for status in Status]
 
 
-def open_enum(values: list[str], description: str = "") -> dict:
+#: The known values of every open enum, by name: app.http.openapi publishes
+#: each as a component schema, so a generated client has one type per name.
+KNOWN_VALUES: dict[str, list[str]] = {}
+
+
+def open_enum(name: str, values: list[str], description: str = "") -> dict:
     """Metadata for a string whose values Procura may add to (docs/api.md,
-    "Open enums"): the known values, and any other string. A generated client
-    gets a type that takes the known values and keeps an unknown one as text,
-    where a closed enum would make it refuse the whole answer."""
+    "Open enums"): the known values (component `name`), or any other string.
+    A generated client gets a type that takes the known values and keeps an
+    unknown one as text, where a closed enum would refuse the whole answer."""
+    if KNOWN_VALUES.setdefault(name, list(values)) != list(values):
+        raise ValueError(f"open enum {name} declared with two lists of values")
     note = "Known values are listed; treat any other as unknown, never as an error."
-    return {"anyOf": [{"type": "string", "enum": list(values)}, {"type": "string"}],
+    return {"anyOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": "string"}],
             "description": f"{description}. {note}" if description else note}
 
 
@@ -53,7 +60,7 @@ class PurchaseOrderOut(_Remarks):
     lines = fields.List(fields.Nested(LineOut), required=True)
     total = fields.String(required=True, metadata={"description": "money: decimal string, 2 places"})
     needed_by = fields.Date(required=True)
-    status = fields.String(required=True, metadata=open_enum(PO_STATUSES))
+    status = fields.String(required=True, metadata=open_enum("PurchaseOrderStatus", PO_STATUSES))
     version = fields.Integer(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     updated_at = fields.String(required=True, metadata={"format": "date-time"})
@@ -67,7 +74,7 @@ class PurchaseOrderOut(_Remarks):
 class OperationOut(Schema):
     id = fields.UUID(required=True)
     kind = fields.String(required=True)
-    status = fields.String(required=True, metadata=open_enum(OPERATION_STATUSES))
+    status = fields.String(required=True, metadata=open_enum("OperationStatus", OPERATION_STATUSES))
     purchase_order_id = fields.UUID(required=True)
     attempts = fields.Integer(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
@@ -123,7 +130,8 @@ class ProblemOut(Schema):
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
     instance = fields.String(required=True, metadata={"description": "the request id (X-Request-Id)"})
-    next_action = fields.String(required=True, metadata=open_enum(NEXT_ACTIONS, "what to do about it"))
+    next_action = fields.String(required=True,
+                                metadata=open_enum("NextAction", NEXT_ACTIONS, "what to do about it"))
     errors = fields.List(fields.Nested(FieldErrorOut), metadata={"description": "validation-error only; at most 50"})
     errors_omitted = fields.Integer(metadata={"description": "validation-error only: how many more errors there "
                                                              "were than the 50 listed (absent when none)"})
@@ -137,7 +145,7 @@ class ProblemOut(Schema):
         "description": "version-conflict, illegal-transition, precondition-required: the PO's version now"})
     expected_version = fields.Integer(metadata={"description": "version-conflict: the version you sent"})
     current_status = fields.String(metadata=open_enum(
-        PO_STATUSES, "version-conflict, illegal-transition: the PO's status now"))
+        "PurchaseOrderStatus", PO_STATUSES, "version-conflict, illegal-transition: the PO's status now"))
     allowed_actions = fields.List(fields.String(), metadata={
         "description": "version-conflict, illegal-transition: the commands you may issue now"})
     changes_since = fields.List(fields.Nested(lambda: ChangeSinceOut()), metadata={
@@ -165,9 +173,10 @@ class StatusOut(Schema):
 
 
 class ReadModelsOut(Schema):
-    state = fields.String(required=True, metadata=open_enum(["current", "behind", "stale"], "current: every read model and processor has seen the store's last event; behind: some "
+    state = fields.String(required=True, metadata=open_enum("ReadModelsState", ["current", "behind", "stale"], (
+        "current: every read model and processor has seen the store's last event; behind: some "
         "have not, and are moving; stale: some have not moved for PROCURA_READ_MODEL_STALE_SECONDS while events "
-        "wait (no worker runs them)"))
+        "wait (no worker runs them)")))
     behind_events = fields.Integer(required=True, metadata={"description": "events the furthest behind has yet to see"})
     stale = fields.List(fields.String(), required=True, metadata={"description": "the stale ones, by name"})
 
@@ -245,7 +254,7 @@ class TimelineStepOut(Schema):
     """An event (`kind: event`) or a refused command (`kind: refusal`);
     each kind has the members its description names."""
 
-    kind = fields.String(required=True, metadata=open_enum(["event", "refusal"]))
+    kind = fields.String(required=True, metadata=open_enum("TimelineStepKind", ["event", "refusal"]))
     at = fields.String(required=True, metadata=_TIME)
     actor = fields.String(allow_none=True, required=True)
     command_id = fields.String(allow_none=True, required=True)
@@ -277,7 +286,7 @@ class AttemptOut(Schema):
 
 class TimelineOperationOut(Schema):
     id = fields.String(required=True)
-    state = fields.String(required=True, metadata=open_enum(["pending", "queued", "done"], (
+    state = fields.String(required=True, metadata=open_enum("PlacementState", ["pending", "queued", "done"], (
         "the placement's outbox state: pending (calls to make), queued (the supplier decides and calls back), done")))
     attempts = fields.Integer(required=True, metadata={"description": "calls to the supplier started"})
     uncertain = fields.Boolean(required=True, metadata={
@@ -286,7 +295,7 @@ class TimelineOperationOut(Schema):
         "description": "why the last call failed (it was retried)"})
     created_at = fields.String(required=True, metadata=_TIME)
     updated_at = fields.String(required=True, metadata=_TIME)
-    status = fields.String(required=True, metadata=open_enum(OPERATION_STATUSES))
+    status = fields.String(required=True, metadata=open_enum("OperationStatus", OPERATION_STATUSES))
     error = ProblemObject(allow_none=True, required=True)
     result = fields.Nested(OperationResultOut, allow_none=True, required=True)
     attempt_log = fields.List(fields.Nested(AttemptOut), required=True)
@@ -295,7 +304,7 @@ class TimelineOperationOut(Schema):
 class TimelineOut(Schema):
     id = fields.String(required=True)
     version = fields.Integer(required=True)
-    status = fields.String(required=True, metadata=open_enum(PO_STATUSES))
+    status = fields.String(required=True, metadata=open_enum("PurchaseOrderStatus", PO_STATUSES))
     steps = fields.List(fields.Nested(TimelineStepOut), required=True,
                         metadata={"description": "newest first; at most `limit` and 1 MiB in all"})
     operations = fields.List(fields.Nested(TimelineOperationOut), required=True)
@@ -306,7 +315,7 @@ class CallbackReceiptOut(Schema):
     """What Procura did with a supplier's callback."""
 
     outcome = fields.String(required=True, metadata=open_enum(
-        ["applied", "ignored", "duplicate", "unmatched"],
+        "CallbackOutcome", ["applied", "ignored", "duplicate", "unmatched"],
         "applied: recorded on its PO; ignored: nothing to change; duplicate: this webhook-id was seen before; "
         "unmatched (202): it names no purchase order Procura knows"))
 

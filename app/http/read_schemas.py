@@ -341,7 +341,7 @@ class OrderFactsOut(Schema):
     id = fields.String(required=True)
     org = fields.String(required=True)
     title = fields.String(required=True)
-    status = fields.String(required=True, metadata=open_enum(PO_STATUSES))
+    status = fields.String(required=True, metadata=open_enum("PurchaseOrderStatus", PO_STATUSES))
     total = fields.String(required=True, metadata=_MONEY)
     currency = fields.String(required=True)
     supplier_id = fields.String(required=True)

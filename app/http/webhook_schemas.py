@@ -161,7 +161,7 @@ class DeliveryOut(Schema):
     type = fields.String(required=True)
     po_id = fields.String(required=True)
     position = fields.Integer(required=True)
-    status = fields.String(required=True, metadata=open_enum(list(STATES)))
+    status = fields.String(required=True, metadata=open_enum("DeliveryStatus", list(STATES)))
     attempts = fields.Integer(required=True)
     next_attempt_at = fields.String(required=True, allow_none=True, metadata=_TIME)
     last_status = fields.Integer(required=True, allow_none=True)

@@ -219,8 +219,8 @@ def _closed_enums(spec, schema, where, seen):
         return _closed_enums(spec, _resolve(spec, schema), name, seen)
     found = [where] if "enum" in schema else []
     arms = schema.get("anyOf", [])
-    if any(arm == {"type": "string"} for arm in arms):
-        arms = [arm for arm in arms if "enum" not in arm]
+    if {"type": "string"} in arms:  # the other arm is the known values
+        arms = []
     for key, value in schema.items():
         found += _closed_enums(spec, arms if key == "anyOf" else value, f"{where}/{key}", seen)
     return found
