@@ -39,7 +39,13 @@ HEADERS: dict[str, dict[str, Any]] = {
                      "schema": {"type": "string"}},
     "WWW-Authenticate": {"description": "Bearer challenge.", "schema": {"type": "string"}},
     "Allow": {"description": "The methods this path accepts.", "schema": {"type": "string"}},
+    "RateLimit": {"description": 'Your requests left of this kind and the seconds until the window resets: '
+                  '"reads";r=99;t=60 (when rate limits are on).', "schema": {"type": "string"}},
+    "RateLimit-Policy": {"description": 'The limit this kind has: "reads";q=100;w=60.',
+                         "schema": {"type": "string"}},
 }
+#: What every answer to a request with a token may carry (app.http.ratelimits).
+LIMITED = ("RateLimit", "RateLimit-Policy")
 
 REQUEST_HEADERS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"required": True, "description": "1-255 printable ASCII characters, new per intent; "
@@ -163,8 +169,9 @@ def _content(doc: RouteDoc) -> dict[str, Any]:
                         for media in doc.media_types}}
 
 
-def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
-    headers = {name: HEADERS[name] for name in ("X-Request-Id", *doc.response_headers)}
+def _responses(doc: RouteDoc, has_path_parameters: bool, limited: bool) -> dict[str, Any]:
+    named = ("X-Request-Id", *doc.response_headers, *(LIMITED if limited else ()))
+    headers = {name: HEADERS[name] for name in named}
     content = _content(doc)
     responses: dict[str, Any] = {str(doc.success): {"description": doc.summary, "headers": headers, **content}}
     for status, description in doc.extra_responses.items():
@@ -178,6 +185,8 @@ def _responses(doc: RouteDoc, has_path_parameters: bool) -> dict[str, Any]:
             problem_headers["Retry-After"] = HEADERS["Retry-After"]
         if "unauthenticated" in slugs:
             problem_headers["WWW-Authenticate"] = HEADERS["WWW-Authenticate"]
+        if limited and "rate-limited" in slugs:
+            problem_headers.update({name: HEADERS[name] for name in LIMITED})
         responses[str(status)] = {
             "description": "Problem: " + ", ".join(f"`{s}` (/problems/{s})" for s in slugs),
             "headers": problem_headers,
@@ -198,7 +207,7 @@ def _operation(doc: RouteDoc, view: Callable, path_params: list[dict[str, Any]],
         "description": (view.__doc__ or doc.summary).strip(),
         "tags": [doc.tag],
         "parameters": parameters,
-        "responses": _responses(doc, bool(path_params)),
+        "responses": _responses(doc, bool(path_params), limited=declared_access(view) != OPEN),
     }
     if declared_access(view) == OPEN:
         operation["security"] = []

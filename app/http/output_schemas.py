@@ -151,9 +151,14 @@ class ProblemOut(Schema):
     changes_since = fields.List(fields.Nested(lambda: ChangeSinceOut()), metadata={
         "description": "version-conflict: the events after the version you sent, oldest first"})
     required = fields.List(fields.String(), metadata={"description": "forbidden: the roles that may do this"})
-    limit = fields.String(metadata={"description": "approval-limit-exceeded: your approval limit (money)"})
+    limit = fields.Raw(metadata={"type": ["string", "integer"], "description": (
+        "approval-limit-exceeded: your approval limit (money, a string); too-many-concurrent: the requests "
+        "you may have at once; rate-limited by the edge: the requests per window (integers)")})
+    window_seconds = fields.Integer(metadata={"description": "rate-limited by the edge: the window of `limit`"})
     total = fields.String(metadata={"description": "approval-limit-exceeded: the PO's total (money)"})
     dependency = fields.String(metadata={"description": "dependency-unavailable: what did not answer"})
+    position = fields.Integer(metadata={"description": "projection-behind: the position the read model reached"})
+    min_position = fields.Integer(metadata={"description": "projection-behind: the position you asked for"})
 
     class Meta:
         unknown = "include"

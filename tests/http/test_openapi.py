@@ -251,3 +251,10 @@ def test_a_conflicts_members_are_typed_in_the_problem_schema(spec):
     assert set(change["required"]) == {"version", "type", "occurred_at", "actor"}
     operation = spec["components"]["schemas"]["OperationOut"]["properties"]
     assert {"$ref": "#/components/schemas/Problem"} in operation["error"]["anyOf"]
+
+
+def test_answers_to_a_request_with_a_token_declare_the_rate_limit_headers(spec):
+    listing = spec["paths"]["/purchase-orders"]["get"]["responses"]
+    assert {"RateLimit", "RateLimit-Policy"} <= set(listing["200"]["headers"])
+    assert {"RateLimit", "RateLimit-Policy", "Retry-After"} <= set(listing["429"]["headers"])
+    assert "RateLimit" not in spec["paths"]["/healthz"]["get"]["responses"]["200"]["headers"]
