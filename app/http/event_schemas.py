@@ -43,7 +43,8 @@ class PublicEventOut(Schema):
     id = fields.String(required=True, metadata={
         "description": "stable and unique: the same in every delivery, replay and rebuild (a dedupe key)",
         "pattern": "^evt_[0-9a-f]{32}$"})
-    type = fields.String(required=True, metadata=open_enum("PublicEventType", [p.type for p in PUBLIC_EVENTS]))
+    type = fields.String(required=True, metadata=open_enum(
+        "PublicEventType", [p.type for p in PUBLIC_EVENTS], "one of the types below; a later release may add types"))
     occurred_at = fields.String(required=True, metadata={"format": "date-time"})
     org = fields.String(required=True)
     po_id = fields.String(required=True, metadata={"format": "uuid"})
