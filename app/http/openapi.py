@@ -259,7 +259,8 @@ def build_spec(flask_app: Flask) -> dict[str, Any]:
     spec.components.schema("Problem", schema=ProblemOut)
     for name, values in sorted(KNOWN_VALUES.items()):
         spec.components.schema(name, {"type": "string", "enum": values,
-                                      "description": "The values known today of an open enum (docs/api.md)."})
+                                      "description": "The values known today of an open enum "
+                                                     "(docs/integrators/api.md, 'The OpenAPI document')."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     paths: dict[str, dict[str, Any]] = {}
     docs: dict[str, RouteDoc] = {}

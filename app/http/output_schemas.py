@@ -19,7 +19,7 @@ KNOWN_VALUES: dict[str, list[str]] = {}
 
 
 def open_enum(name: str, values: list[str], description: str = "") -> dict:
-    """Metadata for a string whose values Procura may add to (docs/api.md,
+    """Metadata for a string whose values Procura may add to (docs/integrators/api.md,
     "Open enums"): the known values (component `name`), or any other string.
     A generated client gets a type that takes the known values and keeps an
     unknown one as text, where a closed enum would refuse the whole answer."""
@@ -140,7 +140,7 @@ class ProblemOut(Schema):
     trace_id = fields.String(validate=validate.Regexp(r"^[0-9a-f]{32}$"), metadata={
         "description": "the OpenTelemetry trace of the request that got this answer, when tracing is on "
                        "(docs/operators/tracing.md)"})
-    # Members some types add (docs/api.md, section 3); a later one may add more.
+    # Members some types add (docs/integrators/api.md, section 3); a later one may add more.
     current_version = fields.Integer(metadata={
         "description": "version-conflict, illegal-transition, precondition-required: the PO's version now"})
     expected_version = fields.Integer(metadata={"description": "version-conflict: the version you sent"})

@@ -1,7 +1,7 @@
 """The published document generates a typed client: openapi-python-client
 builds one from the /openapi.json the app serves without a single warning,
 and the PO flow runs through it (over WSGI, in memory) with typed problems
-and enums that tolerate values added later (docs/api.md, "Generated clients")."""
+and enums that tolerate values added later (docs/integrators/api.md, "The OpenAPI document")."""
 
 from __future__ import annotations
 

@@ -206,7 +206,7 @@ def _resolve(spec, schema):
 
 def _closed_enums(spec, schema, where, seen):
     """Where an answer's schema has an enum that is not one arm of an
-    anyOf beside a plain string (docs/api.md, "Open enums")."""
+    anyOf beside a plain string (docs/integrators/api.md, "Open enums")."""
     if isinstance(schema, list):
         return [found for item in schema for found in _closed_enums(spec, item, where, seen)]
     if not isinstance(schema, dict):
