@@ -150,7 +150,7 @@ class IdentityProvider:
 
 @dataclass(frozen=True)
 class ConsoleSignIn:
-    """The console registered at the identity provider (docs/console-sign-in.md):
+    """The console registered at the identity provider (docs/operators/console-sign-in.md):
     people sign in with the authorization-code flow and PKCE, and their session
     is a signed cookie."""
 

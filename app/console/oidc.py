@@ -1,5 +1,5 @@
 """Signing people into the console at the identity provider: OpenID Connect's
-authorization-code flow with PKCE, through Authlib (docs/console-sign-in.md).
+authorization-code flow with PKCE, through Authlib (docs/operators/console-sign-in.md).
 
 Authlib keeps each sign-in's state, nonce and PKCE verifier in the session
 cookie until the provider sends the person back, checks them, exchanges the

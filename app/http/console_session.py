@@ -1,5 +1,5 @@
 """The console's session cookie: where a person signed in at the identity
-provider keeps the provider's tokens (docs/console-sign-in.md).
+provider keeps the provider's tokens (docs/operators/console-sign-in.md).
 
 It is Flask's signed session cookie, Secure, HttpOnly and SameSite=Lax, so
 every tab of the browser shares it and no script can read it. The API honours

@@ -1,4 +1,4 @@
-"""Signing into the console at an identity provider (docs/console-sign-in.md),
+"""Signing into the console at an identity provider (docs/operators/console-sign-in.md),
 in Chromium against Procura served over HTTP and the suite's identity
 provider (testkit/identity_provider.py) serving discovery, its sign-in page,
 the code grant with PKCE, refresh tokens and end-session.
