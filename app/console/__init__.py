@@ -15,16 +15,15 @@ from __future__ import annotations
 import math
 import os
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, render_template, send_from_directory
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from aggregates.transitions import Status
 from app.config import DEV_JWT_SECRET, Settings
 from app.console import oidc
 from app.http.access import open_route, verified_tokens
-from app.http.console_session import carries_csrf_token, signed_in
+from app.http.console_session import CSRF_HEADER, carries_csrf_token, signed_in
 from app.http.openapi import documented
 from app.http.problems import Problem
 from app.http.render import JSON, encode
@@ -93,20 +92,17 @@ class FindQuery(Schema):
     id = _text()
 
 
-def _console_path(value: str) -> None:
-    """Only a page of the console is a place to return to after signing in,
-    never another site (`//evil.example`, `/\\evil.example`)."""
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc or "\\" in value or not (parts.path == "/console"
-                                                           or parts.path.startswith("/console/")):
-        raise ValidationError("Must be a path of the console (/console...).")
+#: Only a page of the console is a place to return to after signing in, never
+#: another site (`//evil.example`, `/\\evil.example`): a path under /console,
+#: printable ASCII without a backslash (the browser sends it percent-encoded).
+CONSOLE_PATH = r"^/console(?:[/?][!-\[\]-~]*)?$"
 
 
 class SignInQuery(Schema):
     class Meta:
         unknown = RAISE
 
-    next = fields.String(validate=[validate.Length(1, 2000), no_nul, _console_path],
+    next = fields.String(validate=[validate.Length(1, 2000), validate.Regexp(CONSOLE_PATH)],
                          metadata={"description": "the console page to return to once signed in"})
 
 
@@ -178,7 +174,8 @@ def console_session() -> Response:
             tag="console", success=302, query=SignInQuery,
             problems=("not-found", "validation-error", "dependency-unavailable", "internal-error"))
 def oidc_login() -> Response:
-    next_path = query_args(SignInQuery()).get("next") or "/console"
+    # `$` also matches before a final newline, which no Location header may hold.
+    next_path = (query_args(SignInQuery()).get("next") or "/console").rstrip("\n")
     return redirect(oidc.authorization_redirect(next_path), code=302)
 
 
@@ -201,6 +198,8 @@ def oidc_callback() -> Response:
 def sign_out() -> Response:
     """`{location}`: where the browser goes next (the provider's end-session
     endpoint, or the sign-in page). Refused (403) without the session's CSRF token."""
+    if not request.headers.get(CSRF_HEADER):
+        raise Problem("forbidden", "Signing out needs the session's CSRF token in X-CSRF-Token.")
     if oidc.sign_in_settings() is None:
         raise Problem("not-found", "Signing out here ends a session at the identity provider; this server "
                                    "has none (sign out of a pasted token in its tab).")

@@ -182,6 +182,24 @@ def test_tokens_are_renewed_with_the_refresh_token_before_they_expire(server, si
     assert renewed["signed_in"] and renewed["csrf_token"] == first["csrf_token"]
 
 
+def test_when_the_provider_will_not_renew_the_page_signs_in_again_before_expiry_and_comes_back(
+    server, sign_in, context, po_id
+):
+    sign_in.access_token_seconds, sign_in.refuse_refresh = 8, True
+    page = context.new_page()
+    path = f"/console/purchase-orders/{po_id}"
+    page.goto(server + path)
+    _ready(page)
+    _sign_in_at_provider(page, server, path)
+    expires_at = _session(page, server)["expires_at"]
+    page.get_by_role("button", name=PROVIDER_BUTTON).wait_for(timeout=15_000)  # sent there by the page itself
+    assert time.time() < expires_at
+    sign_in.access_token_seconds, sign_in.refuse_refresh = 300, False
+    page.get_by_role("button", name=PROVIDER_BUTTON).click()
+    page.wait_for_url(server + path, timeout=10_000)
+    _timeline_shown(page)
+
+
 def test_an_expired_session_asks_to_sign_in_again_and_returns_to_the_page(server, sign_in, context, po_id):
     sign_in.access_token_seconds, sign_in.refuse_refresh = 4, True
     page = context.new_page()

@@ -119,33 +119,27 @@ function nextPage() {
 }
 
 /** Renew the session's tokens before they expire; when the provider will not
- * renew them, sign in again there (back to this page) while the session lasts. */
-function keepSession() {
+ * renew them, sign in again there (back to this page) while the session lasts.
+ * A renewal refused because another tab renewed first (the refresh token is
+ * used once) is looked at again: the browser then holds that tab's cookie. */
+function keepSession(retries = 2) {
   if (token() || !SESSION.signed_in) return;
   const previous = SESSION.expires_at;
   const wait = Math.max(1000, SESSION.refresh_at * 1000 - Date.now());
   setTimeout(async () => {
     await loadSession();
-    if (SESSION.signed_in && (SESSION.expires_at > previous || Date.now() < SESSION.refresh_at * 1000)) {
-      keepSession();  // renewed, or not yet due by the server's clock
-    } else if (SESSION.signed_in) {
-      window.location.assign(`/console/oidc/login?next=${encodeURIComponent(here())}`);
-    } else {
+    if (!SESSION.signed_in) {
       showWho();
       say("info", "Your session has ended.", "Sign in again to go on.", signInLink());
+    } else if (SESSION.expires_at > previous || Date.now() < SESSION.refresh_at * 1000) {
+      keepSession();  // renewed, or not yet due by the server's clock
+    } else if (retries > 0 && Date.now() < (SESSION.expires_at - 5) * 1000) {
+      SESSION.refresh_at = Date.now() / 1000 + 2;
+      keepSession(retries - 1);
+    } else {
+      window.location.assign(`/console/oidc/login?next=${encodeURIComponent(here())}`);
     }
   }, wait);
-}
-
-function claims() {
-  const value = token();
-  if (!value) return null;
-  try {
-    const payload = value.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    return JSON.parse(atob(payload));
-  } catch (error) {
-    return {};
-  }
 }
 
 function showWho() {
