@@ -192,7 +192,7 @@ def _redirect(url: str) -> tuple[int, dict, bytes]:
 
 
 def _page(body: str) -> tuple[int, dict, bytes]:
-    document = f"<!doctype html><html lang=en><head><title>Test identity provider</title></head><body>{body}</body></html>"
+    document = f"<!doctype html><html lang=en><head><title>Test identity provider</title><link rel=icon href='data:,'></head><body>{body}</body></html>"
     return 200, {"Content-Type": "text/html; charset=utf-8"}, document.encode()
 
 
@@ -219,6 +219,8 @@ class SignInService:
     offer_end_session: bool = True
     #: When set, the ID token carries this nonce instead of the one asked for (a forged token).
     id_token_nonce: str | None = None
+    #: When set, the ID token is signed with this key, not with a published one.
+    id_token_key: SigningKey | None = None
     sign_in_pages: int = 0
     codes_issued: int = 0
     refreshes: int = 0
@@ -303,7 +305,7 @@ class SignInService:
         if not hmac.compare_digest(challenge, asked["code_challenge"]):
             return _json(400, {"error": "invalid_grant", "error_description": "PKCE verifier does not match"})
         now = int(time.time())
-        key = self.provider.keys[0]
+        key = self.id_token_key or self.provider.keys[0]
         id_token = key.sign({"iss": self.provider.issuer, "aud": self.client_id, "sub": self.user["sub"],
                              "nonce": self.id_token_nonce or asked.get("nonce"), "iat": now, "exp": now + 300})
         return _json(200, {**self._tokens(), "id_token": id_token})

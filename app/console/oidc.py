@@ -127,10 +127,16 @@ def _store(token: dict, *, id_token: str | None, csrf: str | None = None) -> dic
         "refresh_at": expires - min(REFRESH_MARGIN_SECONDS, (expires - now) / 4),
         "csrf": csrf or secrets.token_urlsafe(32),
     }
-    for optional in ("id_token", "refresh_token"):
+    for optional in (None, "id_token", "refresh_token"):
+        if optional is not None:
+            stored[optional] = None
         if _size({**dict(session), SESSION_KEY: stored}) <= COOKIE_BUDGET:
             break
-        stored[optional] = None
+    else:  # a browser would drop the cookie, and the person would sign in again and again
+        raise unauthenticated(
+            f"The identity provider's access token is too large for the session cookie ({len(access_token)} "
+            f"bytes); have the provider put fewer claims in it."
+        )
     session[SESSION_KEY] = stored
     return stored
 

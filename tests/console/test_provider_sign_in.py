@@ -124,6 +124,8 @@ def test_signing_in_at_the_provider_returns_to_the_page_asked_for_with_a_secure_
     server, sign_in, context, po_id
 ):
     page = context.new_page()
+    errors = []  # the console's script and the CSP say nothing is wrong
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     path = f"/console/purchase-orders/{po_id}"
     page.goto(server + path)
     _ready(page)
@@ -131,6 +133,7 @@ def test_signing_in_at_the_provider_returns_to_the_page_asked_for_with_a_secure_
     _sign_in_at_provider(page, server, path)
     _timeline_shown(page)
     assert page.locator("#who-text").text_content() == "Signed in as alice (requester)"
+    assert errors == []
     (cookie,) = [c for c in context.cookies() if c["name"] == COOKIE_NAME]
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 

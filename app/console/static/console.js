@@ -762,6 +762,7 @@ async function signInPage() {
     event.preventDefault();
     signIn(document.getElementById("token").value.trim());
   });
+  if (SESSION.provider) return;  // demo users exist only where no identity provider is configured
   let response;
   try {
     response = await fetch("/console/demo-users", { headers: { Accept: "application/json" } });
