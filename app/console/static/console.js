@@ -142,6 +142,17 @@ function keepSession(retries = 2) {
   }, wait);
 }
 
+function claims() {
+  const value = token();
+  if (!value) return null;
+  try {
+    const payload = value.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(payload));
+  } catch (error) {
+    return {};
+  }
+}
+
 function showWho() {
   const who = token() ? claims() : (SESSION.signed_in ? SESSION : null);
   const known = who !== null;
