@@ -15,6 +15,7 @@ from app.bootstrap import create_app
 from app.config import ConsoleSignIn, IdentityProvider, Settings
 from app.http.console_session import SESSION_KEY
 from testkit.identity_provider import AUDIENCE, FakeIdentityProvider, SigningKey
+from testkit.server import free_port, serving_process
 
 PUBLIC_URL = "http://127.0.0.1:9"
 CLIENT_ID = "procura-console"
@@ -112,3 +113,47 @@ def test_a_provider_that_cannot_be_reached_is_503_when_signing_in(provider):
     answer = app.test_client().get("/console/oidc/login")
     assert answer.status_code == 503
     assert answer.get_json()["dependency"] == "identity provider"
+
+
+def _cookie(answer: requests.Response) -> str:
+    """The session cookie a response sets, as a browser sends it back (requests
+    would not send a Secure cookie over http, which browsers do on loopback)."""
+    set_cookie = answer.headers["Set-Cookie"]
+    assert "Secure" in set_cookie and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+    return set_cookie.split(";", 1)[0]
+
+
+def test_a_session_signed_in_through_the_edge_is_honoured_by_every_worker(pg_database_url, provider):
+    """`procura serve` as deployed (HAProxy, granian, two worker processes) on PostgreSQL."""
+    from tests.conftest import SECRET
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    provider.register_client(CLIENT_ID, "console-secret", base + "/console/oidc/callback", base + "/console/sign-in")
+    env = {
+        "DATABASE_URL": pg_database_url,
+        "PROCURA_JWT_SECRET": SECRET,
+        "PROCURA_OIDC_ISSUER": provider.issuer,
+        "PROCURA_JWT_AUDIENCE": AUDIENCE,
+        "PROCURA_CONSOLE_CLIENT_ID": CLIENT_ID,
+        "PROCURA_CONSOLE_CLIENT_SECRET": "console-secret",
+        "PROCURA_PUBLIC_URL": base,
+        "PROCURA_CONSOLE_SESSION_SECRET": secrets.token_urlsafe(32),
+    }
+    with serving_process(env, workers=2, threads=2, port=port):
+        login = requests.get(base + "/console/oidc/login?next=/console/approvals", allow_redirects=False, timeout=10)
+        asked = dict(parse_qsl(urlsplit(login.headers["Location"]).query))
+        signed = requests.post(provider.issuer + "/authorize", data=asked, allow_redirects=False, timeout=10)
+        back = urlsplit(signed.headers["Location"])
+        callback = requests.get(
+            f"{base}{back.path}?{back.query}", headers={"Cookie": _cookie(login)}, allow_redirects=False, timeout=10
+        )
+        assert (callback.status_code, callback.headers["Location"]) == (303, "/console/approvals")
+        cookie = {"Cookie": _cookie(callback)}
+        csrf = requests.get(base + "/console/session", headers=cookie, timeout=10).json()["csrf_token"]
+        reads = [
+            requests.get(base + "/purchase-orders", headers={**cookie, "X-CSRF-Token": csrf}, timeout=10)
+            for _ in range(8)
+        ]  # spread over both workers
+        assert [r.status_code for r in reads] == [200] * 8
+        assert requests.get(base + "/purchase-orders", headers=cookie, timeout=10).status_code == 401
