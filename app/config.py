@@ -156,11 +156,11 @@ class ConsoleSignIn:
 
     client_id: str
     #: None for a public client (PKCE alone).
-    client_secret: str | None
+    client_secret: str | None = field(repr=False)
     #: Where people reach Procura; the redirect URI is its /console/oidc/callback.
     public_url: str
     #: Signs the session cookie; every server process must share it.
-    session_secret: str
+    session_secret: str = field(repr=False)
     scopes: str = "openid"
 
     @property
