@@ -318,3 +318,17 @@ def test_a_cross_site_post_without_the_csrf_token_is_refused(server, sign_in, co
         server + "/console/sign-out", cookies=cookies, timeout=10, headers={"X-CSRF-Token": "forged"}
     )
     assert forged_sign_out.status_code == 403
+
+
+def test_axe_core_reports_no_serious_or_critical_violations_on_the_sign_in_page_with_a_provider(
+    server, sign_in, context
+):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = context.new_page()
+    page.goto(server + "/console/sign-in?next=/console/approvals")
+    _ready(page)
+    page.get_by_role("link", name=CONSOLE_BUTTON).wait_for()
+    violations = Axe().run(page).response["violations"]
+    grave = [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
+    assert grave == []
