@@ -144,7 +144,7 @@ def sign_in() -> Response:
 @bp.get("/session")
 @open_route
 @documented(summary="Console: who is signed in through the identity provider, and the session's CSRF token",
-            tag="console", problems=("internal-error",))
+            tag="console", problems=("dependency-unavailable", "internal-error"))
 def console_session() -> Response:
     """`{signed_in, provider}`, and when signed in `sub`, `org`, `roles`,
     `department`, `expires_at`, `refresh_at` (epoch seconds) and `csrf_token`,
