@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app.http import (
         access,
         callbacks,
+        console_session,
         docs,
         events,
         meta,
@@ -168,6 +169,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.extensions["procura.expensive_reads"] = ExpensiveReads(
         services.settings.expensive_reads_per_caller)
     flask_app.extensions["procura.feed_wakeups"] = events.feed_wakeups(services)
+    console_session.install(flask_app, services.settings.console_sign_in)
     request_tracing.install(flask_app)  # first: the request's span covers every other hook
     observability.install(flask_app, services.settings.log_level)
     flask_app.before_request(_identify_request)

@@ -148,6 +148,26 @@ class IdentityProvider:
         return bool(self.jwks_url or self.oidc_issuer)
 
 
+@dataclass(frozen=True)
+class ConsoleSignIn:
+    """The console registered at the identity provider (docs/operators/console-sign-in.md):
+    people sign in with the authorization-code flow and PKCE, and their session
+    is a signed cookie."""
+
+    client_id: str
+    #: None for a public client (PKCE alone).
+    client_secret: str | None = field(repr=False)
+    #: Where people reach Procura; the redirect URI is its /console/oidc/callback.
+    public_url: str
+    #: Signs the session cookie; every server process must share it.
+    session_secret: str = field(repr=False)
+    scopes: str = "openid"
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.public_url.rstrip("/") + "/console/oidc/callback"
+
+
 class ConfigError(ValueError):
     def __init__(self, variable: str, problem: str):
         super().__init__(f"{variable}: {problem}")
@@ -200,6 +220,8 @@ class Settings:
     edge: Edge = field(default_factory=Edge)
     #: The NATS JetStream sink of the public events; None: no sink.
     event_bus: EventBus | None = None
+    #: People sign into the console at the identity provider; None: they paste a token.
+    console_sign_in: ConsoleSignIn | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -388,6 +410,35 @@ def _identity(env: Mapping[str, str]) -> IdentityProvider:
         refresh_interval_seconds=_int(env, "PROCURA_JWKS_REFRESH_INTERVAL", d.refresh_interval_seconds, 0),
         claims=_claim_paths(env), role_map=_role_map(env),
     )
+
+
+#: Hosts a browser treats as secure over plain http, where a Secure cookie still works.
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _console_sign_in(env: Mapping[str, str], identity: IdentityProvider) -> ConsoleSignIn | None:
+    client_id = (env.get("PROCURA_CONSOLE_CLIENT_ID") or "").strip()
+    if not client_id:
+        return None
+    if not identity.oidc_issuer:
+        raise ConfigError("PROCURA_CONSOLE_CLIENT_ID", "needs PROCURA_OIDC_ISSUER (the provider's discovery "
+                                                       "document names its sign-in endpoints)")
+    public_url = _http_url(env, "PROCURA_PUBLIC_URL")
+    if not public_url:
+        raise ConfigError("PROCURA_PUBLIC_URL", "required with PROCURA_CONSOLE_CLIENT_ID")
+    parts = urlsplit(public_url)
+    if parts.scheme != "https" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ConfigError("PROCURA_PUBLIC_URL", "must be https:// (the session cookie is Secure), "
+                                                "except on localhost")
+    secret = env.get("PROCURA_CONSOLE_SESSION_SECRET") or ""
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError("PROCURA_CONSOLE_SESSION_SECRET", f"required with PROCURA_CONSOLE_CLIENT_ID, "
+                                                            f"at least {MIN_SECRET_BYTES} bytes")
+    scopes = " ".join((env.get("PROCURA_CONSOLE_SCOPES") or "openid").split())
+    if "openid" not in scopes.split():
+        raise ConfigError("PROCURA_CONSOLE_SCOPES", "must include openid")
+    return ConsoleSignIn(client_id=client_id, client_secret=env.get("PROCURA_CONSOLE_CLIENT_SECRET") or None,
+                         public_url=public_url.rstrip("/"), session_secret=secret, scopes=scopes)
 
 
 def _suppliers(env: Mapping[str, str]) -> tuple[str, ...]:
@@ -594,7 +645,8 @@ def _webhooks(env: Mapping[str, str]) -> WebhookTuning:
 #: Settings that hold secrets: each may instead name a file holding it, as
 #: NAME_FILE (a container's mounted secret, a systemd credential).
 SECRET_SETTINGS = ("DATABASE_URL", "PROCURA_READ_DATABASE_URL", "PROCURA_JWT_SECRET", "PROCURA_SUPPLIER_API_KEY",
-                   "PROCURA_WEBHOOK_SECRETS", "PROCURA_EVENT_BUS_URL")
+                   "PROCURA_WEBHOOK_SECRETS", "PROCURA_EVENT_BUS_URL", "PROCURA_CONSOLE_CLIENT_SECRET",
+                   "PROCURA_CONSOLE_SESSION_SECRET")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -666,4 +718,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, needs_token_secret: b
         migrate_wait_seconds=_int(env, "PROCURA_MIGRATE_WAIT_SECONDS", 120, 1),
         edge=_edge(env),
         event_bus=_event_bus(env),
+        console_sign_in=_console_sign_in(env, identity),
     )

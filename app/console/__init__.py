@@ -1,24 +1,29 @@
 """The console: HTML pages for people who would rather look than curl.
 
 Every page is an empty shell rendered here; the figures on it come from
-Procura's own JSON API, called from the browser with the caller's bearer token
-(kept in the tab's sessionStorage), so what a page shows is exactly what the
-API lets that caller read. The pages themselves hold no data and need no
-token. The only data this blueprint serves is the demo users' tokens, and
-only on the embedded default with its published development secret.
+Procura's own JSON API, called from the browser as the person signed in, so
+what a page shows is exactly what the API lets them read. They are signed in
+either at the identity provider (app/console/oidc.py: a session cookie every
+tab shares) or with a bearer token pasted into one tab (its sessionStorage).
+The pages themselves hold no data and need no token. The only data this
+blueprint serves is who is signed in (to themselves) and the demo users'
+tokens, only on the embedded default with its published development secret.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, send_from_directory
-from marshmallow import RAISE, Schema, fields, validate
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_from_directory
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from aggregates.transitions import Status
 from app.config import DEV_JWT_SECRET, Settings
-from app.http.access import open_route
+from app.console import oidc
+from app.http.access import open_route, verified_tokens
+from app.http.console_session import CSRF_HEADER, carries_csrf_token, signed_in
 from app.http.openapi import documented
 from app.http.output_schemas import DemoUsersOut
 from app.http.problems import Problem
@@ -88,6 +93,33 @@ class FindQuery(Schema):
     id = _text()
 
 
+#: Only a page of the console is a place to return to after signing in, never
+#: another site (`//evil.example`, `/\\evil.example`): a path under /console,
+#: printable ASCII without a backslash (the browser sends it percent-encoded).
+CONSOLE_PATH = r"^/console(?:[/?][!-\[\]-~]*)?$"
+
+
+class SignInQuery(Schema):
+    class Meta:
+        unknown = RAISE
+
+    next = fields.String(validate=[validate.Length(1, 2000), validate.Regexp(CONSOLE_PATH)],
+                         metadata={"description": "the console page to return to once signed in"})
+
+
+class CallbackQuery(Schema):
+    """What the identity provider sends back; providers add their own (`session_state`)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    code = _text()
+    state = _text()
+    error = _text()
+    error_description = fields.String(validate=[validate.Length(0, 2000), no_nul])
+    iss = _text()
+
+
 def _page(template: str, **context: Any) -> Response:
     return Response(render_template(f"console/{template}", **context), mimetype="text/html")
 
@@ -103,10 +135,79 @@ def home() -> Response:
 @bp.get("/sign-in")
 @open_route
 @public_document
-@documented(summary="Console: sign in with a token, or as a demo user on the embedded default (HTML)",
-            tag="console", problems=PAGE_PROBLEMS, media_types=HTML)
+@documented(summary="Console: sign in at the identity provider, with a token, or as a demo user on the embedded "
+                    "default (HTML)", tag="console", problems=PAGE_PROBLEMS, media_types=HTML, query=SignInQuery)
 def sign_in() -> Response:
+    query_args(SignInQuery())
     return _page("sign_in.html", page="sign-in", title="Sign in")
+
+
+@bp.get("/session")
+@open_route
+@documented(summary="Console: who is signed in through the identity provider, and the session's CSRF token",
+            tag="console", problems=("dependency-unavailable", "internal-error"))
+def console_session() -> Response:
+    """`{signed_in, provider}`, and when signed in `sub`, `org`, `roles`,
+    `department`, `expires_at`, `refresh_at` (epoch seconds) and `csrf_token`,
+    which the console sends as `X-CSRF-Token`. Tokens due for renewal are
+    renewed here (and the cookie rewritten)."""
+    provider = oidc.sign_in_settings() is not None
+    stored = oidc.current_session() if provider else None
+    principal = None
+    if stored is not None:
+        try:
+            principal = verified_tokens().principal(stored["access_token"])
+        except Problem:
+            principal = None
+    if principal is None:
+        expired = provider and signed_in() is not None
+        return Response(encode({"signed_in": False, "provider": provider, "expired": expired}), mimetype=JSON)
+    return Response(encode({
+        "signed_in": True, "provider": True, "sub": principal.sub, "org": principal.org,
+        "roles": sorted(principal.roles), "department": principal.department,
+        "expires_at": int(stored["expires_at"]), "refresh_at": math.ceil(stored["refresh_at"]),
+        "csrf_token": stored["csrf"]}), mimetype=JSON)
+
+
+@bp.get("/oidc/login")
+@open_route
+@documented(summary="Console: sign in at the identity provider (a redirect there; 404 without one)",
+            tag="console", success=302, query=SignInQuery,
+            problems=("not-found", "validation-error", "dependency-unavailable", "internal-error"))
+def oidc_login() -> Response:
+    # `$` also matches before a final newline, which no Location header may hold.
+    next_path = (query_args(SignInQuery()).get("next") or "/console").rstrip("\n")
+    return redirect(oidc.authorization_redirect(next_path), code=302)
+
+
+@bp.get("/oidc/callback")
+@open_route
+@documented(summary="Console: where the identity provider sends people back after signing in (a redirect to "
+                    "the page they asked for)", tag="console", success=303, query=CallbackQuery,
+            problems=("not-found", "unauthenticated", "validation-error", "dependency-unavailable",
+                      "internal-error"))
+def oidc_callback() -> Response:
+    query_args(CallbackQuery())
+    return redirect(oidc.complete_sign_in(), code=303)
+
+
+@bp.post("/sign-out")
+@open_route
+@documented(summary="Console: sign out of the identity provider's session (here, and at the provider when it "
+                    "offers an end-session endpoint)", tag="console", request_headers=("X-CSRF-Token",),
+            problems=("forbidden", "not-found", "internal-error"))
+def sign_out() -> Response:
+    """`{location}`: where the browser goes next (the provider's end-session
+    endpoint, or the sign-in page). Refused (403) without the session's CSRF token."""
+    if not request.headers.get(CSRF_HEADER):
+        raise Problem("forbidden", "Signing out needs the session's CSRF token in X-CSRF-Token.")
+    if oidc.sign_in_settings() is None:
+        raise Problem("not-found", "Signing out here ends a session at the identity provider; this server "
+                                   "has none (sign out of a pasted token in its tab).")
+    stored = signed_in()
+    if stored is not None and not carries_csrf_token(stored):
+        raise Problem("forbidden", "Signing out needs the session's CSRF token in X-CSRF-Token.")
+    return Response(encode({"location": oidc.sign_out()}), mimetype=JSON)
 
 
 @bp.get("/spend")

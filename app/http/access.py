@@ -14,6 +14,7 @@ from flask import current_app, g, request
 
 from aggregates.policy import Principal
 from app.http.auth import VerifiedTokens, Verifier, bearer_token
+from app.http.console_session import console_access_token
 
 ACCESS_ATTRIBUTE = "procura_access"
 OPEN, BEARER = "open", "bearer"
@@ -41,10 +42,13 @@ def authenticate_request() -> None:
         return
     if declared_access(current_app.view_functions[request.endpoint]) == OPEN:
         return
-    g.principal = _verified_tokens().principal(bearer_token(request.headers.get("Authorization")))
+    header = request.headers.get("Authorization")
+    # The console's session cookie stands in for the header, for the console's own requests only.
+    token = console_access_token() if header is None else None
+    g.principal = verified_tokens().principal(token or bearer_token(header))
 
 
-def _verified_tokens() -> VerifiedTokens:
+def verified_tokens() -> VerifiedTokens:
     tokens = current_app.extensions.get("procura.tokens")
     if tokens is None:  # first request of this app; a race only builds two
         settings = current_app.extensions["procura"].settings

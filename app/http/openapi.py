@@ -51,6 +51,8 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
     "Idempotency-Key": {"required": True, "description": "1-255 printable ASCII characters, new per intent; "
                         "a retry of the same request reuses it.",
                         "schema": {"type": "string", "pattern": "^[\\x20-\\x7e]{1,255}$"}},
+    "X-CSRF-Token": {"required": True, "description": "The console session's CSRF token "
+                     "(`csrf_token` of GET /console/session).", "schema": {"type": "string"}},
     "If-Match": {"required": True, "description": 'The version you last saw: "3" (quotes optional).',
                  "schema": {"type": "string", "pattern": '^"?[0-9]{1,18}"?$'}},
     "If-None-Match": {"required": False, "description": "An ETag you hold; 304 if still current.",

@@ -54,8 +54,8 @@ def public_document(view: Callable) -> Callable:
 
 
 def _is_public_document() -> bool:
-    if "Authorization" in request.headers or request.endpoint is None:
-        return False  # anything answered for a token is the caller's; unrouted answers are errors
+    if "Authorization" in request.headers or "X-CSRF-Token" in request.headers or request.endpoint is None:
+        return False  # anything answered for a token or session is the caller's; unrouted answers are errors
     return getattr(current_app.view_functions[request.endpoint], PUBLIC_DOCUMENT_ATTRIBUTE, False)
 
 

@@ -88,6 +88,9 @@ ADDRESSES = "client_addresses"
 #: lately: its token (the header's second word, however the scheme is
 #: spelled or spaced, as app.http.auth reads it), hashed, never stored itself.
 CALLER_KEY = "req.fhdr(authorization),word(2,' '),sha1"
+#: A console session's key, for its requests without a bearer token: the CSRF
+#: token they carry beside the cookie (one per session, kept across renewals).
+SESSION_KEY = "req.fhdr(x-csrf-token),sha1"
 
 
 def _answer(status: int, slug: str, detail: str, **members: object) -> str:
@@ -126,7 +129,9 @@ def _callers_share(edge: Edge, per_caller: int | None) -> list[str]:
     excess in flight is refused 429 before it takes a slot or a place in the
     queue; a request over the rate is held TARPIT_SECONDS, then refused 429,
     so a client sending back to back slows to a request a second per
-    connection. Requests without a token, and the probes, are not counted."""
+    connection. A console session counts as a caller by its CSRF token
+    (app/http/console_session.py). Requests without either, and the probes,
+    are not counted."""
     rate = edge.max_requests_per_second_per_caller
     counters = [*(["conn_cur"] if per_caller else []), *(["http_req_rate(1s)"] if rate else [])]
     if not counters:
@@ -137,6 +142,8 @@ def _callers_share(edge: Edge, per_caller: int | None) -> list[str]:
     return [
         f"  stick-table type binary len 20 size 100k expire 60s store {','.join(counters)}",
         f"  http-request track-sc0 {CALLER_KEY} if {{ req.hdr(authorization) -m found }} !{{ path {probes} }}",
+        f"  http-request track-sc0 {SESSION_KEY} if {{ req.hdr(x-csrf-token) -m found }}"
+        f" !{{ req.hdr(authorization) -m found }} !{{ path {probes} }}",
         *([f"  http-request tarpit {_answer(429, 'rate-limited', too_fast, limit=rate, window_seconds=1)}"
            f" if {{ sc0_http_req_rate gt {rate} }}"] if rate else []),
         # The count includes this request, and drops as each request ends.

@@ -60,3 +60,43 @@ def test_with_an_identity_provider_no_shared_secret_is_needed_beside_a_database(
 
 def test_without_a_provider_tokens_are_verified_with_the_shared_secret():
     assert not load_settings({}).identity.uses_keys
+
+
+OIDC = {"PROCURA_OIDC_ISSUER": "https://idp.example/realms/acme", "PROCURA_JWT_AUDIENCE": "procura"}
+CONSOLE = {**OIDC, "PROCURA_CONSOLE_CLIENT_ID": "procura-console", "PROCURA_PUBLIC_URL": "https://procura.example/",
+           "PROCURA_CONSOLE_SESSION_SECRET": "s" * 32}
+
+
+def test_the_console_signs_in_at_the_provider_only_when_its_client_id_is_set():
+    assert load_settings(OIDC).console_sign_in is None
+    sign_in = load_settings({**CONSOLE, "PROCURA_CONSOLE_CLIENT_SECRET": "shh"}).console_sign_in
+    assert sign_in.redirect_uri == "https://procura.example/console/oidc/callback"
+    assert (sign_in.client_secret, sign_in.scopes) == ("shh", "openid")
+
+
+def test_without_a_client_secret_the_console_is_a_public_client():
+    assert load_settings(CONSOLE).console_sign_in.client_secret is None
+
+
+@pytest.mark.parametrize(("variable", "changes"), [
+    ("PROCURA_PUBLIC_URL", {"PROCURA_PUBLIC_URL": ""}),
+    ("PROCURA_PUBLIC_URL", {"PROCURA_PUBLIC_URL": "http://procura.example"}),
+    ("PROCURA_CONSOLE_SESSION_SECRET", {"PROCURA_CONSOLE_SESSION_SECRET": "short"}),
+    ("PROCURA_CONSOLE_SCOPES", {"PROCURA_CONSOLE_SCOPES": "profile email"}),
+])
+def test_a_bad_console_sign_in_setting_names_its_variable(variable, changes):
+    with pytest.raises(ConfigError) as refused:
+        load_settings({**CONSOLE, **changes})
+    assert refused.value.variable == variable
+
+
+def test_the_console_sign_in_needs_the_providers_discovery_not_only_its_keys():
+    console = {k: v for k, v in CONSOLE.items() if k != "PROCURA_OIDC_ISSUER"}
+    with pytest.raises(ConfigError) as refused:
+        load_settings({**console, **JWKS})
+    assert refused.value.variable == "PROCURA_CONSOLE_CLIENT_ID"
+
+
+def test_plain_http_is_allowed_for_the_console_on_localhost():
+    settings = load_settings({**CONSOLE, "PROCURA_PUBLIC_URL": "http://127.0.0.1:8000"})
+    assert settings.console_sign_in.public_url == "http://127.0.0.1:8000"

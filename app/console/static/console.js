@@ -1,6 +1,7 @@
-// The Procura console: every figure comes from Procura's JSON API, called with
-// the caller's bearer token, so a page shows exactly what the API lets them
-// read. Text from the API is only ever set as textContent (never parsed as
+// The Procura console: every figure comes from Procura's JSON API, called as
+// the person signed in (the session cookie of the identity provider's sign-in
+// with its CSRF token, or a bearer token pasted into this tab), so a page
+// shows exactly what the API lets them read. Text from the API is only ever set as textContent (never parsed as
 // HTML), so stored values cannot inject markup.
 "use strict";
 
@@ -67,10 +68,78 @@ function poLink(id) {
   return id ? el("a", { href: `/console/purchase-orders/${encodeURIComponent(id)}` }, id) : "–";
 }
 
-// ---------------------------------------------------------------- token
+// ---------------------------------------------------------------- who is signed in
 
+/** The identity provider's session, as GET /console/session says (shared by every tab). */
+let SESSION = { signed_in: false, provider: false };
+
+async function loadSession() {
+  try {
+    const response = await fetch("/console/session", { headers: { Accept: "application/json" } });
+    if (response.ok) SESSION = await response.json();
+  } catch (ignored) {
+    // The page's own requests say what is wrong, if anything is.
+  }
+}
+
+/** A bearer token pasted into this tab: it wins over the session while the tab keeps it. */
 function token() {
   return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function signedIn() {
+  return Boolean(token()) || SESSION.signed_in;
+}
+
+/** How the API knows the caller: the tab's token, else the session cookie (sent by the
+ * browser) with the session's CSRF token, which only the console's own requests carry. */
+function authHeaders() {
+  if (token()) return { Authorization: `Bearer ${token()}` };
+  if (SESSION.signed_in) return { "X-CSRF-Token": SESSION.csrf_token };
+  return {};
+}
+
+/** This page, to come back to after signing in. */
+function here() {
+  return window.location.pathname + window.location.search;
+}
+
+function signInLink() {
+  return { href: `/console/sign-in?next=${encodeURIComponent(here())}`, text: "Sign in" };
+}
+
+/** Where to go once signed in: the console page asked for, never another site. */
+function nextPage() {
+  const asked = pageQuery().get("next");
+  if (!asked) return "/console";
+  const target = new URL(asked, window.location.origin);
+  const local = target.origin === window.location.origin &&
+    (target.pathname === "/console" || target.pathname.startsWith("/console/"));
+  return local ? target.pathname + target.search : "/console";
+}
+
+/** Renew the session's tokens before they expire; when the provider will not
+ * renew them, sign in again there (back to this page) while the session lasts.
+ * A renewal refused because another tab renewed first (the refresh token is
+ * used once) is looked at again: the browser then holds that tab's cookie. */
+function keepSession(retries = 2) {
+  if (token() || !SESSION.signed_in) return;
+  const previous = SESSION.expires_at;
+  const wait = Math.max(1000, SESSION.refresh_at * 1000 - Date.now());
+  setTimeout(async () => {
+    await loadSession();
+    if (!SESSION.signed_in) {
+      showWho();
+      say("info", "Your session has ended.", "Sign in again to go on.", signInLink());
+    } else if (SESSION.expires_at > previous || Date.now() < SESSION.refresh_at * 1000) {
+      keepSession();  // renewed, or not yet due by the server's clock
+    } else if (retries > 0 && Date.now() < (SESSION.expires_at - 5) * 1000) {
+      SESSION.refresh_at = Date.now() / 1000 + 2;
+      keepSession(retries - 1);
+    } else {
+      window.location.assign(`/console/oidc/login?next=${encodeURIComponent(here())}`);
+    }
+  }, wait);
 }
 
 function claims() {
@@ -85,14 +154,28 @@ function claims() {
 }
 
 function showWho() {
-  const who = claims();
-  const signedIn = who !== null;
-  document.getElementById("who-text").textContent = signedIn
+  const who = token() ? claims() : (SESSION.signed_in ? SESSION : null);
+  const known = who !== null;
+  document.getElementById("who-text").textContent = known
     ? `Signed in as ${who.sub || "an unknown user"} (${(who.roles || []).join(", ") || "no roles"})`
     : "Not signed in";
-  document.getElementById("sign-in-link").hidden = signedIn;
-  document.getElementById("sign-out").hidden = !signedIn;
-  if (signedIn) offerForRoles(new Set(who.roles || []));
+  const link = document.getElementById("sign-in-link");
+  link.hidden = known;
+  if (document.body.dataset.page !== "sign-in") link.href = signInLink().href;
+  document.getElementById("sign-out").hidden = !known;
+  if (known) offerForRoles(new Set(who.roles || []));
+}
+
+async function signOut() {
+  if (token()) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    window.location.assign("/console/sign-in");
+    return;
+  }
+  const response = await fetch("/console/sign-out", { method: "POST", headers: { Accept: "application/json",
+    "X-CSRF-Token": SESSION.csrf_token || "" } });
+  const answer = response.ok ? await response.json() : { location: "/console/sign-in" };
+  window.location.assign(answer.location);
 }
 
 /** Show what is marked `data-for-role="a b"` only to a caller holding one of those roles
@@ -130,7 +213,7 @@ class ApiError extends Error {
 
 /** Tell the user, in words, why a page has no figures. */
 function explain(error) {
-  const signIn = { href: "/console/sign-in", text: "Sign in" };
+  const signIn = signInLink();
   if (!(error instanceof ApiError)) {
     say("error", "Procura could not be reached (network error).",
       "Check your connection or whether the server is running, then reload the page.");
@@ -151,8 +234,7 @@ function explain(error) {
 }
 
 async function api(path, accept) {
-  const headers = { Accept: accept || "application/json" };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
+  const headers = { Accept: accept || "application/json", ...authHeaders() };
   const response = await fetch(path, { headers });  // a network failure rejects: explain() says so
   if (!response.ok) {
     let problem = null;
@@ -205,9 +287,9 @@ function offerCsv() {
 
 /** Run a page's loader: its sections appear only once their data arrived. */
 async function load(loader) {
-  if (!token()) {
-    say("info", "Sign in to see this page.", "The console reads Procura's API with your token.",
-      { href: "/console/sign-in", text: "Sign in" });
+  if (!signedIn()) {
+    if (SESSION.expired) say("info", "Your session has expired.", "Sign in again to see this page.", signInLink());
+    else say("info", "Sign in to see this page.", "The console reads Procura's API as you.", signInLink());
     return;
   }
   try {
@@ -250,7 +332,7 @@ function apiQuery(names) {
 async function offerChoices() {
   const departments = document.getElementById("department-choices");
   const suppliers = document.getElementById("supplier-choices");
-  if (!departments || !token()) return;
+  if (!departments || !signedIn()) return;
   try {
     const choices = await api("/purchase-orders/choices");
     departments.replaceChildren(...choices.departments.map((value) => el("option", { value })));
@@ -682,11 +764,16 @@ async function timelinePage() {
 }
 
 async function signInPage() {
+  if (SESSION.provider) {
+    document.getElementById("provider-sign-in").href = `/console/oidc/login?next=${encodeURIComponent(nextPage())}`;
+    document.getElementById("provider").hidden = false;
+  }
   const form = document.getElementById("token-form");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     signIn(document.getElementById("token").value.trim());
   });
+  if (SESSION.provider) return;  // demo users exist only where no identity provider is configured
   let response;
   try {
     response = await fetch("/console/demo-users", { headers: { Accept: "application/json" } });
@@ -710,7 +797,7 @@ async function signInPage() {
 function signIn(value) {
   if (!value) return;
   sessionStorage.setItem(TOKEN_KEY, value);
-  window.location.assign("/console");
+  window.location.assign(nextPage());
 }
 
 const PAGES = {
@@ -723,12 +810,11 @@ const PAGES = {
   "sign-in": signInPage,
 };
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
+  await loadSession();
   showWho();
-  document.getElementById("sign-out").addEventListener("click", () => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    window.location.assign("/console/sign-in");
-  });
+  keepSession();
+  document.getElementById("sign-out").addEventListener("click", signOut);
   offerChoices();
   const page = PAGES[document.body.dataset.page];
   if (page) page().finally(() => { document.body.dataset.ready = "true"; });

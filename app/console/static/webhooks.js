@@ -11,8 +11,7 @@ function endpointPath(id, rest) {
 }
 
 async function apiPost(path) {
-  const headers = { Accept: "application/json" };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
+  const headers = { Accept: "application/json", ...authHeaders() };
   const response = await fetch(path, { method: "POST", headers });
   let answer = null;
   try { answer = await response.json(); } catch (ignored) { answer = null; }
