@@ -144,20 +144,24 @@ def select_by_ids(cur: Cursor, table: str, column: str, ids: Iterable[str]) -> l
     return found
 
 
+#: From this many rows an upsert on PostgreSQL sends arrays (fewer: one pipelined statement per row).
+ARRAYS_FROM = 16
+
+
 def upsert(cur: Cursor, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert or replace `rows` (all with the same columns; of rows with one
-    key the last wins): on PostgreSQL one statement taking a column of
-    values per array parameter, elsewhere one executemany."""
+    key the last wins): on PostgreSQL, from ARRAYS_FROM rows, one statement
+    taking a column of values per array parameter; else one executemany."""
     if not rows:
         return
     columns = list(rows[0])
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
     conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    if cur.dialect != "postgres":
+    if cur.dialect != "postgres" or len(rows) < ARRAYS_FROM:
         cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
                         f"({', '.join(f'%({c})s' for c in columns)}) {conflict}", rows)
         return
-    # A statement per row costs the worker ~30 us of Python each in psycopg's pipeline; arrays cost one.
+    # A statement per row costs psycopg's pipeline Python per row; arrays cost one statement (but more to set up).
     last = list({tuple(row[k] for k in key): row for row in rows}.values())  # one statement may not touch a row twice
     types = column_types(cur, table)
     arrays = ", ".join(f"%({c})b::{types[c]}[]" for c in columns)  # binary: no per-element quoting

@@ -1,19 +1,23 @@
-"""Read models write rows with `projections.tables.upsert`: one array
-statement on PostgreSQL, an executemany on SQLite; both keep the same rows."""
+"""Read models write rows with `projections.tables.upsert`: on PostgreSQL
+one array statement (many rows) or a statement per row (few), an
+executemany on SQLite; all keep the same rows."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.bootstrap import build_services
+from projections import tables
 from projections.tables import upsert
 from tests.conftest import postgres_settings, sqlite_settings
 
 
-@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres), "sqlite"])
-def store(request, tmp_path):
-    if request.param == "postgres":
+@pytest.fixture(params=[pytest.param("postgres arrays", marks=pytest.mark.postgres),
+                        pytest.param("postgres rows", marks=pytest.mark.postgres), "sqlite"])
+def store(request, tmp_path, monkeypatch):
+    if request.param.startswith("postgres"):
         settings = postgres_settings(request.getfixturevalue("pg_database_url"))
+        monkeypatch.setattr(tables, "ARRAYS_FROM", 1 if request.param == "postgres arrays" else 10**6)
     else:
         settings = sqlite_settings(tmp_path / "procura.sqlite3")
     services = build_services(settings)
