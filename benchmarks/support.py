@@ -6,7 +6,9 @@ reports; and the largest answer of each. The goal: each at BENCH_LARGE
 events within 1.5x its time at BENCH_SMALL, and no answer over 1 MiB.
 
 Stores are grown through the application's save path (testkit.stores.
-grow_stories: whole stories, placed and shipped, ten events each), then
+grow_stories: whole stories, placed and shipped, ten events each, with the
+metadata each step's request would stamp; BENCH_STORIES_PER_SAVE stories,
+default 200, in one save), then
 the worker builds every read model before anything is timed. Sizes:
 BENCH_SMALL (default 10,000 events) and BENCH_LARGE (default 1,000,000);
 BENCH_SAMPLES requests per figure (default 200). The search (`q=`, docs/integrators/api.md
@@ -38,6 +40,8 @@ ORG = "bench"
 SMALL = int(os.environ.get("BENCH_SMALL", "10000"))
 LARGE = int(os.environ.get("BENCH_LARGE", "1000000"))
 SAMPLES = int(os.environ.get("BENCH_SAMPLES", "200"))
+#: Stories saved together while growing: the same events as one save per step, sooner.
+PER_SAVE = int(os.environ.get("BENCH_STORIES_PER_SAVE", "200"))
 MIB = 1024 * 1024
 AUDITOR = {"Authorization": "Bearer " + mint_token(SECRET, sub="erin", org=ORG, roles=["auditor", "analyst"])}
 
@@ -60,7 +64,7 @@ def grow(url: str, events: int) -> list[stores.Story]:
     try:
         started = time.perf_counter()
         count = max(1, events // stores.STORY_EVENTS)
-        sampled = stores.grow_stories(services.app, count, ORG, every=max(1, count // 20))
+        sampled = stores.grow_stories(services.app, count, ORG, every=max(1, count // 20), per_save=PER_SAVE)
         print(f"grew {services.app.head_position()} events in {time.perf_counter() - started:.0f} s")
         return sampled
     finally:
