@@ -56,6 +56,10 @@ OPERATION_IDS: dict[str, str] = {
     "console.timeline": "getConsoleTimeline",
     "console.static": "getConsoleFile",
     "console.demo_users": "getConsoleDemoUsers",
+    "console.console_session": "getConsoleSession",
+    "console.oidc_login": "startConsoleSignIn",
+    "console.oidc_callback": "completeConsoleSignIn",
+    "console.sign_out": "signOutOfConsole",
 }
 
 
