@@ -17,12 +17,16 @@ if [ ! -f "$LOCK" ]; then
   exit 1
 fi
 STAMP=".venv/.procura-installed${EXTRAS:+-$EXTRAS}"
-WANT="$(cat setup.cfg pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)"
+WANT="$(cat setup.cfg pyproject.toml clients/python/pyproject.toml "$LOCK" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet --require-hashes -r "$LOCK"
   # The build backend came from the lock too: nothing is fetched unpinned.
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  # The Python SDK (clients/python) beside it for its tests; what it runs on is in the test lock.
+  if [ "$EXTRAS" = test ]; then
+    .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e clients/python
+  fi
   echo "$WANT" > "$STAMP"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"

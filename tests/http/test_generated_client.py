@@ -18,7 +18,9 @@ import pytest
 from app.bootstrap import build_services, create_app
 from tests.conftest import memory_settings, po_body, token
 
-PACKAGE = "procura_client"
+#: Not `procura_client`, the SDK's own package (clients/python), which these
+#: tests must not shadow: the generator's imports are relative, so the folder names it.
+PACKAGE = "procura_generated"
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,8 @@ def generation(flask_app, tmp_path_factory) -> tuple[subprocess.CompletedProcess
     document.write_bytes(served.get_data())
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = subprocess.run(
-        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(document), "--meta", "none"],
+        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(document), "--meta", "none",
+         "--output-path", str(workdir / PACKAGE)],
         cwd=workdir,
         env=env,
         capture_output=True,

@@ -1,0 +1,330 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.trace_out import TraceOut
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    min_position: int | Unset = UNSET,
+    id: str,
+    limit: int | Unset = 100,
+    cursor: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+    x_correlation_id: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_request_id, Unset):
+        headers["X-Request-Id"] = x_request_id
+
+    if not isinstance(x_correlation_id, Unset):
+        headers["X-Correlation-Id"] = x_correlation_id
+
+    params: dict[str, Any] = {}
+
+    params["min_position"] = min_position
+
+    params["id"] = id
+
+    params["limit"] = limit
+
+    params["cursor"] = cursor
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/trace",
+        "params": params,
+    }
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | TraceOut | None:
+    if response.status_code == 200:
+        response_200 = TraceOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 408:
+        response_408 = Problem.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = Problem.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 502:
+        response_502 = Problem.from_dict(response.json())
+
+        return response_502
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = Problem.from_dict(response.json())
+
+        return response_504
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | TraceOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    min_position: int | Unset = UNSET,
+    id: str,
+    limit: int | Unset = 100,
+    cursor: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+    x_correlation_id: str | Unset = UNSET,
+) -> Response[Problem | TraceOut]:
+    """Every event and command record of your org written under one id, a page at a time
+
+     For auditors and admins: the events of the caller's org written under
+        `id` (as its aggregate's, request, correlation, causation or command id)
+        or naming it (an operation, a supplier's reference, a tracking number, a
+        public event id), in global order, `limit` at a time, found in the
+        support index (a read model: `Projection-Position`, `min_position`); and
+        on the first page the org's command records whose Idempotency-Key is
+        `id` or that name the PO `id`, read from the primary. Bounded by its page,
+        like a list: not an expensive read, unless it waits for `min_position`.
+
+    Args:
+        min_position (int | Unset):
+        id (str):
+        limit (int | Unset):  Default: 100.
+        cursor (str | Unset):
+        x_request_id (str | Unset):
+        x_correlation_id (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TraceOut]
+    """
+
+    kwargs = _get_kwargs(
+        min_position=min_position,
+        id=id,
+        limit=limit,
+        cursor=cursor,
+        x_request_id=x_request_id,
+        x_correlation_id=x_correlation_id,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    min_position: int | Unset = UNSET,
+    id: str,
+    limit: int | Unset = 100,
+    cursor: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+    x_correlation_id: str | Unset = UNSET,
+) -> Problem | TraceOut | None:
+    """Every event and command record of your org written under one id, a page at a time
+
+     For auditors and admins: the events of the caller's org written under
+        `id` (as its aggregate's, request, correlation, causation or command id)
+        or naming it (an operation, a supplier's reference, a tracking number, a
+        public event id), in global order, `limit` at a time, found in the
+        support index (a read model: `Projection-Position`, `min_position`); and
+        on the first page the org's command records whose Idempotency-Key is
+        `id` or that name the PO `id`, read from the primary. Bounded by its page,
+        like a list: not an expensive read, unless it waits for `min_position`.
+
+    Args:
+        min_position (int | Unset):
+        id (str):
+        limit (int | Unset):  Default: 100.
+        cursor (str | Unset):
+        x_request_id (str | Unset):
+        x_correlation_id (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TraceOut
+    """
+
+    return sync_detailed(
+        client=client,
+        min_position=min_position,
+        id=id,
+        limit=limit,
+        cursor=cursor,
+        x_request_id=x_request_id,
+        x_correlation_id=x_correlation_id,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    min_position: int | Unset = UNSET,
+    id: str,
+    limit: int | Unset = 100,
+    cursor: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+    x_correlation_id: str | Unset = UNSET,
+) -> Response[Problem | TraceOut]:
+    """Every event and command record of your org written under one id, a page at a time
+
+     For auditors and admins: the events of the caller's org written under
+        `id` (as its aggregate's, request, correlation, causation or command id)
+        or naming it (an operation, a supplier's reference, a tracking number, a
+        public event id), in global order, `limit` at a time, found in the
+        support index (a read model: `Projection-Position`, `min_position`); and
+        on the first page the org's command records whose Idempotency-Key is
+        `id` or that name the PO `id`, read from the primary. Bounded by its page,
+        like a list: not an expensive read, unless it waits for `min_position`.
+
+    Args:
+        min_position (int | Unset):
+        id (str):
+        limit (int | Unset):  Default: 100.
+        cursor (str | Unset):
+        x_request_id (str | Unset):
+        x_correlation_id (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TraceOut]
+    """
+
+    kwargs = _get_kwargs(
+        min_position=min_position,
+        id=id,
+        limit=limit,
+        cursor=cursor,
+        x_request_id=x_request_id,
+        x_correlation_id=x_correlation_id,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    min_position: int | Unset = UNSET,
+    id: str,
+    limit: int | Unset = 100,
+    cursor: str | Unset = UNSET,
+    x_request_id: str | Unset = UNSET,
+    x_correlation_id: str | Unset = UNSET,
+) -> Problem | TraceOut | None:
+    """Every event and command record of your org written under one id, a page at a time
+
+     For auditors and admins: the events of the caller's org written under
+        `id` (as its aggregate's, request, correlation, causation or command id)
+        or naming it (an operation, a supplier's reference, a tracking number, a
+        public event id), in global order, `limit` at a time, found in the
+        support index (a read model: `Projection-Position`, `min_position`); and
+        on the first page the org's command records whose Idempotency-Key is
+        `id` or that name the PO `id`, read from the primary. Bounded by its page,
+        like a list: not an expensive read, unless it waits for `min_position`.
+
+    Args:
+        min_position (int | Unset):
+        id (str):
+        limit (int | Unset):  Default: 100.
+        cursor (str | Unset):
+        x_request_id (str | Unset):
+        x_correlation_id (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TraceOut
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            min_position=min_position,
+            id=id,
+            limit=limit,
+            cursor=cursor,
+            x_request_id=x_request_id,
+            x_correlation_id=x_correlation_id,
+        )
+    ).parsed

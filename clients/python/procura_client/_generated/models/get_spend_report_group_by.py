@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class GetSpendReportGroupBy(StrEnum):
+    DEPARTMENT = "department"
+    MONTH = "month"
+    SUPPLIER = "supplier"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,16 @@
+from enum import StrEnum
+
+
+class ListPurchaseOrdersStatusItem(StrEnum):
+    APPROVED = "approved"
+    CANCELLED = "cancelled"
+    DRAFT = "draft"
+    PLACED = "placed"
+    PLACEMENT_FAILED = "placement_failed"
+    PLACING = "placing"
+    RECEIVED = "received"
+    REJECTED = "rejected"
+    SUBMITTED = "submitted"
+
+    def __str__(self) -> str:
+        return str(self.value)
