@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -202,3 +203,32 @@ def test_a_webhook_delivery_from_procura_is_verified_by_the_sdks_helper(live):
         [delivery] = wait_until(lambda: receiver.deliveries(), 30, 0.1, what="the delivery")
     event = WebhookVerifier(created.secret).verify(delivery.body, delivery.headers)
     assert (event.type_, event.po_id, event.po_version) == ("purchase_order.created", po.id, 1)
+
+
+def walkthrough_blocks() -> list[str]:
+    """The ```python blocks of docs/integrators/sdk.md's walkthrough, in order."""
+    page = (ROOT / "docs" / "integrators" / "sdk.md").read_text()
+    section = page.split("<!-- sdk-walkthrough:start -->", 1)[1].split("<!-- sdk-walkthrough:end -->", 1)[0]
+    return re.findall(r"```python\n(.*?)\n```", section, re.DOTALL)
+
+
+def test_the_sdk_pages_walkthrough_takes_one_po_from_create_to_received(live, monkeypatch, capsys):
+    org = f"org-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("PROCURA", live)
+    monkeypatch.setenv("ALICE", token("alice", ("requester",), org=org, department="engineering"))
+    monkeypatch.setenv("BOB", token("bob", ("approver",), org=org, department="engineering",
+                                    approval_limit="5000.00"))
+    monkeypatch.setenv("CAROL", token("carol", ("buyer",), org=org, department="purchasing"))
+    monkeypatch.setenv("ERIN", token("erin", ("auditor",), org=org, department="finance"))
+    blocks = walkthrough_blocks()
+    assert len(blocks) == 9
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "docs/integrators/sdk.md", "exec"), namespace)
+    po = namespace["po"]
+    assert (po.status, po.version) == ("received", 7)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1:3] == ["v2 submitted", "v3 approved"] and printed[-8] == "submitted", printed
+    assert [line.split()[:2] for line in printed[-7:]] == [[str(v), t] for v, t in zip(
+        range(7, 0, -1), ("Received", "Shipped", "Placed", "PlacementRequested", "Approved", "Submitted", "Created"),
+        strict=True)], printed

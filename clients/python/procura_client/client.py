@@ -27,11 +27,12 @@ from ._generated.api.commands import (
     submit_purchase_order,
 )
 from ._generated.api.operations import get_operation
-from ._generated.api.purchase_orders import get_purchase_order
+from ._generated.api.purchase_orders import get_purchase_order, get_purchase_order_history
 from ._generated.api.read_models import list_approval_queue, list_purchase_orders
 from ._generated.client import AuthenticatedClient
 from ._generated.models.comment import Comment
 from ._generated.models.draft import Draft
+from ._generated.models.history_out import HistoryOut
 from ._generated.models.list_purchase_orders_status_item import ListPurchaseOrdersStatusItem
 from ._generated.models.operation_out import OperationOut
 from ._generated.models.order_page_out import OrderPageOut
@@ -148,6 +149,11 @@ class Procura:
     def get(self, po_id: UUID | str) -> PurchaseOrderOut:
         """The PO as it stands (read from its events: never behind a write)."""
         return self._po(get_purchase_order.sync_detailed(_uuid(po_id), client=self.api))
+
+    def history(self, po_id: UUID | str, *, limit: int = 50, cursor: str | None = None) -> HistoryOut:
+        """A page of the PO's events, newest first (`next_cursor` for older ones)."""
+        return self._answer(get_purchase_order_history.sync_detailed(
+            _uuid(po_id), client=self.api, limit=limit, cursor=_given(cursor)), HistoryOut)
 
     def operation(self, op_id: UUID | str) -> OperationOut:
         return self._answer(get_operation.sync_detailed(_uuid(op_id), client=self.api), OperationOut)
