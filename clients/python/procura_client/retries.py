@@ -87,7 +87,8 @@ class RetryingTransport(httpx.BaseTransport):
             last = attempt >= self.policy.attempts
             try:
                 response = self.inner.handle_request(request)
-            except httpx.ConnectError:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+                # Never sent: safe for any request.
                 if last:
                     raise
                 self.policy.sleep(self.policy.wait(attempt, None))
