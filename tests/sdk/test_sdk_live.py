@@ -7,6 +7,7 @@ a real webhook delivery verified by its helper (docs/integrators/sdk.md)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+import requests
 from procura_client import (
     Conflict,
     Procura,
@@ -232,3 +234,12 @@ def test_the_sdk_pages_walkthrough_takes_one_po_from_create_to_received(live, mo
     assert [line.split()[:2] for line in printed[-7:]] == [[str(v), t] for v, t in zip(
         range(7, 0, -1), ("Received", "Shipped", "Placed", "PlacementRequested", "Approved", "Submitted", "Created"),
         strict=True)], printed
+
+
+def test_procura_serve_serves_the_document_the_committed_client_was_generated_from(live):
+    generator = importlib.util.spec_from_file_location("procura_sdk_generate", ROOT / "clients/python/generate.py")
+    generate = importlib.util.module_from_spec(generator)
+    generator.loader.exec_module(generate)
+    served = requests.get(live + "/openapi.json", timeout=10)
+    assert served.status_code == 200
+    assert json.loads(served.content) == json.loads(generate.served_document())
