@@ -130,3 +130,11 @@ def test_an_http_date_retry_after_is_honoured():
     waits: list[float] = []
     client(server, waits).create(po_body())
     assert waits == [0.0]
+
+
+def test_a_retry_after_longer_than_the_policy_waits_is_not_cut_short_but_raised():
+    server = Server(answer(429, problem(429, "rate-limited"), **{"Retry-After": "120"}), created())
+    waits: list[float] = []
+    with pytest.raises(Unavailable):
+        client(server, waits).create(po_body())
+    assert len(server.requests) == 1 and waits == []

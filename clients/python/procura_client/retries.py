@@ -30,8 +30,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long to retry. `sleep` is called with each wait
-    (seconds): pass your own to log or bound them."""
+    """How often and how long to retry: at most `attempts` sends, waiting
+    `Retry-After` when the server says (an answer asking for more than
+    `max_wait` seconds is returned, not retried early), else a backoff from
+    `backoff` seconds, doubling. `sleep` is called with each wait (seconds):
+    pass your own to log them."""
 
     attempts: int = 6
     backoff: float = 0.2
@@ -42,7 +45,7 @@ class RetryPolicy:
         """Seconds before retry number `attempt` (1-based): the server's
         Retry-After when it gave one, else exponential backoff with jitter."""
         if retry_after is not None:
-            return min(retry_after, self.max_wait)
+            return retry_after
         return min(self.backoff * 2.0 ** (attempt - 1) * (0.5 + random.random() / 2), self.max_wait)
 
 
@@ -99,9 +102,11 @@ class RetryingTransport(httpx.BaseTransport):
                     raise
                 self.policy.sleep(self.policy.wait(attempt, None))
                 continue
-            if last or not self._retried(request, response):
+            asked = retry_after(response)
+            # A Retry-After longer than the policy waits is honoured by not retrying early.
+            if last or not self._retried(request, response) or (asked or 0) > self.policy.max_wait:
                 return response
-            wait = self.policy.wait(attempt, retry_after(response))
+            wait = self.policy.wait(attempt, asked)
             response.read()
             response.close()
             self.policy.sleep(wait)
