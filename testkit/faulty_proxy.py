@@ -22,6 +22,8 @@ class FaultyProxy:
     def __init__(self, upstream_port: int):
         self.upstream_port = upstream_port
         self.faults_done = 0
+        #: Answers the server sent that the client never got.
+        self.answers_lost = 0
         self._fault: _Fault | None = None
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
@@ -88,6 +90,8 @@ class FaultyProxy:
     def _answers(self, upstream: socket.socket, client: socket.socket, doomed: threading.Event) -> None:
         while chunk := _recv(upstream):
             if doomed.is_set():
+                with self._lock:
+                    self.answers_lost += 1
                 break  # the server answered, so it committed: the client never hears it
             try:
                 client.sendall(chunk)

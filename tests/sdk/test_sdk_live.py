@@ -117,11 +117,13 @@ def test_a_create_whose_answer_was_lost_is_retried_with_its_key_and_makes_one_po
     with FaultyProxy(int(live.rsplit(":", 1)[1])) as proxy:
         alice = org.sdk("alice", "requester", base=proxy.url)
         proxy.lose_answer_once(b"POST /purchase-orders ")
-        po = alice.create(draft(title="Lost answer"))
-        assert proxy.faults_done == 1
+        po = alice.create(draft(title="Lost answer"), idempotency_key="lost-answer-create")
+        assert (proxy.faults_done, proxy.answers_lost) == (1, 1)
     assert po.status == "draft" and po.title == "Lost answer"
     listed = alice.list_purchase_orders().items
     assert [p.id for p in listed] == [str(po.id)]
+    [created] = alice.history(po.id).events
+    assert (created.type_, created.command_id) == ("Created", "lost-answer-create")
 
 
 def test_a_version_conflict_is_resolved_by_refreshing_and_reapplying_when_the_caller_says_it_is_safe(live):
