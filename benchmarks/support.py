@@ -84,7 +84,7 @@ def paths(stories: list[stores.Story]) -> dict[str, list[str]]:
     return {
         **{f"find by {name}": trace(name) for name in ("po_id", "operation_id", "idempotency_key", "request_id",
                                                       "correlation_id", "supplier_reference", "tracking_number")},
-        "search by title words": [f"/purchase-orders?{urlencode({'q': f'story {n}'})}" for n in range(len(stories))],
+        "search by title": [f"/purchase-orders?{urlencode({'q': s.title})}" for s in stories],
         **{f"search by {name}": [f"/purchase-orders?{urlencode({'q': getattr(s, name)})}" for s in stories]
            for name in ("supplier_reference", "tracking_number")},
         "timeline, first page": [f"/purchase-orders/{s.po_id}/timeline" for s in stories],

@@ -47,6 +47,7 @@ class Story:
     correlation_id: str
     supplier_reference: str
     tracking_number: str
+    title: str
 
 
 #: Events one story writes: seven of its PO's, three of its operation's.
@@ -75,7 +76,7 @@ def _story(org: str, n: int) -> tuple[Story, list]:
             object.__setattr__(event, "meta", {**meta, "occurred_at": rfc3339(event.timestamp)})
             events.append(event)
     story = Story(str(po.id), str(operation.id), ids["key"], f"req-{org}-{n}-0", ids["correlation"], f"AC-{n}",
-                  f"1Z{n:010d}")
+                  f"1Z{n:010d}", f"Story {n}")
     return story, events
 
 
