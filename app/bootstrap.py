@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import psycopg
 from flask import Flask, g, request
 
-from app import tracing
 from app.bus import sinks
 from app.config import PEER_TIMEOUTS, Settings, load_settings
 from app.persistence.pooler import check_session_timeouts
@@ -25,6 +24,7 @@ from app.service.application import Procura
 from app.service.command_service import CommandService, _dependency
 from app.service.metadata import traceparent_of
 from app.suppliers.wiring import SupplierServices, build_supplier_services
+from app.telemetry import tracing
 from app.webhooks.wiring import WebhookServices, build_webhook_services
 from projections import read_models
 from projections.runner import Follower, Processor, Supervisor

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import psycopg
 from eventsourcing.persistence import Notification, PersistenceError
 
-from projections.logcontext import log_fields
+from app.telemetry.logcontext import log_fields
 from projections.store import Cursor, ReadStore, TrackingConflict
 from projections.wakeups import Notifications, backoff
 

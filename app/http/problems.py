@@ -15,8 +15,8 @@ from flask import Response, g
 from werkzeug.exceptions import HTTPException
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
-from app import tracing
 from app.service import errors as app_errors
+from app.telemetry import tracing
 
 log = logging.getLogger("procura.http")
 

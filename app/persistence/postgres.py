@@ -43,7 +43,6 @@ from psycopg.rows import args_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from app import tracing
 from app.config import PEER_TIMEOUTS
 from app.jsonbytes import json_bytes
 from app.persistence import postgres_sql as sql
@@ -68,6 +67,7 @@ from app.persistence.library_compat import (
     translated,
 )
 from app.persistence.positions import EventRow, PositionReader
+from app.telemetry import tracing
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -46,7 +46,7 @@ from eventsourcing.postgres import PostgresDatastore
 from app.config import PEER_TIMEOUTS, Settings, postgres_env_from_url
 from app.persistence.library_compat import set_checkout_check
 from app.persistence.postgres import PingWhenIdle
-from app.serving.metrics import count_read, count_replica_skip
+from app.telemetry.metrics import count_read, count_replica_skip
 from projections.store import ReadStore
 
 log = logging.getLogger("procura.replicas")

@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from app import tracing
+from app.telemetry import tracing
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,12 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
-from app import tracing
 from app.http.access import open_route
 from app.http.openapi import documented
 from app.jsonbytes import json_bytes
 from app.schema import release
-from projections.logcontext import current_log_fields
+from app.telemetry import tracing
+from app.telemetry.logcontext import current_log_fields
 
 REQUEST_SECONDS = Histogram(
     "procura_http_request_duration_seconds", "HTTP request latency", ["route", "method", "status"],

@@ -1,4 +1,4 @@
-"""A server span per request when tracing is on (app.tracing): its parent is
+"""A server span per request when tracing is on (app.telemetry.tracing): its parent is
 the incoming `traceparent`, and the response's `traceparent` names it, so a
 client can find the trace of any answer. Off, no hook is installed.
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, g, request
 
-from app import tracing
+from app.telemetry import tracing
 
 #: Probes and scrapes, asked every few seconds by machines: a trace each would drown the others.
 UNTRACED_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})

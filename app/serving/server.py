@@ -88,7 +88,7 @@ def _metrics_directory() -> None:
 def serve(settings: Settings, *, host: str, port: int, workers: int | None, threads: int) -> None:
     """Prepare the database (raising SchemaError when the schema cannot be), then serve until
     stopped; EdgeError when the edge cannot start."""
-    _metrics_directory()  # before anything imports prometheus-client (app.serving.metrics)
+    _metrics_directory()  # before anything imports prometheus-client (app.telemetry.metrics)
     from app.bootstrap import prepare_database
     from app.serving.observability import configure_logging
 

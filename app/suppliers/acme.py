@@ -17,7 +17,6 @@ import requests
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app import tracing
 from app.jsonbytes import nesting_exceeds
 from app.suppliers.port import (
     CallbackMalformed,
@@ -35,6 +34,7 @@ from app.suppliers.port import (
     SupplierUnavailable,
     UnknownNotice,
 )
+from app.telemetry import tracing
 
 SUPPLIER_ID = "acme"
 ORDERS_PATH = "/api/v2/orders"

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from app import tracing
 from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
 from app.service.metadata import EventMetadata, metadata_of, recording_as, rfc3339, traceparent_of
 from app.suppliers import outcomes
 from app.suppliers.port import CallbackHeaderInvalid, CallbackNotice, CallbackRejected, Supplier
+from app.telemetry import tracing
 
 PRINCIPAL = "webhook"
 APPLIED, IGNORED, DUPLICATE, UNMATCHED = "applied", "ignored", "duplicate", "unmatched"

@@ -26,11 +26,9 @@ from eventsourcing.persistence import IntegrityError
 from aggregates.errors import OperationFinished
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
-from app import tracing
 from app.config import PlacementTuning
 from app.polling import Pollers
 from app.service.metadata import EventMetadata, recording_as, traceparent_of
-from app.serving.metrics import count_placement, report_circuit
 from app.suppliers import outcomes
 from app.suppliers.breaker import CircuitBreaker
 from app.suppliers.outbox import QUEUED, Outbox, Placement, record_request
@@ -44,7 +42,9 @@ from app.suppliers.port import (
     order_for,
 )
 from app.suppliers.retry import RetryPolicy
-from projections.logcontext import log_fields
+from app.telemetry import tracing
+from app.telemetry.logcontext import log_fields
+from app.telemetry.metrics import count_placement, report_circuit
 from projections.runner import Positioned, Processor
 from projections.store import ReadStore
 

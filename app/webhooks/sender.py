@@ -34,10 +34,10 @@ from email.utils import parsedate_to_datetime
 
 from standardwebhooks.webhooks import Webhook
 
-from app import tracing
 from app.config import WebhookTuning
 from app.polling import Pollers
-from app.serving.metrics import count_webhook_attempt
+from app.telemetry import tracing
+from app.telemetry.metrics import count_webhook_attempt
 from app.webhooks.endpoints import Endpoint, Endpoints, wall_clock
 from app.webhooks.guard import Resolver, Target, UrlRefused, addresses, parse, system_resolver
 from app.webhooks.outbox import DELIVERED, FAILED, PENDING, RESPONSE_BYTES, AttemptRecord, Deliveries, Delivery

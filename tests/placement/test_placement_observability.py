@@ -86,7 +86,7 @@ def test_the_circuit_gauge_shows_open_while_a_supplier_keeps_failing_and_closed_
 #: lives until its stdin closes.
 REPORT = """
 import sys
-from app.serving.metrics import count_placement, report_circuit
+from app.telemetry.metrics import count_placement, report_circuit
 report_circuit("acme", sys.argv[1])
 count_placement("acme", "placed")
 sys.stdin.read()
@@ -129,7 +129,7 @@ def test_a_worker_that_exited_takes_its_circuit_state_out_of_the_metrics_but_not
 
 
 def test_an_unknown_placement_outcome_is_a_programming_error():
-    from app.serving.metrics import count_placement
+    from app.telemetry.metrics import count_placement
 
     with pytest.raises(ValueError):
         count_placement("acme", "exploded")
