@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.http.problems import PROBLEM_TYPES
 from app.service.metadata import metadata_of
+from app.service.problem_types import PROBLEM_TYPES
 from harness.wire import Exchange
 from projections.maintenance import verify
 from projections.tables import ReadModel

@@ -10,11 +10,11 @@ from flask import Blueprint, Response, current_app
 from app.http.access import open_route
 from app.http.openapi import documented
 from app.http.output_schemas import HealthOut, ReadyOut
-from app.http.problems import PROBLEM_TYPES
 from app.http.render import JSON, encode
 from app.http.security_headers import public_document
 from app.schema import release
 from app.service.errors import NotFound
+from app.service.problem_types import PROBLEM_TYPES
 from app.tools.behaviour import render_markdown, rows_producing
 from projections.store import utc_text
 

@@ -20,7 +20,7 @@ from marshmallow import Schema
 from app.http.access import OPEN, declared_access
 from app.http.operation_ids import operation_id as named
 from app.http.output_schemas import KNOWN_VALUES, ProblemObject, ProblemOut
-from app.http.problems import PROBLEM_TYPES
+from app.service.problem_types import PROBLEM_TYPES
 
 DOC_ATTRIBUTE = "procura_doc"
 

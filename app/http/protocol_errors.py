@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from app.http.problems import PROBLEM_TYPES
 from app.http.security_headers import DOCUMENT_HEADERS
+from app.service.problem_types import PROBLEM_TYPES
 
 
 def problem_bytes(status: int, detail: str) -> bytes:

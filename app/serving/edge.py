@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import Edge
-from app.http.problems import PROBLEM_TYPES
 from app.http.requests import MAX_BODY_BYTES
 from app.http.security_headers import DOCUMENT_HEADERS
+from app.service.problem_types import PROBLEM_TYPES
 from app.serving import edge_log
 
 #: Probes answer whatever the load: they skip the admission queue.

@@ -18,8 +18,8 @@ from eventsourcing.persistence import IntegrityError
 from aggregates.operation import Operation
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import Status
-from app.http.problems import PROBLEM_TYPES
 from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
+from app.service.problem_types import PROBLEM_TYPES
 from app.suppliers.port import (
     Notice,
     OrderAccepted,
