@@ -4,7 +4,7 @@ which type name, and which of their fields (docs/integrators/events.md).
 Declared as data next to the events, once: the feed (`GET /events`), and
 whatever later sends events out, build the public form from these rows
 (projections/public_events.py), and start-up refuses an event class that has
-neither a row here nor a place in INTERNAL (app/service/declarations.py).
+neither a row here nor a place in INTERNAL (app/http/declarations.py).
 
 Version rule: within a type, changes are additive only (a new field in
 `data`, never a removed, renamed or retyped one; subscribers must ignore

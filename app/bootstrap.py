@@ -151,11 +151,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         support,
         webhook_endpoints,
     )
+    from app.http.declarations import check_declarations, check_public_events
     from app.http.fair_share import ExpensiveReads
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
     from app.http.security_headers import add_security_headers
-    from app.service.declarations import check_declarations, check_public_events
     from app.serving import observability, request_tracing
 
     check_declarations()  # an incompletely declared command stops here, not in a request

@@ -29,8 +29,8 @@ class _ProcuraGroup(click.Group):
     with one line, not a traceback."""
 
     def invoke(self, ctx: click.Context):
+        from app.http.declarations import DeclarationError, check_declarations
         from app.schema import SchemaError
-        from app.service.declarations import DeclarationError, check_declarations
         from app.serving.edge import EdgeError
 
         try:

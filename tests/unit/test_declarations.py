@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from aggregates.transitions import DECLARED, STATUS_AFTER
-from app.service.declarations import DeclarationError, check_declarations, check_public_events
+from app.http.declarations import DeclarationError, check_declarations, check_public_events
 
 
 def _declared_with(name: str, **change) -> dict:
@@ -87,7 +87,7 @@ def test_a_public_form_showing_a_field_its_event_lacks_is_refused(monkeypatch):
 
 def test_an_undeclared_event_stops_the_application_before_it_serves(monkeypatch):
     from app import bootstrap
-    from app.service import declarations
+    from app.http import declarations
 
     monkeypatch.setattr(declarations.check_public_events, "__defaults__",
                         ((_aggregate_with_an_undeclared_event(),),))

@@ -3,7 +3,9 @@
 Every part of a command is derived from its row, so a row that names
 something missing (an intent method, an event, a body kind, a role) would
 fail only when a request arrives. `check_declarations` finds it first and
-names the command and the missing part in one line.
+names the command and the missing part in one line. It sits with the web
+adapter because it checks that the adapter's schemas (schemas.py,
+event_schemas.py) spell every declared body and public field.
 """
 
 from __future__ import annotations
