@@ -144,10 +144,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         docs,
         events,
         meta,
+        observability,
         operations,
         purchase_orders,
         ratelimits,
         read_models,
+        request_tracing,
         support,
         webhook_endpoints,
     )
@@ -156,7 +158,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from app.http.problems import problem_response
     from app.http.requests import MAX_BODY_BYTES, refuse_unknown_query_parameters
     from app.http.security_headers import add_security_headers
-    from app.serving import observability, request_tracing
 
     check_declarations()  # an incompletely declared command stops here, not in a request
     check_public_events()  # so does an event nobody decided to publish or keep internal

@@ -77,7 +77,7 @@ def worker(batch_size: int | None, status_port: int | None) -> None:
     import signal
 
     from app.bootstrap import build_services
-    from app.serving.observability import configure_logging
+    from app.telemetry.logs import configure_logging
     from app.webhooks.outbox import DELIVERIES_CHANNEL
 
     settings = _settings()

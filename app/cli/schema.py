@@ -15,7 +15,7 @@ def migrate(ctx: click.Context, dry_run: bool) -> None:
     """Apply the pending schema steps (safe to run from many processes at once)."""
     if ctx.invoked_subcommand is not None:
         return
-    from app.serving.observability import configure_logging
+    from app.telemetry.logs import configure_logging
 
     settings = load_settings(needs_token_secret=False)  # a bad setting ends as one line (app.cli)
     configure_logging(settings.log_level)  # the line saying it waits for another migrating process

@@ -1,3 +1,3 @@
-"""Serving the API: gunicorn behind HAProxy (server.py, edge.py), and the
-logs and metrics of a running process (observability.py; the metrics
-themselves are defined in app.telemetry)."""
+"""Running the API's processes: granian behind HAProxy, or gunicorn alone
+(server.py, edge.py, edge_log.py), stopping them (shutdown.py), their pools'
+gauges (pool_metrics.py) and `procura worker`'s status port (worker_status.py)."""

@@ -90,7 +90,7 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     stopped; EdgeError when the edge cannot start."""
     _metrics_directory()  # before anything imports prometheus-client (app.telemetry.metrics)
     from app.bootstrap import prepare_database
-    from app.serving.observability import configure_logging
+    from app.telemetry.logs import configure_logging
 
     configure_logging(settings.log_level)
     schema = prepare_database(settings)
@@ -160,7 +160,7 @@ def _serve_behind_edge(settings: Settings, schema: SchemaStatus, *, host: str, p
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
 
-    from app.serving.observability import server_logging
+    from app.telemetry.logs import server_logging
 
     runtime = Path(tempfile.mkdtemp(prefix="procura-edge-"))
     slots = min(threads, settings.edge.max_in_flight)

@@ -10,7 +10,7 @@ happens in a worker process, after the variable is set.
 Every server worker process has its own circuit breakers, so the
 circuit gauge uses multiprocess_mode "livemax": /metrics shows the worst
 state any live process is in (an open circuit anywhere is worth an alert),
-and a dead worker's state disappears with it (app.serving.observability.forget_exited_processes).
+and a dead worker's state disappears with it (app.http.observability.forget_exited_processes).
 """
 
 from __future__ import annotations

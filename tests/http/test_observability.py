@@ -9,7 +9,8 @@ import re
 import pytest
 
 from app.config import DEV_WEBHOOK_SECRET
-from app.serving.observability import JsonFormatter, command_outcome
+from app.http.observability import command_outcome
+from app.telemetry.logs import JsonFormatter
 from testkit.server import running_server, serving_process, wait_until
 from tests.conftest import SECRET, po_body, token
 

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 import pytest
 from prometheus_client import REGISTRY
 
-from app.serving.observability import JsonFormatter, live_processes_metrics
+from app.http.observability import live_processes_metrics
+from app.telemetry.logs import JsonFormatter
 from testkit.server import ROOT, wait_until
 
 

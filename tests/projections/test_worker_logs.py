@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 
-from app.serving.observability import JsonFormatter
+from app.telemetry.logs import JsonFormatter
 from projections.runner import Follower, Processor, Supervisor
 from testkit.server import wait_until
 
