@@ -137,8 +137,8 @@ def token(sub, org, roles, department, approval_limit, ttl_hours) -> None:
 def seed_demo(base_url: str) -> None:
     """Create demo users' POs (idempotent) and print curl examples."""
     from app.bootstrap import build_services
+    from app.console.demo_users import tokens
     from app.tools.demo import seed
-    from app.tools.demo_users import tokens
 
     settings = _settings()
     services = build_services(settings)
@@ -152,7 +152,7 @@ def seed_demo(base_url: str) -> None:
 def _curl_examples(base: str, tok: dict[str, str], ids: list[str]) -> str:
     """The demo users' tokens as shell exports, the seeded POs, and the
     walkthrough (app/tools/walkthrough.py, the README's too)."""
-    from app.tools.demo_users import USERS
+    from app.console.demo_users import USERS
     from app.tools.walkthrough import render
 
     exports = "\n".join(f"export {name.upper()}={tok[name]}   # {_described(user)}" for name, user in USERS.items())

@@ -133,7 +133,7 @@ def docs_behaviour(output: str) -> None:
     """Write the behaviour catalogue (status x command x caller -> answer)."""
     from pathlib import Path
 
-    from app.tools.behaviour import render_markdown
+    from app.http.behaviour import render_markdown
 
     Path(output).write_text(render_markdown() + "\n")
     click.echo(f"wrote {output}")

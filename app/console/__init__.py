@@ -313,7 +313,7 @@ def demo_users() -> Response:
     if not offers_demo_tokens(settings):
         raise Problem("not-found", "Demo users exist only on the embedded default (no DATABASE_URL) "
                                    "with its development secret.")
-    from app.tools.demo_users import USERS, tokens
+    from app.console.demo_users import USERS, tokens
 
     minted = tokens(settings.jwt_secret)
     users = [{"name": name, "roles": user["roles"], "department": user.get("department"),

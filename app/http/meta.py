@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, current_app
 
 from app.http.access import open_route
+from app.http.behaviour import render_markdown, rows_producing
 from app.http.openapi import documented
 from app.http.output_schemas import HealthOut, ReadyOut
 from app.http.render import JSON, encode
@@ -15,7 +16,6 @@ from app.http.security_headers import public_document
 from app.schema import release
 from app.service.errors import NotFound
 from app.service.problem_types import PROBLEM_TYPES
-from app.tools.behaviour import render_markdown, rows_producing
 from projections.store import utc_text
 
 bp = Blueprint("meta", __name__)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from aggregates.policy import Principal
 from aggregates.purchase_order import Draft, Line
 from app.bootstrap import Services
+from app.console.demo_users import ORG, USERS
 from app.http.render import HttpRenderer
 from app.service.command_service import Command
 from app.service.idempotency import fingerprint
-from app.tools.demo_users import ORG, USERS
 
 
 def principal(name: str) -> Principal:

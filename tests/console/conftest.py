@@ -24,8 +24,8 @@ from werkzeug.serving import make_server
 
 from app.bootstrap import build_services, create_app
 from app.config import DEV_JWT_SECRET, PlacementTuning, Settings
+from app.console.demo_users import ORG, USERS
 from app.http.auth import mint_token
-from app.tools.demo_users import ORG, USERS
 from partners.acme_fake import AcmeFake
 from testkit.server import free_port, wait_until
 

@@ -10,7 +10,7 @@ import pytest
 from app.bootstrap import build_services, create_app
 from app.config import DEV_JWT_SECRET, IdentityProvider, Settings
 from app.console import offers_demo_tokens
-from app.tools.demo_users import USERS
+from app.console.demo_users import USERS
 from tests.conftest import memory_settings
 
 

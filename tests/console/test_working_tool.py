@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
+from app.console.demo_users import ORG, USERS
 from app.http.auth import mint_token
-from app.tools.demo_users import ORG, USERS
 from partners.acme_fake import AcmeFake
 from testkit.server import running_server, running_worker
 from tests.conftest import SECRET, po_body

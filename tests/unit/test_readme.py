@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from app.cli import _curl_examples
-from app.tools.demo_users import USERS
+from app.console.demo_users import USERS
 from app.tools.walkthrough import STEPS
 from testkit.walkthrough import README, readme_steps
 
