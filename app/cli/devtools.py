@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from app.tools import replay as devtools
+from app.service import replay as devtools
 
 EVENT_COLUMNS = ("version", "occurred_at", "type", "actor", "command_id", "correlation_id")
 

@@ -11,7 +11,7 @@ from aggregates.money import parse_amount
 from aggregates.policy import ROLES, Principal
 from app.config import IdentityProvider
 from app.http.problems import unauthenticated
-from app.suppliers.callbacks import CALLBACK_ORG_PREFIX, is_callback_org
+from app.persistence.command_records import CALLBACK_ORG_PREFIX, is_callback_org
 
 TIME_CLAIMS = ("exp", "nbf", "iat")
 #: Control characters and lone surrogates: no identifier holds them, and

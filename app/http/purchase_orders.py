@@ -17,9 +17,9 @@ from app.http.read_schemas import HistoryQuery, VersionQuery
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
 from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_schema, intent_arguments
+from app.service import support
 from app.service.command_service import Command, Reply, _dependency
 from app.service.idempotency import fingerprint
-from app.tools import support
 
 bp = Blueprint("purchase_orders", __name__)
 renderer = HttpRenderer()

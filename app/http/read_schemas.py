@@ -298,7 +298,7 @@ class VersionQuery(Schema):
 
 
 #: A PO's history and timeline, page by page: the default page sizes. A page
-#: also stops before 1 MiB (app.tools.support.MAX_PAGE_BYTES).
+#: also stops before 1 MiB (app.service.support.MAX_PAGE_BYTES).
 HISTORY_LIMIT = 50
 TIMELINE_LIMIT = 20
 

@@ -13,7 +13,7 @@ from app.http import cursors
 from app.http.problems import Problem
 from app.http.read_schemas import STEP_CURSOR_INVALID
 from app.http.schemas import storable_text
-from app.tools.support import TimelineBound
+from app.service.support import TimelineBound
 
 #: The longest tiebreak a timeline cursor may carry (the server writes 32 hex digits).
 _MAX_TEXT = 64

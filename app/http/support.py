@@ -23,8 +23,8 @@ from app.http.read_models import read_fresh
 from app.http.read_schemas import TRACE_CURSOR_INVALID, TimelineQuery, TraceQuery
 from app.http.render import JSON, encode
 from app.http.requests import query_args
+from app.service import support
 from app.service.command_service import _dependency
-from app.tools import support
 from projections import support_index
 
 bp = Blueprint("support", __name__)

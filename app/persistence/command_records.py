@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 
 COMMAND_KWARG = "command"
 """Keyword that ``Application.save()`` passes through to ``insert_events()``."""
+#: Supplier callbacks' records are stored under org `supplier:<id>`
+#: (app.suppliers.callbacks): a namespace no tenant may have, so no token's
+#: org reaches them (app/http/claims.py) and support reads skip them.
+CALLBACK_ORG_PREFIX = "supplier:"
+
+
+def callback_org(supplier_id: str) -> str:
+    return f"{CALLBACK_ORG_PREFIX}{supplier_id}"
+
+
+def is_callback_org(org: str) -> bool:
+    """True for the orgs callback records are stored under (in any case)."""
+    return org.casefold().startswith(CALLBACK_ORG_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
-from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
+from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord, callback_org
 from app.service.metadata import EventMetadata, metadata_of, recording_as, rfc3339, traceparent_of
 from app.suppliers import outcomes
 from app.suppliers.port import CallbackHeaderInvalid, CallbackNotice, CallbackRejected, Supplier
@@ -31,18 +31,6 @@ RETENTION_HOURS = 72
 #: as an Idempotency-Key. Standard Webhooks ids (`msg_` and a few dozen) fit easily.
 MAX_DELIVERY_ID = 255
 _DELIVERY_ID = re.compile(rf"^[\x20-\x7e]{{1,{MAX_DELIVERY_ID}}}$")
-#: Callback records are stored under org `supplier:<id>`: a namespace no
-#: tenant may have, so no token's org reaches them (app/http/claims.py).
-CALLBACK_ORG_PREFIX = "supplier:"
-
-
-def callback_org(supplier_id: str) -> str:
-    return f"{CALLBACK_ORG_PREFIX}{supplier_id}"
-
-
-def is_callback_org(org: str) -> bool:
-    """True for the orgs callback records are stored under (in any case)."""
-    return org.casefold().startswith(CALLBACK_ORG_PREFIX)
 
 
 @dataclass(frozen=True)

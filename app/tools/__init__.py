@@ -1,2 +1,2 @@
-"""Tools for people: the demo data, replay and tracing behind `procura
-events|state|trace`, and the generated behaviour catalogue."""
+"""Tools for people: the demo data (`procura seed-demo`), the walkthrough and
+the generated public event catalogue."""

@@ -19,8 +19,8 @@ from standardwebhooks import Webhook
 
 from app.bootstrap import build_services
 from app.config import DEV_WEBHOOK_SECRET
+from app.service import support
 from app.suppliers.callbacks import unmatched_callbacks
-from app.tools import support
 from testkit.server import LiveClient, running_server, wait_until
 from tests.conftest import SECRET, User, po_body, postgres_settings, token
 from tests.projections.test_worker_processes import worker

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from app.tools import support
+from app.service import support
 from projections.support_index import SupportIndex
 from projections.tables import ReadModel
 from tests.conftest import User, po_body

@@ -1,5 +1,6 @@
-"""Developer tools behind `procura events`, `procura state` and `procura trace`:
-replaying what happened to a PO, and finding everything written under one id.
+"""Replaying what happened to a PO, and finding everything written under one
+id: behind `procura events`, `procura state` and `procura trace`, and the
+support reads' diffs (app.service.support).
 
 They read the event store directly (never the read models), so they show
 the truth even when a projection is behind or broken.

@@ -23,11 +23,10 @@ from aggregates.operation import Operation
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import DECLARED
 from app.jsonbytes import json_bytes
-from app.persistence.command_records import CommandRecord
+from app.persistence.command_records import CommandRecord, is_callback_org
 from app.service.application import Procura
 from app.service.metadata import metadata_of, rfc3339
-from app.suppliers.callbacks import is_callback_org
-from app.tools.replay import diff, po_state
+from app.service.replay import diff, po_state
 from projections.store import ReadStore
 
 #: A trace's command records come with its first page, at most this many.
