@@ -1,5 +1,5 @@
-"""The import graph of Procura's own modules: no cycles, and dependencies
-point inward (docs/developers/architecture.md)."""
+"""The import graph of Procura's own modules: no cycles, and every import
+points down the layers (docs/developers/architecture.md, "The layers")."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("aggregates", "app", "projections", "partners", "harness", "benchmarks", "testkit", "tests")
+
+#: Procura's layers, bottom first: a module may import its own layer's
+#: modules and those of the layers below, never those above. A module is in
+#: the layer of the longest prefix listed here that names it.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("domain", ("aggregates",)),
+    ("telemetry and settings", ("app.telemetry", "app.config", "app.jsonbytes", "app.polling")),
+    ("read models", ("projections",)),
+    ("storage", ("app.persistence", "app.schema")),
+    ("application", ("app.service",)),
+    ("ways out", ("app.suppliers", "app.webhooks", "app.bus")),
+    ("web adapter", ("app.http", "app.console")),
+    ("composition root", ("app.bootstrap",)),
+    ("entry points", ("app.serving", "app.cli", "app.tools")),
+)
 
 
 def _module_name(path: Path) -> str:
@@ -39,6 +54,27 @@ def _graph() -> dict[str, set[str]]:
                 found |= {resolve(f"{node.module}.{a.name}") or resolve(node.module) for a in node.names}
         graph[name] = found - {None, name}
     return graph
+
+
+def _layer(module: str) -> int | None:
+    """The index of `module`'s layer in LAYERS, None for modules outside them (tests, partners, ...)."""
+    prefixes = [(len(prefix), index) for index, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
+                if module == prefix or module.startswith(prefix + ".")]
+    return max(prefixes)[1] if prefixes else None
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from a module to one in a higher layer, as "importer -> imported (layer -> layer)"."""
+    found = []
+    for module, imports in sorted(graph.items()):
+        here = _layer(module)
+        if here is None:
+            continue
+        for imported in sorted(imports):
+            there = _layer(imported)
+            if there is not None and there > here:
+                found.append(f"{module} -> {imported} ({LAYERS[here][0]} -> {LAYERS[there][0]})")
+    return found
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -78,6 +114,21 @@ def test_the_cycle_check_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def test_every_import_points_down_the_layers():
+    assert _upward(_graph()) == []
+
+
+def test_the_layer_check_finds_an_import_pointing_up():
+    graph = {"aggregates.errors": {"app.http.problems"}, "app.http.problems": {"aggregates.errors"},
+             "app.cli": {"app.bootstrap"}, "tests.unit": {"app.cli"}}
+    assert _upward(graph) == ["aggregates.errors -> app.http.problems (domain -> web adapter)"]
+
+
+def test_every_module_of_procura_has_a_layer():
+    assert sorted(m for m in _modules() if m.split(".")[0] in ("aggregates", "app", "projections")
+                  and m != "app" and _layer(m) is None) == []
+
+
 def test_the_domain_imports_nothing_of_the_application_or_the_read_models():
     outward = {name: sorted(i for i in imports if not i.startswith("aggregates"))
                for name, imports in _graph().items() if name.startswith("aggregates")}
@@ -88,3 +139,12 @@ def test_the_application_never_imports_the_stand_in_partners():
     graph = _graph()
     assert {name: sorted(i for i in graph[name] if i.startswith("partners"))
             for name in graph if name.startswith("app") and any(i.startswith("partners") for i in graph[name])} == {}
+
+
+def test_only_the_web_adapter_and_the_composition_root_reach_into_the_flask_app():
+    """Everything below gets its services passed in, never from `current_app.extensions`."""
+    web = ("app.http", "app.console", "app.bootstrap")
+    reaching = sorted(name for name, path in _modules().items()
+                      if name.startswith(("app.", "projections", "aggregates"))
+                      and not name.startswith(web) and "current_app" in path.read_text())
+    assert reaching == []
