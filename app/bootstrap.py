@@ -21,7 +21,8 @@ from app.persistence.pooler import check_session_timeouts
 from app.persistence.replicas import ReadRouting
 from app.schema import SchemaStatus, prepare_schema
 from app.service.application import Procura
-from app.service.command_service import CommandService, _dependency
+from app.service.command_service import CommandService
+from app.service.errors import lost_connection_as_unavailable
 from app.service.metadata import traceparent_of
 from app.suppliers.wiring import SupplierServices, build_supplier_services
 from app.telemetry import tracing
@@ -73,7 +74,7 @@ class Services:
 
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             self.app.head_position()
 
     def close(self) -> None:

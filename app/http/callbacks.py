@@ -11,7 +11,7 @@ from app.http.output_schemas import CallbackReceiptOut
 from app.http.problems import Problem
 from app.http.render import JSON, encode
 from app.http.requests import body_bytes
-from app.service.command_service import _dependency
+from app.service.errors import lost_connection_as_unavailable
 from app.suppliers.port import CallbackHeaderInvalid, CallbackMalformed, CallbackRejected
 
 bp = Blueprint("callbacks", __name__)
@@ -30,7 +30,7 @@ def receive(supplier_id: str) -> Response:
     # The signature covers the bytes as sent: read them before anything parses them.
     raw = body_bytes()
     try:
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             receipt = service.receive(supplier_id, raw, dict(request.headers), g.request_id)
     except CallbackRejected as error:
         raise Problem("callback-unauthenticated", str(error)) from error

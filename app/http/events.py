@@ -29,7 +29,7 @@ from app.http.problems import Problem
 from app.http.read_schemas import FEED_CURSOR_INVALID, EventFeedQuery
 from app.http.render import JSON
 from app.http.requests import query_args
-from app.service.command_service import _dependency
+from app.service.errors import lost_connection_as_unavailable
 from projections import public_events
 from projections.store import Cursor
 
@@ -132,7 +132,7 @@ def _read(who: Principal, after: int, args: dict[str, Any]) -> tuple[list[str], 
     po = str(args["po_id"]) if args.get("po_id") else None
     sql, params = public_events.page_statement(who.org, after, args["limit"], types, po)
     store = _services().read_store
-    with _dependency("database"), store.snapshot() as cur:
+    with lost_connection_as_unavailable("database"), store.snapshot() as cur:
         rows = cur.execute(sql, params).fetchall()
         model = _model_position(cur)
     documents, size, last = [], 0, after

@@ -18,7 +18,8 @@ from app.http.render import JSON, HttpRenderer, encode, history_entry, po_docume
 from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
 from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_schema, intent_arguments
 from app.service import support
-from app.service.command_service import Command, Reply, _dependency
+from app.service.command_service import Command, Reply
+from app.service.errors import lost_connection_as_unavailable
 from app.service.idempotency import fingerprint
 
 bp = Blueprint("purchase_orders", __name__)
@@ -173,7 +174,7 @@ def history(po_id: UUID) -> Response:
     po = services.commands.history_reader(caller(), po_id)
     cursor = args.get("cursor")
     start = po.version if cursor is None else step_cursors.history_from(cursor, po.id, po.version)
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         document, following = support.history(services.app, po, args["limit"], start, history_entry)
     document["next_cursor"] = None if following is None else step_cursors.history_cursor(following, po.id)
     return Response(encode(document), status=200, mimetype=JSON, headers={"ETag": f'"{po.version}"'})

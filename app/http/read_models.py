@@ -48,7 +48,7 @@ from app.http.read_schemas import (
 from app.http.render import JSON, encode
 from app.http.requests import query_args
 from app.http.schemas import storable_text
-from app.service.command_service import _dependency
+from app.service.errors import lost_connection_as_unavailable
 from app.service.metadata import rfc3339
 from projections import approval_queue as queue_model
 from projections import cycle_times, po_search, po_summary, spend
@@ -92,7 +92,7 @@ def read_fresh(names: list[str], min_position: int | None, query: Callable[[Curs
     replica when one is healthy (see app.persistence.replicas), else from the
     primary; the position is that of the store that answered."""
     deadline = time.monotonic() + FRESHNESS_WAIT_SECONDS
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         return _services().reads.read(lambda store: _read_at(store, names, min_position, deadline, query))
 
 
@@ -146,7 +146,7 @@ def read_fresh_page(names: list[str], min_position: int | None, statement: tuple
         _await(store, names, min_position, deadline)
         return store.page_at_position(names, *statement, order_by)
 
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         return _services().reads.read(page_at)
 
 
@@ -437,7 +437,7 @@ def projections_status() -> Response:
     _require_report_reader(caller())
     services = _services()
     models = [p for p in services.processors if isinstance(p, ReadModel)]
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         store_head = services.app.head_position()  # the primary's: the replicas follow it
         found = services.reads.read(lambda store: statuses(store_head, store.positions(), models))
     head = max((s.head for s in found), default=0)

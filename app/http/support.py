@@ -24,7 +24,7 @@ from app.http.read_schemas import TRACE_CURSOR_INVALID, TimelineQuery, TraceQuer
 from app.http.render import JSON, encode
 from app.http.requests import query_args
 from app.service import support
-from app.service.command_service import _dependency
+from app.service.errors import lost_connection_as_unavailable
 from projections import support_index
 
 bp = Blueprint("support", __name__)
@@ -79,7 +79,7 @@ def trace() -> Response:
                                 lambda cur: cur.execute(*statement).fetchall())
     found = [int(row["position"]) for row in rows[:limit]]
     app = current_app.extensions["procura"].app
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         records, truncated = support.trace_commands(app, who.org, value) if cursor is None else ([], False)
         document = support.trace_document(app, value, support.trace_events(app, found), records, truncated)
     document["next_cursor"] = trace_cursor(found[-1], value) if len(rows) > limit else None
@@ -107,7 +107,7 @@ def timeline(po_id: UUID) -> Response:
     cursor = args.get("cursor")
     bound = support.first_timeline_bound(po) if cursor is None else step_cursors.timeline_from(cursor, po.id,
                                                                                                 po.version)
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         document, following = support.timeline(services.app, services.read_store, who.org, po, args["limit"], bound)
     document["next_cursor"] = None if following is None else step_cursors.timeline_cursor(following, po.id)
     return Response(encode(_TIMELINE.dump(document)), status=200, mimetype=JSON,

@@ -31,7 +31,7 @@ from app.http.webhook_schemas import (
     ReplayIn,
     ReplayOut,
 )
-from app.service.command_service import _dependency
+from app.service.errors import lost_connection_as_unavailable
 from app.webhooks import tools
 from app.webhooks.endpoints import Endpoint, wall_clock
 from app.webhooks.guard import UrlRefused, check_url
@@ -74,7 +74,7 @@ def _checked_url(data: dict[str, Any]) -> None:
 
 
 def _found(who: Principal, endpoint_id: UUID) -> Endpoint:
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         endpoint = _webhooks().endpoints.get(who.org, str(endpoint_id))
     if endpoint is None:
         raise Problem("not-found", "There is no such webhook endpoint in your org.")
@@ -92,7 +92,7 @@ def create() -> Response:
     data = validated(EndpointIn(), json_body(required=True))
     _checked_url(data)
     services = current_app.extensions["procura"]
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         endpoint = services.webhooks.endpoints.create(who.org, after_position=services.app.head_position(), **data)
     return _answer({**endpoint.document(), "secret": endpoint.secret}, 201,
                    {"Location": f"/webhook-endpoints/{endpoint.id}"})
@@ -110,7 +110,7 @@ def index() -> Response:
         if data.get("f") != _SCOPE or not isinstance(data.get("k"), str) or not isinstance(data.get("i"), str):
             raise cursors.refused("/cursor", CURSOR_INVALID)
         after = (data["k"], data["i"])
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         found = _webhooks().endpoints.page(who.org, after, args["limit"])
     page = found[:args["limit"]]
     more = len(found) > args["limit"]
@@ -135,7 +135,7 @@ def change(endpoint_id: UUID) -> Response:
     _found(who, endpoint_id)
     data = validated(EndpointChanges(), json_body(required=True))
     _checked_url(data)
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         endpoint = _webhooks().endpoints.update(who.org, str(endpoint_id), data)
     if endpoint is None:
         raise Problem("not-found", "There is no such webhook endpoint in your org.")
@@ -148,7 +148,7 @@ def change(endpoint_id: UUID) -> Response:
             problems=(*PROBLEMS, "not-found"))
 def delete(endpoint_id: UUID) -> Response:
     who = _admin()
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         deleted = _webhooks().endpoints.delete(who.org, str(endpoint_id))
     if not deleted:
         raise Problem("not-found", "There is no such webhook endpoint in your org.")
@@ -161,7 +161,7 @@ def delete(endpoint_id: UUID) -> Response:
             tag="webhooks", response=EndpointWithSecretOut, problems=(*PROBLEMS, "not-found"))
 def rotate_secret(endpoint_id: UUID) -> Response:
     who = _admin()
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         endpoint = _webhooks().endpoints.rotate(who.org, str(endpoint_id))
     if endpoint is None:
         raise Problem("not-found", "There is no such webhook endpoint in your org.")
@@ -189,7 +189,7 @@ def deliveries(endpoint_id: UUID) -> Response:
     who, args = _admin(), query_args(DeliveryListQuery())
     endpoint = _found(who, endpoint_id)
     before = _delivery_cursor(args.get("cursor"))
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         found = tools.page(_webhooks().store, endpoint.id, states=args.get("status", ()),
                            types=args.get("type", ()), before=before, limit=args["limit"])
     shown = found[:args["limit"]]
@@ -199,7 +199,7 @@ def deliveries(endpoint_id: UUID) -> Response:
 
 
 def _delivery(endpoint: Endpoint, webhook_id: str):
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         found = tools.one(_webhooks().store, endpoint.id, webhook_id)
     if found is None:
         raise Problem("not-found", "This endpoint has no such delivery.")
@@ -212,7 +212,7 @@ def _delivery(endpoint: Endpoint, webhook_id: str):
             problems=(*PROBLEMS, "not-found"))
 def delivery(endpoint_id: UUID, delivery_id: str) -> Response:
     found = _delivery(_found(_admin(), endpoint_id), delivery_id)
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         attempts = _webhooks().deliveries.attempts(found.webhook_id)
     return _answer({**found.document(), "attempt_log": attempts})
 
@@ -225,7 +225,7 @@ def redeliver(endpoint_id: UUID, delivery_id: str) -> Response:
     """Pending again and due at once; sent when the endpoint is enabled."""
     endpoint = _found(_admin(), endpoint_id)
     _delivery(endpoint, delivery_id)
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         found = tools.redeliver(_webhooks().store, endpoint.id, delivery_id, wall_clock())
     return _answer(found.document(), 202)
 
@@ -242,7 +242,7 @@ def replay(endpoint_id: UUID) -> Response:
     endpoint = _found(who, endpoint_id)
     since = validated(ReplayIn(), json_body(required=True))["since"]
     store = _webhooks().store
-    with _dependency("database"):
+    with lost_connection_as_unavailable("database"):
         after = since if isinstance(since, int) else tools.position_at(store, who.org, since)
         queued, last, more = tools.replay(store, endpoint, after, wall_clock())
     return _answer({"queued": queued, "until_position": last, "more": more}, 202)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Refusal
 from aggregates.operation import Operation
@@ -24,12 +24,12 @@ from aggregates.transitions import CREATE, TRANSITIONS
 from app.persistence.command_records import CommandAlreadyRecorded, CommandRecord
 from app.service.application import Procura
 from app.service.errors import (
-    DependencyUnavailable,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     NotFound,
     PreconditionRequired,
     VersionConflict,
+    lost_connection_as_unavailable,
 )
 from app.service.idempotency import InFlightKeys
 from app.service.metadata import EventMetadata, metadata_of, recording_as, rfc3339
@@ -105,7 +105,7 @@ class CommandService:
         Raises IdempotencyKeyReused when the key answered another request. The
         edge calls it before validating the body, so a retry costs one lookup.
         """
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             return self._recorded(who, key, fingerprint)
 
     def execute(self, command: Command, render: Renderer, *, replay_checked: bool = False) -> Reply:
@@ -116,7 +116,7 @@ class CommandService:
         """
         who = command.principal
         scope = (who.org, who.sub, command.key)
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             stored = None if replay_checked else self._recorded_reply(command)
             if stored is not None:
                 return stored
@@ -225,7 +225,7 @@ class CommandService:
 
     def purchase_order(self, who: Principal, po_id: UUID, version: int | None = None) -> PurchaseOrder:
         """The PO (as at `version`) if `who` may see it; NotFound otherwise."""
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             current = self._load(who, po_id)
             if version is None or version == current.version:
                 return current
@@ -236,7 +236,7 @@ class CommandService:
     def history_reader(self, who: Principal, po_id: UUID) -> PurchaseOrder:
         """The PO if `who` may read its history (auditors, admins and its
         requester); NotFound or a 'forbidden' Refusal otherwise."""
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             po = self._load(who, po_id)
         if not can_read_history(who, po):
             raise Refusal(
@@ -247,7 +247,7 @@ class CommandService:
 
     def operation(self, who: Principal, op_id: UUID) -> Operation:
         """The operation if `who` may see its PO; NotFound otherwise."""
-        with _dependency("database"):
+        with lost_connection_as_unavailable("database"):
             operation = self.app.operation(op_id)
             po = operation and self.app.purchase_order(operation.purchase_order_id)
             if po is None or not can_see(who, po):
@@ -264,18 +264,3 @@ def change_summary(domain_event) -> dict:
         "occurred_at": rfc3339(domain_event.timestamp),
         "actor": meta.get("actor"),
     }
-
-
-class _dependency:
-    """Turns a lost database connection into DependencyUnavailable."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None and issubclass(exc_type, (OperationalError, InterfaceError)):
-            raise DependencyUnavailable(self.name) from exc
-        return False

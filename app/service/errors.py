@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 
 @dataclass
 class NotFound(Exception):
@@ -59,3 +61,20 @@ class DependencyUnavailable(Exception):
 
     def __str__(self) -> str:
         return f"The {self.dependency} cannot be reached right now."
+
+
+class lost_connection_as_unavailable:
+    """`with lost_connection_as_unavailable("database"):` turns a lost or
+    refused connection inside the block into DependencyUnavailable (503 with
+    Retry-After), so no caller answers a database outage with a 500."""
+
+    def __init__(self, dependency: str):
+        self.dependency = dependency
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and issubclass(exc_type, (OperationalError, InterfaceError)):
+            raise DependencyUnavailable(self.dependency) from exc
+        return False
