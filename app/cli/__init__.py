@@ -85,8 +85,8 @@ def worker(batch_size: int | None, status_port: int | None) -> None:
     services = build_services(settings)  # prepares the schema (or ends with one line saying why not)
     supervisor = services.supervisor()
     if status_port:
-        from app.serving.pool_metrics import sample_pool
         from app.serving.worker_status import serve_status
+        from app.telemetry.pool_metrics import sample_pool
 
         sample_pool(services)
         serve_status(status_port, supervisor, settings.worker_failing_seconds)

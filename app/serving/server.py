@@ -29,8 +29,8 @@ from gunicorn.app.base import BaseApplication
 from app.config import Settings
 from app.schema import SchemaStatus
 from app.serving.edge import EdgePlan, EdgeProxy, die_with_parent
-from app.serving.pool_metrics import sample_pool
 from app.serving.shutdown import Drain
+from app.telemetry.pool_metrics import sample_pool
 
 #: Seconds a gunicorn worker (PROCURA_EDGE=none) that stops answering its
 #: master lives before it is killed; granian has no such watchdog.

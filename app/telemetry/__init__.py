@@ -1,2 +1,3 @@
-"""Logging, metrics and tracing: the bottom of `app/`, importable from every
-layer above the domain because it imports nothing of Procura."""
+"""Logging, metrics and tracing: the bottom of `app/`, usable from every
+layer above the domain, because nothing here imports more of Procura than
+app.jsonbytes."""
