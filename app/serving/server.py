@@ -17,6 +17,7 @@ answers malformed requests itself as problem+json (`app.http.protocol_errors`).
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import shutil
@@ -93,6 +94,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None, thre
     from app.telemetry.logs import configure_logging
 
     configure_logging(settings.log_level)
+    # Flask, prometheus-client and the request hooks, loaded before the fork:
+    # the workers share them and start at once (a worker still importing when
+    # asked to stop is killed after the timeout).
+    importlib.import_module("app.http.observability")
     schema = prepare_database(settings)
     # SQLite is one file: one process with threads avoids writer contention.
     worker_count = 1 if settings.is_embedded else (workers or 2)
