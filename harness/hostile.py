@@ -37,6 +37,9 @@ LIST_PARAMETERS = frozenset({"status", "type"})
 #: requester cannot reach: their hostile input is tested with them
 #: (tests/webhooks) and by the contract fuzzing.
 ADMIN_ONLY = ("/webhook-endpoints",)
+#: Routes that sign in at an identity provider: without one configured (as here)
+#: they answer 404; tests/http/test_console_sign_in.py holds them to their contract.
+AT_THE_PROVIDER = ("/console/oidc/", "/console/sign-out")
 
 
 @dataclass
@@ -109,13 +112,15 @@ class Sweep:
 
     def build(self) -> None:
         for method, path, query in self.routes():
-            if path.startswith(ADMIN_ONLY):
+            if path.startswith(ADMIN_ONLY + AT_THE_PROVIDER):
                 continue
             target = self.concrete(path)
             if method == "POST" and path.startswith("/callbacks/"):
                 self.callback_cases(target)
-            elif method == "POST":
+            elif method == "POST" and path.startswith("/purchase-orders"):
                 self.command_cases(path, target)
+            elif method == "POST":
+                raise ValueError(f"the sweep has no cases for POST {path}: add them, or say why it is left out")
             else:
                 self.read_cases(path, target, query + (["version"] if path == "/purchase-orders/{po_id}" else []))
         self.header_cases()
