@@ -162,9 +162,11 @@ class AttemptRecord:
 
 
 #: One endpoint's (`e`) next due delivery that nobody holds and no earlier one of its PO holds up.
+#: A delivery `t` is due and nobody holds it.
+_CLAIMABLE = ("{t}.state = %(pending)s AND {t}.next_attempt_at <= %(now)s "
+              "AND ({t}.leased_until IS NULL OR {t}.leased_until < %(now)s)")
 _NEXT_DUE = ("SELECT n.webhook_id FROM procura_webhook_deliveries n WHERE n.endpoint_id = e.id "
-             "AND n.state = %(pending)s AND n.next_attempt_at <= %(now)s "
-             "AND (n.leased_until IS NULL OR n.leased_until < %(now)s) AND NOT EXISTS (SELECT 1 FROM "
+             f"AND {_CLAIMABLE.format(t='n')} AND NOT EXISTS (SELECT 1 FROM "
              "procura_webhook_deliveries p WHERE p.endpoint_id = n.endpoint_id AND p.po_id = n.po_id "
              "AND p.state = %(pending)s AND p.position < n.position) ORDER BY n.next_attempt_at, n.position LIMIT 1")
 
@@ -214,7 +216,10 @@ class Deliveries:
                 "UPDATE procura_webhook_deliveries SET leased_until = %(lease)s WHERE webhook_id = ("
                 "SELECT d.webhook_id FROM procura_webhook_deliveries d WHERE d.webhook_id IN ("
                 f"SELECT ({_NEXT_DUE}) FROM procura_webhook_endpoints e WHERE e.enabled = 1 {skip}) "
-                f"ORDER BY d.next_attempt_at, d.position LIMIT 1{locking}) RETURNING *", params).fetchone()
+                # Again on `d`: a row another claim leased since this statement's snapshot is
+                # re-checked by PostgreSQL on its new version only against `d`'s own conditions.
+                f"AND {_CLAIMABLE.format(t='d')} ORDER BY d.next_attempt_at, d.position LIMIT 1{locking}) "
+                "RETURNING *", params).fetchone()
             if row is None:
                 return None
             endpoint = Endpoints.by_id_in(cur, row["endpoint_id"])

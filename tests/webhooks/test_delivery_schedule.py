@@ -373,3 +373,24 @@ def test_on_postgresql_idle_senders_are_woken_when_deliveries_are_queued_not_at_
             wait_until(lambda: len(receiver.deliveries()) == 2, 30, what="both events delivered, long before a poll")
         finally:
             sender.stop()
+
+
+def test_two_senders_racing_over_many_deliveries_send_each_exactly_once(world):
+    hooks = world.services.webhooks
+    tuning = replace(world.tuning, threads=8, per_endpoint=8)
+    senders = [WebhookSender(hooks.deliveries, hooks.endpoints, tuning, clock=lambda: world.now) for _ in range(2)]
+    with Receiver() as first, Receiver() as second:
+        endpoints = [world.endpoint(first.url), world.endpoint(second.url)]
+        world.events(100)  # 200 public events: 400 deliveries
+        for sender in senders:
+            sender.start()
+        try:
+            wait_until(lambda: len(first.deliveries()) + len(second.deliveries()) >= 400, 120,
+                       what="every delivery sent")
+        finally:
+            for sender in senders:
+                sender.stop()
+    sent = [d.webhook_id for d in first.deliveries() + second.deliveries()]
+    assert len(sent) == len(set(sent)) == 400
+    rows = [r for e in endpoints for r in world.deliveries(e.id)]
+    assert {(r["state"], r["attempts"]) for r in rows} == {(DELIVERED, 1)}
