@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from flask import current_app, g
 
 from app.http.problems import Problem
+from app.telemetry.metrics import made_once
 
 #: Seconds a refused caller is told to wait: expensive reads take about that long.
 RETRY_AFTER_SECONDS = 1
@@ -84,7 +85,7 @@ def expensive_read(view: Callable) -> Callable:
     return limited
 
 
-@functools.cache
+@made_once
 def _refused_counter():
     from prometheus_client import Counter
 

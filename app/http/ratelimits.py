@@ -19,7 +19,6 @@ import logging
 import math
 import threading
 import time
-from functools import cache
 
 from flask import Response, current_app, g, request
 from limits import RateLimitItem, parse
@@ -28,6 +27,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 
 from app.config import Settings
 from app.http.problems import Problem
+from app.telemetry.metrics import made_once
 
 log = logging.getLogger("procura.ratelimits")
 
@@ -108,14 +108,14 @@ def add_rate_limit_headers(response: Response) -> Response:
     return response
 
 
-@cache
+@made_once
 def _rate_limited_counter():
     from prometheus_client import Counter
 
     return Counter("procura_rate_limited_total", "Requests refused 429 by kind", ["kind"])
 
 
-@cache
+@made_once
 def _storage_errors_counter():
     from prometheus_client import Counter
 

@@ -13,9 +13,10 @@ says (start-up notices, alerts) is relayed as a message of its own.
 
 from __future__ import annotations
 
-import functools
 import logging
 from typing import IO, Any
+
+from app.telemetry.metrics import made_once
 
 log = logging.getLogger("procura.edge")
 
@@ -69,7 +70,7 @@ def _level(line: str) -> int:
     return logging.WARNING if "[WARNING]" in line else logging.INFO
 
 
-@functools.cache
+@made_once
 def _answers():
     from prometheus_client import Counter  # here: the multiprocess directory is set by now
 

@@ -15,7 +15,10 @@ and a dead worker's state disappears with it (app.http.observability.forget_exit
 
 from __future__ import annotations
 
-from functools import cache
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
 
 #: Gauge values of procura_supplier_circuit_state.
 CIRCUIT_VALUES = {"closed": 0, "half-open": 1, "open": 2}
@@ -34,7 +37,25 @@ REPLICA_SKIP_REASONS = ("down", "lagging", "not_standby", "unchecked", "failed")
 READ_SOURCES = ("replica", "primary")
 
 
-@cache
+def made_once(make: Callable[[], Any]) -> Callable[[], Any]:
+    """`make()`'s result, made on the first call only, even when threads race
+    to it (functools.cache may call it twice, and the registry refuses a
+    second metric of one name: the sender's first attempts then failed)."""
+    made: list[Any] = []
+    lock = threading.Lock()
+
+    @functools.wraps(make)
+    def get() -> Any:
+        if not made:
+            with lock:
+                if not made:
+                    made.append(make())
+        return made[0]
+
+    return get
+
+
+@made_once
 def _placement_counter():
     from prometheus_client import Counter
 
@@ -42,7 +63,7 @@ def _placement_counter():
                    ["supplier", "outcome"])
 
 
-@cache
+@made_once
 def _circuit_gauge():
     from prometheus_client import Gauge
 
@@ -62,7 +83,7 @@ def report_circuit(supplier: str, state: str) -> None:
     _circuit_gauge().labels(supplier).set(CIRCUIT_VALUES[state])
 
 
-@cache
+@made_once
 def _replica_skips():
     from prometheus_client import Counter
 
@@ -70,7 +91,7 @@ def _replica_skips():
                    ["replica", "reason"])
 
 
-@cache
+@made_once
 def _reads():
     from prometheus_client import Counter
 
@@ -97,14 +118,14 @@ def count_read(source: str) -> None:
 WEBHOOK_OUTCOMES = ("delivered", "retried", "failed", "gone")
 
 
-@cache
+@made_once
 def _webhook_attempts():
     from prometheus_client import Counter
 
     return Counter("procura_webhook_attempts_total", "Webhook delivery attempts by outcome", ["outcome"])
 
 
-@cache
+@made_once
 def _webhook_seconds():
     from prometheus_client import Histogram
 

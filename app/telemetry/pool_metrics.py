@@ -6,14 +6,15 @@ requests pay nothing for it."""
 
 from __future__ import annotations
 
-import functools
 import threading
 from typing import Any
+
+from app.telemetry.metrics import made_once
 
 POLL_SECONDS = 1.0
 
 
-@functools.cache
+@made_once
 def _gauges():
     from prometheus_client import Gauge  # here: the multiprocess directory is set by now
 
