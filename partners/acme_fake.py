@@ -149,7 +149,9 @@ class AcmeFake:
 
     def start(self) -> AcmeFake:
         self.scheduler = Scheduler()
-        threading.Thread(target=self.server.serve_forever, name="acme-fake-http", daemon=True).start()
+        # Polled often: stop() waits for the next poll (0.5 s by default) before it returns.
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="acme-fake-http",
+                         daemon=True).start()
         return self
 
     def serve_forever(self) -> None:

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from testkit.server import SERVE_POLL
+
 AUDIENCE = "procura"
 
 
@@ -120,7 +122,7 @@ class FakeIdentityProvider:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=SERVE_POLL, daemon=True)
         self._thread.start()
         self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.jwks_url = self.issuer + "/jwks"

@@ -13,6 +13,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from testkit.server import SERVE_POLL
+
 #: OTLP's span kinds, by their protobuf number.
 KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 
@@ -100,7 +102,7 @@ class OtlpReceiver:
             self.exports += 1
 
     def __enter__(self) -> OtlpReceiver:
-        threading.Thread(target=self.server.serve_forever, name="otlp-receiver", daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs=SERVE_POLL, name="otlp-receiver", daemon=True).start()
         return self
 
     def __exit__(self, *exc) -> None:

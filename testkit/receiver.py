@@ -15,6 +15,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from testkit.server import SERVE_POLL
+
 #: (status, headers, body) a receiver answers a delivery with.
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -78,7 +80,7 @@ class Receiver:
         if self.tls is not None:
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs=SERVE_POLL, daemon=True)
         self._thread.start()
         return self
 

@@ -30,6 +30,11 @@ UNTHROTTLED = {"PROCURA_RATE_LIMIT_COMMANDS": "off", "PROCURA_RATE_LIMIT_READS":
                "PROCURA_DRAIN_SECONDS": "0"}
 
 
+#: How often a test's in-process server (socketserver's serve_forever) looks
+#: for shutdown(): its default, 0.5 s, is how long each stop would wait.
+SERVE_POLL = {"poll_interval": 0.05}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -24,6 +24,20 @@ PG_ADMIN_URL = os.environ.get("PROCURA_TEST_PG_URL", "postgresql://postgres@127.
 
 pytest_plugins = ["testkit.pg"]
 
+#: Fixtures that mark a test `postgres` (a database of its own or its module's) or
+#: `external` (a browser) without each module saying so; `scripts/test --quick` leaves both out.
+POSTGRES_FIXTURES = {"pg_database_url", "module_pg_database_url", "postgres_database_url"}
+EXTERNAL_FIXTURES = {"browser"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if POSTGRES_FIXTURES & set(item.fixturenames) or (params and "postgres" in params.params.values()):
+            item.add_marker(pytest.mark.postgres)
+        if EXTERNAL_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.external)
+
 
 class ServerLikeClient(FlaskClient):
     """Flask's test client, reading and closing each response as a WSGI

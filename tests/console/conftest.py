@@ -27,7 +27,7 @@ from app.config import DEV_JWT_SECRET, PlacementTuning, Settings
 from app.console.demo_users import ORG, USERS
 from app.http.auth import mint_token
 from partners.acme_fake import AcmeFake
-from testkit.server import free_port, wait_until
+from testkit.server import SERVE_POLL, free_port, wait_until
 
 CHROMIUM = os.environ.get("PROCURA_TEST_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +124,7 @@ def console(tmp_path_factory):
     fake.callback_url = f"http://127.0.0.1:{port}/callbacks/suppliers/acme"
     services = build_services(_settings(tmp_path_factory.mktemp("console"), fake))
     server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
     supervisor = services.supervisor().start()
     executor = services.suppliers.executor().start()
     base = f"http://127.0.0.1:{port}"

@@ -176,6 +176,7 @@ def test_serve_and_worker_start_only_after_the_migration_succeeded():
     assert unit("procura-migrate.service")["Service"]["Type"] == "oneshot"
 
 
+@pytest.mark.external
 def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path):
     if shutil.which("systemd-analyze") is None:
         message = "systemd-analyze is not installed (Debian's systemd package; scripts/test installs it)"
@@ -211,6 +212,7 @@ def recipe_commands() -> dict[str, list[str]]:
     return commands
 
 
+@pytest.mark.external
 def test_every_command_line_the_recipes_run_is_one_procura_accepts():
     refused = {}
     for where, args in recipe_commands().items():

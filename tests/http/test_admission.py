@@ -17,6 +17,8 @@ import requests
 from testkit.server import ROOT, free_port, wait_until
 from tests.conftest import server_with_an_unprojected_po, token
 
+pytestmark = pytest.mark.external
+
 #: A request the API itself keeps busy for 2 s: a read waiting for a read
 #: model position the store has but no worker projects (then 503
 #: projection-behind). One caller may hold two such waits (its share).

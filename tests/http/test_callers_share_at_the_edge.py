@@ -18,6 +18,8 @@ import pytest
 from testkit.server import wait_until
 from tests.conftest import server_with_an_unprojected_po, token
 
+pytestmark = pytest.mark.external
+
 #: A read the API keeps busy for 2 s, holding a slot: it waits for a read
 #: model position the store has but no `procura worker` projects.
 SLOW_READ = "/purchase-orders?limit=1&min_position=1"

@@ -17,6 +17,8 @@ import requests
 from testkit.server import serving_process, wait_until
 from tests.conftest import SECRET
 
+pytestmark = pytest.mark.external
+
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$")
 
 

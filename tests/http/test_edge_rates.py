@@ -18,6 +18,8 @@ import pytest
 from app.serving.edge import TARPIT_SECONDS
 from tests.conftest import server_with_an_unprojected_po, token
 
+pytestmark = pytest.mark.external
+
 READ = "/purchase-orders?limit=1"
 FLOODER = {"Authorization": f"Bearer {token('mallory', ('requester',), org='org-1')}"}
 OTHER_ORG = {"Authorization": f"Bearer {token('olga', ('requester',), org='org-2')}"}

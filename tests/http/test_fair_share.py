@@ -68,6 +68,7 @@ class Flood:
             thread.join()
 
 
+@pytest.mark.external
 def test_traces_waiting_for_the_index_beyond_the_callers_share_are_refused_with_429_at_once_while_another_org_is_served(grown_server):
     flood = Flood(grown_server, SLOW_TRACE, AUDITOR, count=4)
     try:
@@ -85,6 +86,7 @@ def test_traces_waiting_for_the_index_beyond_the_callers_share_are_refused_with_
     assert waited and {a.status_code for a, _ in flood.answers} <= {503, 429}
 
 
+@pytest.mark.external
 def test_a_caller_within_its_share_waits_again_once_its_reads_have_answered(grown_server):
     flood = Flood(grown_server, SLOW_TRACE, AUDITOR, count=3)
     wait_until(lambda: flood.first(429), timeout=30, interval=0.01, what="the caller's share in use")
@@ -92,6 +94,7 @@ def test_a_caller_within_its_share_waits_again_once_its_reads_have_answered(grow
     assert requests.get(grown_server + SLOW_TRACE, headers=AUDITOR, timeout=60).status_code == 503  # waited its 2 s
 
 
+@pytest.mark.external
 def test_a_min_position_beyond_the_stores_head_is_refused_with_422_at_once(grown_server):
     created = requests.post(grown_server + "/purchase-orders", json=po_body(), timeout=10,
                             headers={**OTHER_ORG, "Idempotency-Key": "beyond-the-head"})
@@ -109,6 +112,7 @@ def test_a_min_position_beyond_the_stores_head_is_refused_with_422_at_once(grown
     assert waited.json()["type"] == "/problems/projection-behind"
 
 
+@pytest.mark.external
 def test_reads_waiting_for_min_position_beyond_the_callers_share_are_refused_with_429_at_once(grown_server):
     flood = Flood(grown_server, "/purchase-orders?limit=1&min_position=1", OTHER_ORG, count=3)
     try:

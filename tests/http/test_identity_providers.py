@@ -186,12 +186,14 @@ def server_env(tmp_path, issuer: str, jwks_url: str) -> dict[str, str]:
             "PROCURA_JWT_ISSUER": issuer, "PROCURA_JWT_AUDIENCE": AUDIENCE}
 
 
+@pytest.mark.external
 def test_a_running_server_accepts_an_es256_token_from_the_provider(provider, tmp_path):
     with running_server(server_env(tmp_path, provider.issuer, provider.jwks_url), workers=1) as base:
         response = requests.get(base + "/purchase-orders", headers=bearer(EC_KEY.sign(provider.claims())), timeout=10)
     assert response.status_code == 200
 
 
+@pytest.mark.external
 def test_a_running_server_whose_provider_is_down_from_the_start_answers_503(tmp_path):
     nowhere = f"http://127.0.0.1:{free_port()}"
     with running_server(server_env(tmp_path, nowhere, nowhere + "/jwks"), workers=1) as base:
@@ -203,6 +205,7 @@ def test_a_running_server_whose_provider_is_down_from_the_start_answers_503(tmp_
     assert response.json()["dependency"] == "identity provider"
 
 
+@pytest.mark.external
 def test_an_unknown_kid_while_a_slow_jwks_fetch_is_under_way_is_answered_without_waiting_for_it(
         provider, pg_database_url):
     env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_JWKS_URL": provider.jwks_url,

@@ -75,6 +75,7 @@ def settled_metrics(base: str, done) -> str:
     return texts[-1]
 
 
+@pytest.mark.external
 @pytest.mark.postgres
 def test_metrics_add_up_every_server_workers_samples(pg_database_url):
     import requests
@@ -92,6 +93,7 @@ def test_metrics_add_up_every_server_workers_samples(pg_database_url):
     assert 'procura_projection_lag_events{projection="po_summary"}' in text
 
 
+@pytest.mark.external
 @pytest.mark.postgres
 def test_the_servers_start_up_lines_are_json_and_carry_no_warning(pg_database_url, tmp_path):
     log = tmp_path / "server.log"
@@ -104,6 +106,7 @@ def test_the_servers_start_up_lines_are_json_and_carry_no_warning(pg_database_ur
     assert [line["message"] for line in lines if line["level"] in ("warning", "error", "critical")] == []
 
 
+@pytest.mark.external
 def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):
     import requests
 
@@ -120,6 +123,7 @@ def test_made_up_methods_are_counted_as_other_so_metrics_stay_bounded(tmp_path):
     assert others(text) == 40
 
 
+@pytest.mark.external
 def test_metrics_name_the_release_and_schema_and_their_charset_once(tmp_path):
     import requests
 
@@ -133,6 +137,7 @@ def test_metrics_name_the_release_and_schema_and_their_charset_once(tmp_path):
     assert f'procura_build_info{{release="{release()}",schema="{len(load_steps("sqlite"))}"}} 1.0' in answer.text
 
 
+@pytest.mark.external
 @pytest.mark.postgres
 def test_the_servers_metrics_show_its_connection_pool(pg_database_url):
     env = {"DATABASE_URL": pg_database_url, "PROCURA_JWT_SECRET": SECRET}

@@ -125,6 +125,7 @@ def _post(base: str, n: int) -> int:
         "Content-Type": "application/json"}).status_code
 
 
+@pytest.mark.external
 def test_two_server_processes_sharing_redis_enforce_one_limit_and_fail_open_when_it_stops(tmp_path):
     with redis_server() as (redis_process, storage), \
             running_server(_server_env(tmp_path, "one", storage), workers=1, threads=2) as one, \

@@ -188,6 +188,7 @@ def send_chunked(base: str, body: bytes, key: str):
         "Authorization": f"Bearer {token()}", "Idempotency-Key": key, "Content-Type": "application/json"})
 
 
+@pytest.mark.external
 def test_a_chunked_body_over_the_size_limit_is_413_not_a_json_error(live_base):
     body = json.dumps({**po_body(), "title": "x" * (2 * 1024 * 1024)}).encode()
 
@@ -197,6 +198,7 @@ def test_a_chunked_body_over_the_size_limit_is_413_not_a_json_error(live_base):
     assert response.json()["type"] == "/problems/payload-too-large"
 
 
+@pytest.mark.external
 def test_a_chunked_body_under_the_limit_is_read_whole(live_base):
     response = send_chunked(live_base, json.dumps(po_body()).encode(), "chunked-small")
 

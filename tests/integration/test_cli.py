@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import jwt
+import pytest
 from click.testing import CliRunner
 
 from app.cli import main
@@ -68,6 +69,7 @@ def test_version_prints_the_release():
     assert (result.exit_code, result.output.strip()) == (0, f"procura {release()}")
 
 
+@pytest.mark.external
 def test_serve_takes_its_address_and_sizes_from_the_environment(tmp_path):
     import os
     import subprocess

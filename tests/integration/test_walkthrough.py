@@ -16,6 +16,8 @@ import requests
 from testkit.server import ROOT, answers, free_port, serving_process, stop, wait_until
 from testkit.walkthrough import readme_steps
 
+pytestmark = pytest.mark.external
+
 
 def _procura(*args: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT, **kwargs)

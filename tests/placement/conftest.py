@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 from app.bootstrap import build_services, create_app
 from app.config import PlacementTuning
 from partners.acme_fake import AcmeFake
-from testkit.server import LiveClient, free_port, wait_until
+from testkit.server import SERVE_POLL, LiveClient, free_port, wait_until
 from tests.conftest import User, postgres_settings
 
 API_KEY = "test-acme-key"
@@ -125,7 +125,7 @@ def make_stack(pg_database_url, partner):
         partner.fake.callback_url = f"http://127.0.0.1:{port}/callbacks/suppliers/acme"
         services = build_services(stack_settings(pg_database_url, partner, tuning))
         server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
         supervisor = services.supervisor().start()
         executor = services.suppliers.executor().start() if placing else None
         stopping.append((server, supervisor, executor, services))

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.bootstrap import build_services, create_app
-from testkit.server import LiveClient, free_port
+from testkit.server import SERVE_POLL, LiveClient, free_port
 from tests.conftest import User, po_body, sqlite_settings
 from tests.placement.conftest import API_KEY, FAST, WEBHOOK_SECRET, Stack, stack_settings
 
@@ -31,7 +31,7 @@ def story_stack(request, partner, tmp_path):
                                        placement=FAST)
     services = build_services(settings)
     server = make_server("127.0.0.1", port, create_app(services=services), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
     supervisor = services.supervisor().start()
     executor = services.suppliers.executor().start()
     base = f"http://127.0.0.1:{port}"

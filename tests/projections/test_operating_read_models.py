@@ -30,6 +30,7 @@ def read_your_writes(base: str) -> None:
         assert int(listed.headers["Projection-Position"]) >= int(position)
 
 
+@pytest.mark.external
 def test_a_client_that_just_wrote_always_reads_it_back_with_min_position_on_the_embedded_server(tmp_path):
     env = {"PROCURA_SQLITE_PATH": str(tmp_path / "procura.sqlite3"), "PROCURA_JWT_SECRET": SECRET,
            "DATABASE_URL": ""}
@@ -37,6 +38,7 @@ def test_a_client_that_just_wrote_always_reads_it_back_with_min_position_on_the_
         read_your_writes(base)
 
 
+@pytest.mark.external
 @pytest.mark.postgres
 def test_a_client_that_just_wrote_always_reads_it_back_with_min_position_on_postgres_with_a_worker(
         pg_database_url, tmp_path):

@@ -23,6 +23,8 @@ from testkit.pg import temporary_database
 from testkit.server import ROOT, LiveClient, running_server, stop, wait_until
 from tests.conftest import SECRET, User, po_body
 
+pytestmark = pytest.mark.external
+
 API_KEY = "search-test-acme-key"
 WEBHOOK_SECRET = "whsec_c2VhcmNoLXRlc3QtYWNtZS13ZWJob29rLXNlY3JldC0wMQ=="
 #: Quick placement: a supplier that answers at once, retries that end in a second.

@@ -7,10 +7,13 @@ import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from testkit.server import running_server
 from tests.conftest import SECRET, po_body, token
+
+pytestmark = pytest.mark.external
 
 
 def test_concurrent_commands_on_the_embedded_default_are_each_applied_once(tmp_path):

@@ -18,6 +18,8 @@ from harness.wire import build_request, parse_response, raw_request
 from testkit.server import running_server
 from tests.conftest import SECRET, token
 
+pytestmark = pytest.mark.external
+
 
 @pytest.fixture(scope="module", params=["haproxy", "none"])
 def server(request, tmp_path_factory):

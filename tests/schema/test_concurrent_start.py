@@ -18,6 +18,8 @@ from testkit.logs import written_so_far
 from testkit.server import ROOT, free_port, stop, wait_until
 from tests.schema.conftest import procura, procura_env, schema_text
 
+pytestmark = pytest.mark.external
+
 STEPS = load_steps("sqlite")
 ROUNDS = 10
 

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import psycopg
+import pytest
 import requests
 
 from app.schema.postgres import LOCK_KEY
@@ -20,6 +21,8 @@ from projections import read_models
 from testkit.logs import written_so_far
 from testkit.server import ROOT, serving_process, wait_until
 from tests.schema.conftest import execute, procura, procura_env, query, schema_text
+
+pytestmark = pytest.mark.external
 
 STEPS = load_steps("sqlite")
 LATEST = len(STEPS)

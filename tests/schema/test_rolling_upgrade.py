@@ -24,6 +24,8 @@ from testkit.server import ROOT, LiveClient, serving_process, stop, wait_until
 from tests.conftest import User, po_body
 from tests.schema.conftest import execute, procura, procura_env, query
 
+pytestmark = pytest.mark.external
+
 #: The last commit of release 0.1.0, the release before schema steps.
 PREVIOUS_RELEASE = "a3fb0c0a1fa82a05e3e3c7d1d1bfdc46f034a7ae"
 #: Cycle-time rows the step backfills, so the migration takes long enough to

@@ -19,6 +19,8 @@ from tests.conftest import SECRET, User
 from tests.projections.test_po_search import worker_process
 from tests.schema.conftest import procura, procura_env, query, schema_text
 
+pytestmark = pytest.mark.external
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "schema_0_1_0"
 MANIFEST = json.loads((FIXTURE / "manifest.json").read_text())
 
