@@ -166,9 +166,11 @@ class AttemptRecord:
 _CLAIMABLE = ("{t}.state = %(pending)s AND {t}.next_attempt_at <= %(now)s "
               "AND ({t}.leased_until IS NULL OR {t}.leased_until < %(now)s)")
 _NEXT_DUE = ("SELECT n.webhook_id FROM procura_webhook_deliveries n WHERE n.endpoint_id = e.id "
-             f"AND {_CLAIMABLE.format(t='n')} AND NOT EXISTS (SELECT 1 FROM "
+             # The first of its PO's pending rows; as MIN, not NOT EXISTS of an earlier one, a probe at
+             # the front of an index even without statistics (NOT EXISTS then read a whole backlog).
+             f"AND {_CLAIMABLE.format(t='n')} AND n.position = (SELECT MIN(p.position) FROM "
              "procura_webhook_deliveries p WHERE p.endpoint_id = n.endpoint_id AND p.po_id = n.po_id "
-             "AND p.state = %(pending)s AND p.position < n.position) ORDER BY n.next_attempt_at, n.position LIMIT 1")
+             "AND p.state = %(pending)s) ORDER BY n.next_attempt_at, n.position LIMIT 1")
 
 
 def _move_followers(cur: Cursor, delivery: Delivery, next_attempt_at: str, *, retrying: bool) -> None:
