@@ -20,6 +20,28 @@ log = logging.getLogger("procura.polling")
 ERROR_WAIT = 1.0
 
 
+class Wakes:
+    """A count of `set()` calls that threads wait past: a `set()` between
+    reading `count()` and waiting is not lost, as it is with a cleared Event."""
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._count = 0
+
+    def set(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def count(self) -> int:
+        return self._count
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return after a `set()` later than the count `seen`, or after `timeout`."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count != seen, timeout)
+
+
 class Pollers:
     def __init__(self, name: str, count: int, work: Callable[[], bool], idle_wait: float):
         """`count` threads named `name-N` calling `work` (True: it did something)."""
@@ -29,8 +51,7 @@ class Pollers:
         self.idle_wait = idle_wait
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._woken = threading.Condition()
-        self._wakes = 0
+        self._wakes = Wakes()
 
     def start(self) -> Pollers:
         for n in range(self.count):
@@ -48,17 +69,11 @@ class Pollers:
 
     def set(self) -> None:
         """Wake every idle thread now (there may be work)."""
-        with self._woken:
-            self._wakes += 1
-            self._woken.notify_all()
-
-    def _idle(self, seen: int) -> None:
-        with self._woken:
-            self._woken.wait_for(lambda: self._wakes != seen, self.idle_wait)
+        self._wakes.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            seen = self._wakes  # a wake while working is not lost: the wait below returns at once
+            seen = self._wakes.count()  # a wake while working is not lost: the wait below returns at once
             try:
                 busy = self.work()
             except (PersistenceError, OSError) as error:
@@ -70,4 +85,4 @@ class Pollers:
                 self._stop.wait(ERROR_WAIT)
                 continue
             if not busy:
-                self._idle(seen)
+                self._wakes.wait(seen, self.idle_wait)

@@ -29,6 +29,7 @@ from app.http.problems import Problem
 from app.http.read_schemas import FEED_CURSOR_INVALID, EventFeedQuery
 from app.http.render import JSON
 from app.http.requests import query_args
+from app.polling import Wakes
 from app.service.errors import lost_connection_as_unavailable
 from projections import public_events
 from projections.store import Cursor
@@ -56,14 +57,11 @@ class FeedWakeups:
         self._listener: Any = None
         self._started = False
         self._lock = threading.Lock()
-        self._changed = threading.Condition()
-        self._generation = 0
+        self._wakes = Wakes()
 
     def set(self) -> None:
         """A notification: wake every waiting request."""
-        with self._changed:
-            self._generation += 1
-            self._changed.notify_all()
+        self._wakes.set()
 
     def generation(self) -> int:
         """The count of notifications so far (read it before reading the feed)."""
@@ -71,15 +69,14 @@ class FeedWakeups:
             if not self._started and self._start is not None:
                 self._listener = self._start(self)
             self._started = True
-        return self._generation
+        return self._wakes.count()
 
     def listening(self) -> bool:
         return self._listener is not None and self._listener.listening.is_set()
 
     def wait(self, seen: int, timeout: float) -> None:
         """Return after a notification later than `seen`, or after `timeout`."""
-        with self._changed:
-            self._changed.wait_for(lambda: self._generation != seen, timeout)
+        self._wakes.wait(seen, timeout)
 
     def close(self) -> None:
         if self._listener is not None:
