@@ -111,7 +111,7 @@ class DeliveryRequests(Processor):
                      for e in wanting]
         _insert(cur, rows)
         if rows and cur.dialect == "postgres":
-            cur.execute(f"NOTIFY {DELIVERIES_CHANNEL}")  # delivered at commit: the senders wake then  # delivered at commit: the senders wake then
+            cur.execute(f"NOTIFY {DELIVERIES_CHANNEL}")  # delivered at commit: the senders wake then
 
     # clear(): deliberately keeps the rows. Replaying from 0 re-inserts nothing
     # (ON CONFLICT DO NOTHING), so a rebuild never sends an event twice.
@@ -161,12 +161,12 @@ class AttemptRecord:
     response: str | None  # the first RESPONSE_BYTES of the answer's body
 
 
-#: One endpoint's (`e`) next due delivery that nobody holds and no earlier one of its PO holds up.
 #: A delivery `t` is due and nobody holds it. 'pending' is written out, not a parameter, in
 #: every statement a sender repeats: a prepared statement's generic plan cannot use the
-#: indexes kept for pending rows only when the state is a parameter (600 ms a claim).
+#: indexes kept for pending rows when the state is a parameter (docs/developers/performance.md).
 _CLAIMABLE = ("{t}.state = 'pending' AND {t}.next_attempt_at <= %(now)s "
               "AND ({t}.leased_until IS NULL OR {t}.leased_until < %(now)s)")
+#: One endpoint's (`e`) next due delivery that nobody holds and no earlier one of its PO holds up.
 _NEXT_DUE = ("SELECT n.webhook_id FROM procura_webhook_deliveries n WHERE n.endpoint_id = e.id "
              # The first of its PO's pending rows; as MIN, not NOT EXISTS of an earlier one, a probe at
              # the front of an index even without statistics (NOT EXISTS then read a whole backlog).
@@ -179,8 +179,7 @@ def _move_followers(cur: Cursor, delivery: Delivery, next_attempt_at: str, *, re
     """Keep the pending rows behind `delivery` (its PO, its endpoint) from
     falling due before it: pushed to its retry, or due at once when it is
     settled (only if they could have been pushed: it was ever rescheduled)."""
-    behind = {"e": delivery.endpoint_id, "po": delivery.po_id, "pending": PENDING, "position": delivery.position,
-              "at": next_attempt_at}
+    behind = {"e": delivery.endpoint_id, "po": delivery.po_id, "position": delivery.position, "at": next_attempt_at}
     where = ("WHERE endpoint_id = %(e)s AND po_id = %(po)s AND state = 'pending' AND position > %(position)s "
              "AND next_attempt_at")
     if retrying:
@@ -201,14 +200,14 @@ class Deliveries:
         return bool(self.store.query(
             "SELECT 1 AS x FROM procura_webhook_deliveries d JOIN procura_webhook_endpoints e ON e.id = d.endpoint_id "
             "AND e.enabled = 1 WHERE d.state = 'pending' AND d.next_attempt_at <= %(now)s LIMIT 1",
-            {"pending": PENDING, "now": utc_text(now)}))
+            {"now": utc_text(now)}))
 
     def claim(self, now: datetime, lease_until: datetime, busy: Sequence[str] = ()) -> tuple[Delivery, Endpoint] | None:
         """Lease the most overdue of the enabled endpoints' next due
         deliveries (endpoints in `busy` left out) that nobody holds and
         whose PO has no earlier delivery pending to that endpoint; with its
         endpoint. None when none is due."""
-        params: dict[str, Any] = {"now": utc_text(now), "lease": utc_text(lease_until), "pending": PENDING}
+        params: dict[str, Any] = {"now": utc_text(now), "lease": utc_text(lease_until)}
         skip = ""
         if busy:
             names = {f"b{n}": e for n, e in enumerate(busy)}
