@@ -77,7 +77,7 @@ class Edge:
     queue_wait_ms: int = 10  # past this wait for a free slot: 503 overloaded
     max_connections: int = 4096  # client connections held open at once
     #: Requests one bearer token may have in flight at the edge at once; None:
-    #: half the admitted slots (per_caller_bound), 0: no bound ("off").
+    #: a quarter of the admitted slots (per_caller_bound), 0: no bound ("off").
     max_in_flight_per_caller: int | None = None
     #: Requests one bearer token may send per second at the edge (0: no bound).
     max_requests_per_second_per_caller: int = 100
@@ -91,10 +91,11 @@ class Edge:
 
     def per_caller_bound(self, admitted: int) -> int | None:
         """The requests one caller may have in flight when `admitted` run at
-        once, or None when unbounded: by default half of them, so one token
-        always leaves the other half to everyone else."""
+        once, or None when unbounded: by default a quarter of them, so one
+        token shares a process's interpreter with others' requests at most
+        about one to one (docs/operators/serving.md)."""
         if self.max_in_flight_per_caller is None:
-            return max(1, admitted // 2)
+            return max(1, admitted // 4)
         return self.max_in_flight_per_caller or None
 
 

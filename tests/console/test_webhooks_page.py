@@ -142,3 +142,24 @@ def test_a_non_admin_on_the_webhooks_page_is_told_the_api_refused_them(endpoints
     message = tab.page.locator("#message").inner_text()
     assert "403" in message and "admin" in message
     assert tab.page.locator("#endpoints-table").is_hidden()
+
+
+def test_the_page_loads_every_endpoints_health_within_a_share_of_one_request_in_flight(browser, pg_database_url):
+    # Each endpoint's row asks for its deliveries: sent all at once, the edge
+    # would refuse all but one of them (429) on a server whose share is one.
+    env = {**ENV, "DATABASE_URL": pg_database_url, "PROCURA_MAX_IN_FLIGHT_PER_CALLER": "1"}
+    with running_server(env, workers=1, threads=4) as base, Receiver() as receiver:
+        org = Org(base)
+        made = [org.endpoint(receiver, "purchase_order.created") for _ in range(8)]
+        context = browser.new_context()
+        try:
+            errors: list[str] = []
+            page = context.new_page()
+            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+            tab = signed_in(Tab(page, base, errors), org.admin)
+            tab.open("/console/webhooks")
+            shown = tab.page.locator("#endpoints-table tbody tr").evaluate_all("rows => rows.map(r => r.dataset.endpointId)")
+        finally:
+            context.close()
+    assert sorted(shown) == sorted(e["id"] for e in made)
+    assert errors == []

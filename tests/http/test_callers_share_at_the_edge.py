@@ -32,7 +32,7 @@ OTHER_ORG = {"Authorization": f"Bearer {token('olga', ('requester',), org='org-2
 @pytest.fixture
 def four_slot_server(pg_database_url):
     """A server with four request slots (1 worker x 4 threads), the default
-    share per caller (half of them: 2) and queue wait, and one PO in its store
+    share per caller (a quarter of them: 1) and queue wait, and one PO in its store
     that no `procura worker` projects."""
     with server_with_an_unprojected_po(pg_database_url, threads=4, PROCURA_MAX_IN_FLIGHT_PER_CALLER="") as (base, _):
         yield base
@@ -98,7 +98,7 @@ def test_a_request_beyond_the_callers_share_is_refused_with_429_at_once_while_an
         holding.release()
     problem = json.loads(body)
     assert headers["content-type"] == "application/problem+json"
-    assert (problem["type"], problem["status"], problem["limit"]) == ("/problems/too-many-concurrent", 429, 2)
+    assert (problem["type"], problem["status"], problem["limit"]) == ("/problems/too-many-concurrent", 429, 1)
     assert problem["instance"] == headers["x-request-id"]
     assert headers["retry-after"] == "1" and headers["cache-control"] == "no-store"
     assert seconds < 1.0, f"the refusal took {seconds:.2f} s (a slow read is 2 s)"
@@ -134,21 +134,21 @@ def test_a_caller_is_served_again_on_its_kept_alive_connections_once_its_request
 
 
 @pytest.fixture
-def one_per_caller_server(pg_database_url):
-    """Four slots, but PROCURA_MAX_IN_FLIGHT_PER_CALLER=1."""
-    with server_with_an_unprojected_po(pg_database_url, threads=4, PROCURA_MAX_IN_FLIGHT_PER_CALLER="1") as (base, _):
+def three_per_caller_server(pg_database_url):
+    """Four slots, but PROCURA_MAX_IN_FLIGHT_PER_CALLER=3."""
+    with server_with_an_unprojected_po(pg_database_url, threads=4, PROCURA_MAX_IN_FLIGHT_PER_CALLER="3") as (base, _):
         yield base
 
 
-def test_the_share_per_caller_is_configurable_and_requests_without_a_token_are_not_counted(one_per_caller_server):
-    base = one_per_caller_server
-    holding = Holding(base, FLOODER, clients=1)
+def test_the_share_per_caller_is_configurable_and_requests_without_a_token_are_not_counted(three_per_caller_server):
+    base = three_per_caller_server
+    holding = Holding(base, FLOODER, clients=3)
     try:
         status, _, body, _ = wait_until(lambda: _refused(Client(base), FLOODER), timeout=30, interval=0.01,
-                                        what="a request beyond a share of one")
+                                        what="a request beyond a share of three")
         untracked = Client(base)
         open_pages = [untracked.get(path, {})[0] for path in ("/openapi.json", "/problems/overloaded", "/readyz")]
     finally:
         holding.release()
-    assert json.loads(body)["limit"] == 1
+    assert json.loads(body)["limit"] == 3
     assert open_pages == [200, 200, 200]

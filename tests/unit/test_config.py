@@ -112,8 +112,8 @@ def test_each_caller_may_run_two_expensive_reads_at_once_unless_configured():
     assert load_settings({"PROCURA_EXPENSIVE_READS_PER_CALLER": "3"}).expensive_reads_per_caller == 3
 
 
-def test_each_caller_may_have_half_the_admitted_slots_in_flight_unless_configured():
-    assert [load_settings({}).edge.per_caller_bound(admitted) for admitted in (1, 2, 7, 12)] == [1, 1, 3, 6]
+def test_each_caller_may_have_a_quarter_of_the_admitted_slots_in_flight_unless_configured():
+    assert [load_settings({}).edge.per_caller_bound(admitted) for admitted in (1, 4, 7, 12, 24)] == [1, 1, 1, 3, 6]
     assert load_settings({"PROCURA_MAX_IN_FLIGHT_PER_CALLER": "4"}).edge.per_caller_bound(12) == 4
     assert load_settings({"PROCURA_MAX_IN_FLIGHT_PER_CALLER": "off"}).edge.per_caller_bound(12) is None
 

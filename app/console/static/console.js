@@ -233,9 +233,35 @@ function explain(error) {
   }
 }
 
+/** API requests a page has in flight at once: the edge refuses a caller's
+ * requests beyond its share (PROCURA_MAX_IN_FLIGHT_PER_CALLER: a quarter of the slots, 1 on a small server),
+ * and a page may ask for a row's details per row. */
+const MAX_IN_FLIGHT = 1;
+/** Times a read refused 429 (the share, or a rate) is asked again, after its Retry-After. */
+const RETRIES_WHEN_REFUSED = 3;
+let inFlight = 0;
+const waitingForSlot = [];
+
+async function inTurn(send) {
+  if (inFlight < MAX_IN_FLIGHT) inFlight += 1;
+  else await new Promise((resolve) => waitingForSlot.push(resolve));  // the slot is handed over
+  try { return await send(); } finally {
+    const next = waitingForSlot.shift();
+    if (next) next(); else inFlight -= 1;
+  }
+}
+
+function pause(seconds) {
+  return new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+}
+
 async function api(path, accept) {
   const headers = { Accept: accept || "application/json", ...authHeaders() };
-  const response = await fetch(path, { headers });  // a network failure rejects: explain() says so
+  let response = await inTurn(() => fetch(path, { headers }));  // a network failure rejects: explain() says so
+  for (let retry = 0; response.status === 429 && retry < RETRIES_WHEN_REFUSED; retry += 1) {
+    await pause(Math.min(Number(response.headers.get("Retry-After")) || 1, 10));
+    response = await inTurn(() => fetch(path, { headers }));
+  }
   if (!response.ok) {
     let problem = null;
     try { problem = await response.json(); } catch (ignored) { problem = null; }
