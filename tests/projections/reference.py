@@ -45,8 +45,10 @@ class Po:
     updated_at: Any = None
     version: int = 0
     submitted_at: Any = None
-    approved: tuple | None = None   # (total, at) of the latest approval
-    placed: tuple | None = None     # (total, at) of the first placement
+    # (total, at, supplier, currency) of the latest approval and the first placement: a PO
+    # cancelled, reopened and revised keeps its facts as they were (the spend report's contract)
+    approved: tuple | None = None
+    placed: tuple | None = None
     decisions: list = field(default_factory=list)  # (decided_at, duration)
 
 
@@ -72,9 +74,9 @@ def fold(events) -> dict[str, Po]:
         if name in ("Approved", "Rejected"):
             po.decisions.append((e.timestamp, e.timestamp - po.submitted_at))
         if name == "Approved":
-            po.approved = (po.total, e.timestamp)
+            po.approved = (po.total, e.timestamp, po.supplier_id, po.currency)
         if name in ("Placed", "Shipped") and po.placed is None:
-            po.placed = (po.total, e.timestamp)
+            po.placed = (po.total, e.timestamp, po.supplier_id, po.currency)
         po.status = STATUS_AFTER.get(name, po.status)
         po.version, po.updated_at = e.originator_version, e.timestamp
     return pos
@@ -89,9 +91,9 @@ def spend(pos: dict[str, Po], org: str, group_by: str, since=None, before=None) 
         for slot, fact in ((0, po.approved), (2, po.placed)):
             if fact is None or (since and fact[1] < since) or (before and fact[1] >= before):
                 continue
-            group = {"department": po.department, "supplier": po.supplier_id,
-                     "month": fact[1].strftime("%Y-%m")}[group_by]
-            entry = sums[(group, po.currency)]
+            total, at, supplier_id, currency = fact
+            group = {"department": po.department, "supplier": supplier_id, "month": at.strftime("%Y-%m")}[group_by]
+            entry = sums[(group, currency)]
             entry[slot] += fact[0]
             entry[slot + 1] += 1
     ordered = sorted(sums, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
