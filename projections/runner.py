@@ -147,6 +147,17 @@ def _as_member(follower: Follower, step: Callable[..., None], *args: Any) -> Non
         raise MemberFailed(follower) from error
 
 
+def _in_pipeline(follower: Follower, step: Callable[..., None], *args: Any) -> None:
+    """As `_as_member` for a pipelined step: an error of the database's
+    (psycopg's or the store's) may be another member's, so it passes on."""
+    try:
+        step(*args)
+    except (*_INFRASTRUCTURE, psycopg.Error, sqlite3.Error):
+        raise
+    except Exception as error:
+        raise MemberFailed(follower) from error
+
+
 #: Opens a span named by its first argument for a batch whose events were
 #: stored under the given trace contexts (W3C traceparents, first is parent).
 BatchTracer = Callable[[str, Sequence[str]], AbstractContextManager]
@@ -241,17 +252,40 @@ class Fanout:
         shares = {f.processor.name: [p for topic, p in events
                                      if p.position > positions[f.processor.name] and f.processor.wants(topic)]
                   for f in members}
+        expected = {f.processor.name: positions[f.processor.name] for f in members}
         with self._traced(events):
             for follower in members:
                 _as_member(follower, follower.processor.publish, shares[follower.processor.name])
-            with self.store.transaction() as cur:
-                self.store.advance_all(cur, {f.processor.name: positions[f.processor.name] for f in members}, last)
-                for follower in members:
-                    _as_member(follower, follower.processor.apply, cur, shares[follower.processor.name])
+            if not self._applied_pipelined(members, expected, shares, last):
+                with self.store.transaction() as cur:
+                    self.store.advance_all(cur, expected, last)
+                    for follower in members:
+                        _as_member(follower, follower.processor.apply, cur, shares[follower.processor.name])
         for follower in members:
             self._resting.pop(follower.processor.name, None)
             if self._known is not None:
                 self._known[follower.processor.name] = last
+
+    def _applied_pipelined(self, members: Sequence[Follower], expected: dict[str, int],
+                           shares: dict[str, list[Positioned]], last: int) -> bool:
+        """Apply the batch in one pipelined transaction (a round trip per
+        read, not per statement). A member's own Python error names it
+        (MemberFailed); False when the database refused something, which in
+        a pipeline may surface at a later member's statement than its
+        cause: the caller then applies the batch again statement by
+        statement, which names the member (or meets the outage again)."""
+        try:
+            with self.store.pipelined_transaction() as (cur, sync):
+                advanced = self.store.advance_all_checked_later(cur, expected, last)
+                for follower in members:
+                    _in_pipeline(follower, follower.processor.apply, cur, shares[follower.processor.name])
+                sync()
+                advanced()
+        except (TrackingConflict, MemberFailed):
+            raise
+        except Exception:  # whose it is shows in the careful pass
+            return False
+        return True
 
     def _traced(self, events: Sequence[tuple[str, Positioned]]) -> AbstractContextManager:
         """The batch's span when tracing is on: in the trace of its first

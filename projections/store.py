@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
@@ -81,6 +81,13 @@ class Cursor:
         return self.raw.rowcount
 
 
+class Pipelined(NamedTuple):
+    """A pipelined transaction's cursor, and how to wait for every answer so far."""
+
+    cur: Cursor
+    sync: Callable[[], None]
+
+
 class ReadStore:
     """The database the read models live in (the event store's own)."""
 
@@ -104,6 +111,21 @@ class ReadStore:
         """One committed transaction (rolled back if the block raises)."""
         with self.datastore.transaction(commit=True) as raw:
             yield Cursor(raw, self.dialect)
+
+    @contextmanager
+    def pipelined_transaction(self) -> Iterator[Pipelined]:
+        """One committed transaction whose statements PostgreSQL receives as
+        a pipeline: a statement whose rows nobody fetches does not wait for
+        its answer, so a batch costs a round trip per read, not one per
+        statement. An error may surface at a later statement than the one
+        that caused it: `Pipelined.sync` raises it before the commit. On
+        SQLite, a plain transaction."""
+        if self.dialect != "postgres":
+            with self.transaction() as cur:
+                yield Pipelined(cur, lambda: None)
+            return
+        with self.datastore.get_connection() as conn, conn.pipeline() as pipeline, conn.transaction():
+            yield Pipelined(Cursor(conn.cursor(), self.dialect), pipeline.sync)
 
     @contextmanager
     def snapshot(self) -> Iterator[Cursor]:
@@ -196,15 +218,28 @@ class ReadStore:
             raise TrackingConflict(name)
 
     @staticmethod
-    def advance_all(cur: Cursor, expected: Mapping[str, int], new: int) -> None:
+    def advance_all_checked_later(cur: Cursor, expected: Mapping[str, int], new: int) -> Callable[[], None]:
+        """`advance_all` in a pipelined transaction: sent at once (first, so it
+        still takes the tracking rows' locks before anything else), checked
+        by the returned function once the pipeline has synced, on a cursor
+        of its own so that later statements do not replace its row count."""
+        if cur.dialect != "postgres":  # no pipeline: checked at once
+            ReadStore.advance_all(cur, expected, new)
+            return lambda: None
+        own = Cursor(cur.raw.connection.cursor(), cur.dialect)
+        ReadStore.advance_all(own, expected, new, check=False)
+
+        def check() -> None:
+            if own.rowcount != len(expected):
+                raise TrackingConflict(", ".join(expected))
+        return check
+
+    @staticmethod
+    def advance_all(cur: Cursor, expected: Mapping[str, int], new: int, *, check: bool = True) -> None:
         """Move every named row from its `expected` position to `new` with ONE
         statement (one round trip for a fan-out's members, not one each), in
         the caller's transaction. Raises TrackingConflict when any row is no
         longer where expected (the caller re-reads them all)."""
-        if len(expected) == 1:
-            [(name, position)] = expected.items()
-            ReadStore.advance(cur, name, position, new)
-            return
         params: dict[str, Any] = {"new": new, "now": utc_text()}
         rows = []
         for i, (name, position) in enumerate(expected.items()):
@@ -218,7 +253,7 @@ class ReadStore:
             "WHERE procura_tracking.name = moved.column1 AND procura_tracking.position = moved.column2",
             params,
         )
-        if cur.rowcount != len(expected):
+        if check and cur.rowcount != len(expected):
             raise TrackingConflict(", ".join(expected))
 
     @staticmethod

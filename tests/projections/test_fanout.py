@@ -5,6 +5,7 @@ own position, applying every event exactly once."""
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -76,3 +77,46 @@ def test_a_read_model_failing_on_an_event_lets_the_others_advance_then_resumes_f
     wanted = [n.id for n in services.app.recorder.select_after(0, 1000) if buggy.wants(n.topic)]
     assert sorted(buggy.applied) == wanted  # every event once: none skipped by the failure, none twice
 
+
+
+class BreaksSqlOnSubmissions(RefusesSubmissions):
+    """A read model whose statement the database refuses on Submitted events
+    until fixed. In a pipelined batch the refusal surfaces at a later
+    member's read; it must still be this model that rests."""
+
+    name = "breaks_sql_on_submissions"
+
+    def apply(self, cur, batch) -> None:
+        if not self.fixed.is_set() and any(isinstance(p.event, PurchaseOrder.Submitted) for p in batch):
+            self.failures += 1
+            cur.execute("INSERT INTO no_such_table (id) VALUES (1)")
+            return
+        self.applied.extend(p.position for p in batch)
+
+
+def test_a_read_model_whose_sql_the_database_refuses_is_the_one_that_rests_while_those_after_it_advance(
+        services, alice):
+    services.read_store.create_tracking([BreaksSqlOnSubmissions.name])
+    broken = BreaksSqlOnSubmissions()
+    # First in the batch: every other member's statements follow its refused one in the pipeline.
+    followers = [Follower(services.app, services.read_store, broken), *services.followers()]
+    rested: list[str] = []
+    handler = logging.Handler(level=logging.ERROR)
+    handler.emit = lambda record: rested.append(record.fields["projection"])
+    logging.getLogger("procura.projections").addHandler(handler)
+    supervisor = Supervisor(followers, idle_wait=0.02, error_wait=0.05).start()
+    try:
+        po_id, submitted_at = _created_and_submitted(alice)
+        others = [f.processor.name for f in followers[1:]]
+        wait_until(lambda: all(_position(services, name) >= submitted_at for name in others), 10,
+                   what="every other member to pass the refusal")
+        assert _position(services, BreaksSqlOnSubmissions.name) < submitted_at
+        broken.fixed.set()
+        wait_until(lambda: _position(services, BreaksSqlOnSubmissions.name) >= submitted_at, 10,
+                   what="the fixed model to resume")
+    finally:
+        supervisor.stop()
+        logging.getLogger("procura.projections").removeHandler(handler)
+    assert rested and set(rested) == {BreaksSqlOnSubmissions.name}
+    wanted = [n.id for n in services.app.recorder.select_after(0, 1000) if broken.wants(n.topic)]
+    assert sorted(broken.applied) == wanted
