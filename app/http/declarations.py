@@ -13,18 +13,18 @@ from __future__ import annotations
 import inspect
 from uuid import uuid4
 
+from marshmallow import fields
+
 from aggregates.operation import Operation
 from aggregates.policy import ROLES
 from aggregates.public_events import BY_EVENT, INTERNAL
 from aggregates.purchase_order import PurchaseOrder
 from aggregates.transitions import CREATE, DECLARED, Transition
 from app.http.event_schemas import FIELD_SCHEMAS
-from app.http.schemas import BODY_SCHEMAS
+from app.http.schemas import BODY_SCHEMAS, body_fields, takes_draft
 
 #: Answers a successful command may give.
 ANSWERS = frozenset({200, 201, 202})
-#: Body kinds made of one text field of the same name.
-TEXT_BODIES = frozenset({"reason", "comment"})
 
 
 class DeclarationError(ValueError):
@@ -80,8 +80,8 @@ def _missing(row: Transition) -> str | None:
         return f"unknown roles {sorted(row.roles - ROLES)}"
     if row.body not in BODY_SCHEMAS:
         return f"no body schema for body {row.body!r} (app/http/schemas.py BODY_SCHEMAS)"
-    if row.remark and row.body not in TEXT_BODIES:
-        return f"remark {row.remark!r} needs a text body ({', '.join(sorted(TEXT_BODIES))})"
+    if row.remark and not _text_fields(row.body):
+        return f"remark {row.remark!r} needs a body with a text field"
     if row.answer not in ANSWERS:
         return f"answer {row.answer} is not one of {sorted(ANSWERS)}"
     if row.command != CREATE and row.by_client:
@@ -94,10 +94,21 @@ def _intent_missing(row: Transition) -> str | None:
     method = getattr(PurchaseOrder, row.command, None)
     if not callable(method):
         return f"no intent method PurchaseOrder.{row.command}"
-    arguments = {"content": None} if row.body == "draft" else {row.body: ""} if row.body else {}
     leading = (uuid4(),) if row.operation else ()
     try:
-        inspect.signature(method).bind(None, *leading, **arguments)
+        inspect.signature(method).bind(None, *leading, **sample_arguments(row.body))
     except TypeError as error:
         return f"PurchaseOrder.{row.command} does not take the body's arguments ({error})"
     return None
+
+
+def sample_arguments(kind: str | None, text: str = "") -> dict[str, object]:
+    """Arguments of the kind an intent gets from a body of `kind`: a draft
+    as `content`, else each of the body schema's fields as `text`."""
+    if takes_draft(kind):
+        return {"content": None}
+    return dict.fromkeys(body_fields(kind), text)
+
+
+def _text_fields(kind: str | None) -> list[str]:
+    return [name for name, field in body_fields(kind).items() if isinstance(field, fields.String)]

@@ -102,3 +102,15 @@ def test_the_committed_event_catalogue_is_up_to_date():
 
     committed = Path(__file__).resolve().parents[2] / "docs" / "integrators" / "events.md"
     assert committed.read_text() == render_markdown(), "run `procura docs events` and commit the result"
+
+
+def test_a_body_must_be_sent_only_when_its_schema_requires_a_field(monkeypatch):
+    from marshmallow import fields
+
+    from app.http.schemas import BODY_SCHEMAS, StrictSchema, body_required
+
+    class NoteSchema(StrictSchema):
+        note = fields.String()
+
+    monkeypatch.setitem(BODY_SCHEMAS, "note", NoteSchema)
+    assert (body_required("note"), body_required("reason")) == (False, True)

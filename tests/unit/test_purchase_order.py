@@ -12,6 +12,8 @@ from freezegun import freeze_time
 from aggregates.errors import IllegalTransition, InvariantViolated
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
 from aggregates.transitions import TRANSITIONS, Status
+from app.http.declarations import sample_arguments
+from app.http.schemas import takes_draft
 
 FUTURE = date(2031, 6, 30)
 
@@ -52,7 +54,7 @@ def apply(po: PurchaseOrder, command: str) -> None:
         getattr(po, command)(*OUTCOMES[command])
         return
     leading = (uuid4(),) if row.operation else ()
-    arguments = {"content": a_draft(title="Revised")} if row.body == "draft" else {row.body: "because"} if row.body else {}
+    arguments = {"content": a_draft(title="Revised")} if takes_draft(row.body) else sample_arguments(row.body, "because")
     getattr(po, command)(*leading, **arguments)
 
 
