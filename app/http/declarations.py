@@ -2,8 +2,10 @@
 
 Every part of a command is derived from its row, so a row that names
 something missing (an intent method, an event, a body kind, a role) would
-fail only when a request arrives. `check_declarations` finds it first and
-names the command and the missing part in one line. It sits with the web
+fail only when a request arrives, and a row whose event the aggregate
+applies differently (another status, no remark) would show read models a
+status the PO does not have. `check_declarations` finds either first and
+names the command and the missing or wrong part in one line. It sits with the web
 adapter because it checks that the adapter's schemas (schemas.py,
 event_schemas.py) spell every declared body and public field.
 """
@@ -11,6 +13,8 @@ event_schemas.py) spell every declared body and public field.
 from __future__ import annotations
 
 import inspect
+from datetime import date
+from decimal import Decimal
 from uuid import uuid4
 
 from marshmallow import fields
@@ -18,13 +22,19 @@ from marshmallow import fields
 from aggregates.operation import Operation
 from aggregates.policy import ROLES
 from aggregates.public_events import BY_EVENT, INTERNAL
-from aggregates.purchase_order import PurchaseOrder
+from aggregates.purchase_order import Draft, Line, PurchaseOrder
 from aggregates.transitions import CREATE, DECLARED, Transition
 from app.http.event_schemas import FIELD_SCHEMAS
 from app.http.schemas import BODY_SCHEMAS, body_fields, takes_draft
 
 #: Answers a successful command may give.
 ANSWERS = frozenset({200, 201, 202})
+
+
+#: The text the outcome check records in every field of an event.
+SAMPLE_TEXT = "sample"
+#: What every event carries besides its own fields.
+_ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 
 
 class DeclarationError(ValueError):
@@ -37,6 +47,9 @@ def check_declarations(declared: dict[str, Transition] | None = None) -> None:
         missing = _missing(row)
         if missing:
             raise DeclarationError(f"command {row.command!r} is incompletely declared: {missing}")
+        wrong = _outcome_differs(row)
+        if wrong:
+            raise DeclarationError(f"command {row.command!r} is wrongly declared: {wrong}")
 
 
 def check_public_events(aggregates: tuple[type, ...] = (PurchaseOrder, Operation)) -> None:
@@ -112,3 +125,28 @@ def sample_arguments(kind: str | None, text: str = "") -> dict[str, object]:
 
 def _text_fields(kind: str | None) -> list[str]:
     return [name for name, field in body_fields(kind).items() if isinstance(field, fields.String)]
+
+
+def _outcome_differs(row: Transition) -> str | None:
+    """What the aggregate does differently, applying the row's event from
+    each of its sources, from what the row declares: the status it leaves
+    (the read models take it from the row) and the remark showing its text."""
+    for source in sorted(row.sources) or [None]:
+        po = _sample_po()  # creation (no source): the new PO is the outcome
+        if source is not None:
+            po.status = source.value
+            event = getattr(PurchaseOrder, row.event)
+            po.trigger_event(event, **dict.fromkeys(_attributes(event) - _ENVELOPE, SAMPLE_TEXT))
+        expected = (row.target or source).value
+        applied = f"its event {row.event}" + (f" from {source.value}" if source else "")
+        if po.status != expected:
+            return f"{applied} leaves the PO {po.status}, not {expected}"
+        if row.remark and getattr(po, row.remark, None) != SAMPLE_TEXT:
+            return f"{applied} does not leave its text in {row.remark}"
+    return None
+
+
+def _sample_po() -> PurchaseOrder:
+    line = Line("SKU", "sample", 1, Decimal("1.00"))
+    content = Draft("sample", "sample", "EUR", date(2000, 1, 1), (line,))
+    return PurchaseOrder.draft(org="sample", requester="sample", department=None, content=content)

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from aggregates.transitions import DECLARED, STATUS_AFTER
+from aggregates.transitions import DECLARED, STATUS_AFTER, Status
 from app.http.declarations import DeclarationError, check_declarations, check_public_events
 
 
@@ -43,6 +43,19 @@ def test_a_body_kind_without_a_schema_is_refused():
 def test_an_unknown_role_is_refused():
     with pytest.raises(DeclarationError, match=r"unknown roles \['manager'\]"):
         check_declarations(_declared_with("approve", roles=frozenset({"manager"})))
+
+
+def test_a_command_declaring_another_status_than_its_event_leaves_is_refused_in_one_line():
+    with pytest.raises(DeclarationError) as refused:
+        check_declarations(_declared_with("reopen", target=Status.SUBMITTED))
+    assert str(refused.value) == ("command 'reopen' is wrongly declared: its event Reopened from cancelled "
+                                  "leaves the PO draft, not submitted")
+
+
+def test_a_command_declaring_a_remark_its_event_does_not_set_is_refused():
+    with pytest.raises(DeclarationError, match="^command 'reject' is wrongly declared: its event Rejected from "
+                                               "submitted does not leave its text in cancellation_reason$"):
+        check_declarations(_declared_with("reject", remark="cancellation_reason"))
 
 
 def test_read_models_take_each_events_status_from_the_declarations():
