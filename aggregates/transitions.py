@@ -103,6 +103,12 @@ CREATE = CREATION.command
 STATUS_AFTER: dict[str, str] = {t.event: t.target.value for t in TRANSITIONS.values() if t.target}
 #: PO attributes that show a command's text (a reason, a comment).
 REMARKS: tuple[str, ...] = tuple(t.remark for t in TRANSITIONS.values() if t.remark)
+#: Back in draft, or submitted again, a PO's earlier texts (a rejection's
+#: reason, a comment asking for changes) no longer apply: an event leading
+#: into one of these statuses clears its remarks (before leaving its own).
+CLEARS_REMARKS: frozenset[str] = frozenset({Status.DRAFT.value, Status.SUBMITTED.value})
+#: The remark each event leaving one fills with its text, for read models.
+REMARK_OF: dict[str, str] = {t.event: t.remark for t in TRANSITIONS.values() if t.remark}
 
 
 def is_legal(command: str, status: str) -> bool:

@@ -23,7 +23,7 @@ from aggregates.operation import Operation
 from aggregates.policy import ROLES
 from aggregates.public_events import BY_EVENT, INTERNAL
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
-from aggregates.transitions import CREATE, DECLARED, Transition
+from aggregates.transitions import CLEARS_REMARKS, CREATE, DECLARED, REMARKS, Transition
 from app.http.event_schemas import FIELD_SCHEMAS
 from app.http.schemas import BODY_SCHEMAS, body_fields, takes_draft
 
@@ -33,6 +33,8 @@ ANSWERS = frozenset({200, 201, 202})
 
 #: The text the outcome check records in every field of an event.
 SAMPLE_TEXT = "sample"
+#: The text it gives every remark before: a status change must clear them.
+EARLIER_TEXT = "earlier"
 #: What every event carries besides its own fields.
 _ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
 
@@ -93,6 +95,8 @@ def _missing(row: Transition) -> str | None:
         return f"unknown roles {sorted(row.roles - ROLES)}"
     if row.body not in BODY_SCHEMAS:
         return f"no body schema for body {row.body!r} (app/http/schemas.py BODY_SCHEMAS)"
+    if row.remark and len(_attributes(event) - _ENVELOPE) != 1:
+        return f"remark {row.remark!r} needs an event carrying its text alone (read models take its one field)"
     if row.remark and not _text_fields(row.body):
         return f"remark {row.remark!r} needs a body with a text field"
     if row.answer not in ANSWERS:
@@ -129,12 +133,15 @@ def _text_fields(kind: str | None) -> list[str]:
 
 def _outcome_differs(row: Transition) -> str | None:
     """What the aggregate does differently, applying the row's event from
-    each of its sources, from what the row declares: the status it leaves
-    (the read models take it from the row) and the remark showing its text."""
+    each of its sources, from what the row declares and read models assume:
+    the status it leaves (read models take it from the row), the remark
+    showing its text, and the others cleared exactly when it leads into
+    one of CLEARS_REMARKS."""
     for source in sorted(row.sources) or [None]:
         po = _sample_po()  # creation (no source): the new PO is the outcome
         if source is not None:
             po.status = source.value
+            po.__dict__.update(dict.fromkeys(REMARKS, EARLIER_TEXT))
             event = getattr(PurchaseOrder, row.event)
             po.trigger_event(event, **dict.fromkeys(_attributes(event) - _ENVELOPE, SAMPLE_TEXT))
         expected = (row.target or source).value
@@ -143,6 +150,13 @@ def _outcome_differs(row: Transition) -> str | None:
             return f"{applied} leaves the PO {po.status}, not {expected}"
         if row.remark and getattr(po, row.remark, None) != SAMPLE_TEXT:
             return f"{applied} does not leave its text in {row.remark}"
+        kept = [name for name, text in po.remarks().items() if text == EARLIER_TEXT]
+        others = [name for name in REMARKS if name != row.remark]
+        clears = row.target is not None and row.target in CLEARS_REMARKS
+        if source is not None and clears and kept:
+            return f"{applied} leads to {po.status} but keeps the remarks {kept} (read models clear them)"
+        if source is not None and not clears and kept != others:
+            return f"{applied} clears remarks {sorted(set(others) - set(kept))} (read models keep them)"
     return None
 
 

@@ -41,6 +41,7 @@ class Po:
     currency: str = ""
     total: Decimal = Decimal(0)
     status: str = "draft"
+    remarks: dict = field(default_factory=dict)  # the texts commands left on it, those set
     created_at: Any = None
     updated_at: Any = None
     version: int = 0
@@ -54,7 +55,7 @@ class Po:
 
 def fold(events) -> dict[str, Po]:
     pos: dict[str, Po] = {}
-    aggregates: dict[str, PurchaseOrder] = {}  # the status each PO is in: the aggregate's, applying its events
+    aggregates: dict[str, PurchaseOrder] = {}  # the status and remarks: the aggregate's, applying its events
     for e in events:
         if not isinstance(e, PurchaseOrder.Event):
             continue
@@ -74,6 +75,7 @@ def fold(events) -> dict[str, Po]:
             po.placed = (po.total, e.timestamp, po.supplier_id, po.currency)
         aggregates[key] = e.mutate(aggregates.get(key))
         po.status = aggregates[key].status
+        po.remarks = {name: text for name, text in aggregates[key].remarks().items() if text is not None}
         po.version, po.updated_at = e.originator_version, e.timestamp
     return pos
 

@@ -19,7 +19,7 @@ from aggregates.transitions import TRANSITIONS, is_legal
 from app.bootstrap import build_services
 from projections.approval_queue import approval_queue
 from projections.cycle_times import BUCKET_BOUNDS_HOURS, cycle_histogram, cycle_stats
-from projections.po_summary import Filters, list_orders
+from projections.po_summary import Filters, list_orders, stored_remarks
 from projections.runner import Follower
 from projections.spend import spend_report
 from projections.store import utc_text
@@ -104,6 +104,7 @@ def assert_summary_matches(cur, pos, org):
                 row["department"], row["requester"], row["created_at"], row["updated_at"]) == (
             po.status, cents(po.total), po.version, po.currency, po.supplier_id, po.department,
             po.requester, utc_text(po.created_at), utc_text(po.updated_at))
+        assert stored_remarks(row["remarks"], row["rejection_reason"], row["cancellation_reason"]) == po.remarks
 
 
 def assert_queue_matches(cur, pos, org):

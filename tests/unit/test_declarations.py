@@ -58,6 +58,15 @@ def test_a_command_declaring_a_remark_its_event_does_not_set_is_refused():
         check_declarations(_declared_with("reject", remark="cancellation_reason"))
 
 
+def test_an_event_leading_back_to_draft_but_keeping_earlier_remarks_is_refused(monkeypatch):
+    from aggregates.purchase_order import PurchaseOrder
+
+    monkeypatch.setattr(PurchaseOrder, "_enter", lambda po, status: setattr(po, "status", status.value))
+    with pytest.raises(DeclarationError, match=r"^command 'submit' is wrongly declared: its event Submitted from "
+                                               r"draft leads to submitted but keeps the remarks \['rejection_reason'"):
+        check_declarations()
+
+
 def test_read_models_take_each_events_status_from_the_declarations():
     assert {event: status for event, status in STATUS_AFTER.items() if event in ("Submitted", "Reopened")} == {
         "Submitted": "submitted", "Reopened": "draft"}

@@ -29,6 +29,7 @@ class OrderSummaryOut:
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
         rejection_reason (None | str):
+        changes_requested (None | str):
         cancellation_reason (None | str):
         supplier_reference (None | str):
         tracking_number (None | str):
@@ -50,6 +51,7 @@ class OrderSummaryOut:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     rejection_reason: None | str
+    changes_requested: None | str
     cancellation_reason: None | str
     supplier_reference: None | str
     tracking_number: None | str
@@ -91,6 +93,9 @@ class OrderSummaryOut:
         rejection_reason: None | str
         rejection_reason = self.rejection_reason
 
+        changes_requested: None | str
+        changes_requested = self.changes_requested
+
         cancellation_reason: None | str
         cancellation_reason = self.cancellation_reason
 
@@ -123,6 +128,7 @@ class OrderSummaryOut:
                 "created_at": created_at,
                 "updated_at": updated_at,
                 "rejection_reason": rejection_reason,
+                "changes_requested": changes_requested,
                 "cancellation_reason": cancellation_reason,
                 "supplier_reference": supplier_reference,
                 "tracking_number": tracking_number,
@@ -185,6 +191,13 @@ class OrderSummaryOut:
 
         rejection_reason = _parse_rejection_reason(d.pop("rejection_reason"))
 
+        def _parse_changes_requested(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        changes_requested = _parse_changes_requested(d.pop("changes_requested"))
+
         def _parse_cancellation_reason(data: object) -> None | str:
             if data is None:
                 return data
@@ -230,6 +243,7 @@ class OrderSummaryOut:
             created_at=created_at,
             updated_at=updated_at,
             rejection_reason=rejection_reason,
+            changes_requested=changes_requested,
             cancellation_reason=cancellation_reason,
             supplier_reference=supplier_reference,
             tracking_number=tracking_number,
