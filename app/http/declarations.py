@@ -91,6 +91,8 @@ def _missing(row: Transition) -> str | None:
     event = getattr(PurchaseOrder, row.event, None)
     if not (isinstance(event, type) and issubclass(event, PurchaseOrder.Event)):
         return f"no event class PurchaseOrder.{row.event}"
+    if not row.meaning:
+        return "no meaning: the sentence its event's public form tells clients"
     if not row.roles <= ROLES:
         return f"unknown roles {sorted(row.roles - ROLES)}"
     if row.body not in BODY_SCHEMAS:

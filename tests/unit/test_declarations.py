@@ -40,6 +40,11 @@ def test_a_body_kind_without_a_schema_is_refused():
         check_declarations(_declared_with("reject", body="memo"))
 
 
+def test_a_command_whose_event_means_nothing_to_clients_is_refused():
+    with pytest.raises(DeclarationError, match="^command 'approve' is incompletely declared: no meaning"):
+        check_declarations(_declared_with("approve", meaning=""))
+
+
 def test_an_unknown_role_is_refused():
     with pytest.raises(DeclarationError, match=r"unknown roles \['manager'\]"):
         check_declarations(_declared_with("approve", roles=frozenset({"manager"})))
