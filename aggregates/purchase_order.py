@@ -223,6 +223,10 @@ class PurchaseOrder(Aggregate):
         self.check_needed_by_not_past()
         self._submitted()
 
+    def withdraw(self, reason: str | None = None) -> None:
+        self.check_transition("withdraw")
+        self._withdrawn(reason=reason)
+
     def approve(self) -> None:
         self.check_transition("approve")
         self._approved()
@@ -287,6 +291,11 @@ class PurchaseOrder(Aggregate):
     @event("Submitted")
     def _submitted(self):
         self._enter(Status.SUBMITTED)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason):
+        self._enter(Status.DRAFT)
+        self.withdrawal_reason = reason
 
     @event("Approved")
     def _approved(self):

@@ -82,6 +82,8 @@ TRANSITIONS: dict[str, Transition] = {
              meaning="The draft's content was replaced."),
         _row("submit", [S.DRAFT], S.SUBMITTED, "Submitted", REQUESTER, owner_only=True,
              meaning="The draft was submitted for approval."),
+        _row("withdraw", [S.SUBMITTED], S.DRAFT, "Withdrawn", REQUESTER, owner_only=True, body="withdrawal",
+             remark="withdrawal_reason", meaning="Its requester withdrew it from approval, back to draft."),
         _row("approve", [S.SUBMITTED], S.APPROVED, "Approved", APPROVER, decision=True, within_limit=True,
              meaning="An approver approved it."),
         _row("reject", [S.SUBMITTED], S.REJECTED, "Rejected", APPROVER, decision=True, body="reason",

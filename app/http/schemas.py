@@ -131,6 +131,12 @@ class CommentSchema(StrictSchema):
     comment = _text(1, 1000, required=True)
 
 
+class WithdrawalSchema(StrictSchema):
+    """The body of `withdraw`: why, if the requester says (the body is optional)."""
+
+    reason = _text(1, 1000, load_default=None)
+
+
 class EmptySchema(StrictSchema):
     """Commands that take no fields still refuse unknown ones."""
 
@@ -143,6 +149,7 @@ def to_draft(data: dict[str, Any]) -> Draft:
 #: The schema of each kind of body a command declares (`Transition.body`).
 BODY_SCHEMAS: dict[str | None, type[StrictSchema]] = {
     None: EmptySchema, "draft": DraftSchema, "reason": ReasonSchema, "comment": CommentSchema,
+    "withdrawal": WithdrawalSchema,
 }
 
 

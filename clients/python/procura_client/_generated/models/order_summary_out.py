@@ -28,6 +28,7 @@ class OrderSummaryOut:
         version (int):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        withdrawal_reason (None | str):
         rejection_reason (None | str):
         changes_requested (None | str):
         cancellation_reason (None | str):
@@ -50,6 +51,7 @@ class OrderSummaryOut:
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    withdrawal_reason: None | str
     rejection_reason: None | str
     changes_requested: None | str
     cancellation_reason: None | str
@@ -90,6 +92,9 @@ class OrderSummaryOut:
 
         updated_at = self.updated_at.isoformat()
 
+        withdrawal_reason: None | str
+        withdrawal_reason = self.withdrawal_reason
+
         rejection_reason: None | str
         rejection_reason = self.rejection_reason
 
@@ -127,6 +132,7 @@ class OrderSummaryOut:
                 "version": version,
                 "created_at": created_at,
                 "updated_at": updated_at,
+                "withdrawal_reason": withdrawal_reason,
                 "rejection_reason": rejection_reason,
                 "changes_requested": changes_requested,
                 "cancellation_reason": cancellation_reason,
@@ -183,6 +189,13 @@ class OrderSummaryOut:
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
+
+        def _parse_withdrawal_reason(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        withdrawal_reason = _parse_withdrawal_reason(d.pop("withdrawal_reason"))
 
         def _parse_rejection_reason(data: object) -> None | str:
             if data is None:
@@ -242,6 +255,7 @@ class OrderSummaryOut:
             version=version,
             created_at=created_at,
             updated_at=updated_at,
+            withdrawal_reason=withdrawal_reason,
             rejection_reason=rejection_reason,
             changes_requested=changes_requested,
             cancellation_reason=cancellation_reason,
