@@ -1,7 +1,8 @@
 """The public event contract: which domain events an org's clients see, under
 which type name, and which of their fields (docs/integrators/events.md).
 
-Declared as data next to the events, once: the feed (`GET /events`), and
+Declared as data, once: a purchase order's events with their commands
+(aggregates/transitions.py, `shows` and `meaning`), the others here. The feed (`GET /events`), and
 whatever later sends events out, build the public form from these rows
 (projections/public_events.py), and start-up refuses an event class that has
 neither a row here nor a place in INTERNAL (app/http/declarations.py).
@@ -15,7 +16,10 @@ the old one until the old one is retired with notice.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from aggregates.transitions import DECLARED
 
 
 @dataclass(frozen=True)
@@ -31,29 +35,15 @@ class PublicEvent:
     meaning: str
 
 
-_CONTENT = ("title", "supplier_id", "currency", "needed_by", "lines")
+def public_type(event: str) -> str:
+    """`ChangesRequested` -> `purchase_order.changes_requested`."""
+    return "purchase_order." + re.sub(r"(?<!^)(?=[A-Z])", "_", event).lower()
 
 
-def _po(event: str, type_: str, fields: tuple[str, ...], meaning: str) -> PublicEvent:
-    return PublicEvent("PurchaseOrder", event, f"purchase_order.{type_}", fields, meaning)
-
-
-PUBLIC_EVENTS: tuple[PublicEvent, ...] = (
-    _po("Created", "created", ("requester", "department", *_CONTENT), "A requester drafted a new purchase order."),
-    _po("Revised", "revised", _CONTENT, "The draft's content was replaced."),
-    _po("Submitted", "submitted", (), "The draft was submitted for approval."),
-    _po("Approved", "approved", (), "An approver approved it."),
-    _po("Rejected", "rejected", ("reason",), "An approver rejected it, giving a reason."),
-    _po("ChangesRequested", "changes_requested", ("comment",),
-        "An approver sent it back to draft, asking for changes."),
-    _po("Reopened", "reopened", (), "A rejected or cancelled purchase order was reopened as a draft."),
-    _po("Cancelled", "cancelled", ("reason",), "Its requester cancelled it, giving a reason."),
-    _po("PlacementRequested", "placement_requested", ("operation_id",),
-        "A buyer asked for it to be placed with the supplier (an operation tracks the attempt)."),
-    _po("Placed", "placed", ("supplier_reference",), "The supplier accepted the order."),
-    _po("PlacementFailed", "placement_failed", ("reason",), "The supplier declined the order, or placing it failed."),
-    _po("Shipped", "shipped", ("supplier_reference", "tracking_number"), "The supplier shipped the order."),
-    _po("Received", "received", (), "A buyer recorded the goods as received."),
+#: A purchase order's events, each declared with its command (aggregates/transitions.py).
+PUBLIC_EVENTS: tuple[PublicEvent, ...] = tuple(
+    PublicEvent("PurchaseOrder", row.event, public_type(row.event), row.shows, row.meaning)
+    for row in DECLARED.values()
 )
 
 #: Event classes deliberately kept from clients, by (aggregate, event), with why.

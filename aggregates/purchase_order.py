@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from aggregates.errors import IllegalTransition, InvariantViolated, Violation
 from aggregates.money import format_amount, parse_amount
-from aggregates.transitions import REMARKS, TRANSITIONS, Status
+from aggregates.transitions import CLEARS_REMARKS, REMARKS, TRANSITIONS, Status
 
 TITLE_MAX = 200
 MAX_LINES = 100
@@ -129,9 +129,6 @@ class PurchaseOrder(Aggregate):
     """
 
     class_version = 2  # snapshots of v1 hold lines without `unit`
-    #: An approver's comment sending the PO back for changes, until the next
-    #: submit. A class default: POs saved before it existed have none.
-    changes_requested = None
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -174,9 +171,7 @@ class PurchaseOrder(Aggregate):
         self.org = org
         self.requester = requester
         self.department = department
-        self.status = Status.DRAFT.value
-        self.rejection_reason: str | None = None
-        self.cancellation_reason: str | None = None
+        self._enter(Status.DRAFT)
         self.supplier_reference: str | None = None
         self.operation_id: UUID | None = None
         self.placement_failure: str | None = None
@@ -198,8 +193,10 @@ class PurchaseOrder(Aggregate):
         return date.fromisoformat(self._needed_by)
 
     def remarks(self) -> dict[str, str | None]:
-        """The texts commands left on the PO (a rejection's reason, ...), by attribute."""
-        return {name: getattr(self, name) for name in REMARKS}
+        """The texts commands left on the PO (a rejection's reason, ...), by
+        attribute, each until the PO is back in draft or submitted again
+        (CLEARS_REMARKS). A remark a PO snapshotted before it existed never had is None."""
+        return {name: getattr(self, name, None) for name in REMARKS}
 
     # --- invariants ------------------------------------------------------
 
@@ -225,6 +222,10 @@ class PurchaseOrder(Aggregate):
         self.check_transition("submit")
         self.check_needed_by_not_past()
         self._submitted()
+
+    def withdraw(self, reason: str | None = None) -> None:
+        self.check_transition("withdraw")
+        self._withdrawn(reason=reason)
 
     def approve(self) -> None:
         self.check_transition("approve")
@@ -275,62 +276,72 @@ class PurchaseOrder(Aggregate):
         self._needed_by = needed_by
         self._lines = list(lines)
 
+    def _enter(self, status: Status) -> None:
+        """Set the status, clearing the remarks when it is one of CLEARS_REMARKS
+        (read models do the same)."""
+        self.status = status.value
+        if status in CLEARS_REMARKS:
+            for name in REMARKS:
+                setattr(self, name, None)
+
     @event(Revised)
     def _revised(self, title, supplier_id, currency, needed_by, lines):
         self._set_content(title, supplier_id, currency, needed_by, lines)
 
     @event("Submitted")
     def _submitted(self):
-        self.status = Status.SUBMITTED.value
-        self.changes_requested = None
+        self._enter(Status.SUBMITTED)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason):
+        self._enter(Status.DRAFT)
+        self.withdrawal_reason = reason
 
     @event("Approved")
     def _approved(self):
-        self.status = Status.APPROVED.value
+        self._enter(Status.APPROVED)
 
     @event("Rejected")
     def _rejected(self, reason):
-        self.status = Status.REJECTED.value
+        self._enter(Status.REJECTED)
         self.rejection_reason = reason
 
     @event("ChangesRequested")
     def _changes_requested(self, comment):
-        self.status = Status.DRAFT.value
+        self._enter(Status.DRAFT)
         self.changes_requested = comment
 
     @event("Reopened")
     def _reopened(self):
-        self.status = Status.DRAFT.value
-        self.rejection_reason = None
-        self.cancellation_reason = None
+        self._enter(Status.DRAFT)
 
     @event("Cancelled")
     def _cancelled(self, reason):
-        self.status = Status.CANCELLED.value
+        self._enter(Status.CANCELLED)
         self.cancellation_reason = reason
 
     @event("PlacementRequested")
     def _placement_requested(self, operation_id):
-        self.status = Status.PLACING.value
+        self._enter(Status.PLACING)
         self.operation_id = operation_id
         self.placement_failure = None
 
     @event("Placed")
     def _placed(self, supplier_reference):
-        self.status = Status.PLACED.value
+        self._enter(Status.PLACED)
         self.supplier_reference = supplier_reference
 
     @event("PlacementFailed")
     def _placement_failed(self, reason):
-        self.status = Status.PLACEMENT_FAILED.value
+        self._enter(Status.PLACEMENT_FAILED)
         self.placement_failure = reason
 
     @event("Shipped")
     def _shipped(self, supplier_reference, tracking_number):
-        self.status = Status.PLACED.value
+        self._enter(Status.PLACED)
         self.supplier_reference = supplier_reference
         self.tracking_number = tracking_number
 
     @event("Received")
     def _received(self):
-        self.status = Status.RECEIVED.value
+        self._enter(Status.RECEIVED)

@@ -39,6 +39,9 @@ class Transition:
     PO's content; "reason", "comment": one text field of that name).
     `remark`: the PO attribute that shows that text. `answer`: the HTTP
     status of success. `operation`: it starts a tracked operation.
+    `shows`: the event's fields its public form shows, and `meaning`: what
+    the event means, in a sentence (aggregates/public_events.py; its public
+    type is `purchase_order.` and the event's name in snake case).
     """
 
     command: str
@@ -53,6 +56,8 @@ class Transition:
     remark: str | None = None
     answer: int = 200
     operation: bool = False
+    shows: tuple[str, ...] = ()
+    meaning: str = ""
 
     @property
     def by_client(self) -> bool:
@@ -65,29 +70,44 @@ def _row(command, sources, target, event, roles=(), **declared) -> Transition:
 
 S = Status
 REQUESTER, APPROVER, BUYER = ("requester",), ("approver",), ("buyer",)
+#: A PO's content, as the events recording it carry it.
+CONTENT = ("title", "supplier_id", "currency", "needed_by", "lines")
 #: Creation: no PO yet, so no source status; `CREATE` names it.
-CREATION = _row("create", [], S.DRAFT, "Created", REQUESTER, body="draft", answer=201)
+CREATION = _row("create", [], S.DRAFT, "Created", REQUESTER, body="draft", answer=201,
+                shows=("requester", "department", *CONTENT), meaning="A requester drafted a new purchase order.")
 TRANSITIONS: dict[str, Transition] = {
     t.command: t
     for t in (
-        _row("revise", [S.DRAFT], None, "Revised", REQUESTER, owner_only=True, body="draft"),
-        _row("submit", [S.DRAFT], S.SUBMITTED, "Submitted", REQUESTER, owner_only=True),
-        _row("approve", [S.SUBMITTED], S.APPROVED, "Approved", APPROVER, decision=True, within_limit=True),
+        _row("revise", [S.DRAFT], None, "Revised", REQUESTER, owner_only=True, body="draft", shows=CONTENT,
+             meaning="The draft's content was replaced."),
+        _row("submit", [S.DRAFT], S.SUBMITTED, "Submitted", REQUESTER, owner_only=True,
+             meaning="The draft was submitted for approval."),
+        _row("withdraw", [S.SUBMITTED], S.DRAFT, "Withdrawn", REQUESTER, owner_only=True, body="withdrawal",
+             remark="withdrawal_reason", meaning="Its requester withdrew it from approval, back to draft."),
+        _row("approve", [S.SUBMITTED], S.APPROVED, "Approved", APPROVER, decision=True, within_limit=True,
+             meaning="An approver approved it."),
         _row("reject", [S.SUBMITTED], S.REJECTED, "Rejected", APPROVER, decision=True, body="reason",
-             remark="rejection_reason"),
+             remark="rejection_reason", shows=("reason",), meaning="An approver rejected it, giving a reason."),
         _row("request_changes", [S.SUBMITTED], S.DRAFT, "ChangesRequested", APPROVER, decision=True,
-             within_limit=True, body="comment", remark="changes_requested"),
+             within_limit=True, body="comment", remark="changes_requested", shows=("comment",),
+             meaning="An approver sent it back to draft, asking for changes."),
         # A cancelled PO was never placed: `cancel` is not legal once placed.
-        _row("reopen", [S.REJECTED, S.CANCELLED], S.DRAFT, "Reopened", REQUESTER, owner_only=True),
+        _row("reopen", [S.REJECTED, S.CANCELLED], S.DRAFT, "Reopened", REQUESTER, owner_only=True,
+             meaning="A rejected or cancelled purchase order was reopened as a draft."),
         _row("cancel", [S.DRAFT, S.SUBMITTED, S.REJECTED, S.APPROVED, S.PLACEMENT_FAILED], S.CANCELLED,
-             "Cancelled", REQUESTER, owner_only=True, body="reason", remark="cancellation_reason"),
+             "Cancelled", REQUESTER, owner_only=True, body="reason", remark="cancellation_reason", shows=("reason",),
+             meaning="Its requester cancelled it, giving a reason."),
         _row("place", [S.APPROVED, S.PLACEMENT_FAILED], S.PLACING, "PlacementRequested", BUYER, answer=202,
-             operation=True),
-        _row("receive", [S.PLACED], S.RECEIVED, "Received", BUYER),
-        _row("confirm_placement", [S.PLACING], S.PLACED, "Placed"),
-        _row("fail_placement", [S.PLACING], S.PLACEMENT_FAILED, "PlacementFailed"),
+             operation=True, shows=("operation_id",),
+             meaning="A buyer asked for it to be placed with the supplier (an operation tracks the attempt)."),
+        _row("confirm_placement", [S.PLACING], S.PLACED, "Placed", shows=("supplier_reference",),
+             meaning="The supplier accepted the order."),
+        _row("fail_placement", [S.PLACING], S.PLACEMENT_FAILED, "PlacementFailed", shows=("reason",),
+             meaning="The supplier declined the order, or placing it failed."),
         # A shipment notice may overtake the acceptance: it then places the PO.
-        _row("record_shipment", [S.PLACING, S.PLACED], S.PLACED, "Shipped"),
+        _row("record_shipment", [S.PLACING, S.PLACED], S.PLACED, "Shipped",
+             shows=("supplier_reference", "tracking_number"), meaning="The supplier shipped the order."),
+        _row("receive", [S.PLACED], S.RECEIVED, "Received", BUYER, meaning="A buyer recorded the goods as received."),
     )
 }
 #: Every declared command, creation included.
@@ -103,6 +123,12 @@ CREATE = CREATION.command
 STATUS_AFTER: dict[str, str] = {t.event: t.target.value for t in TRANSITIONS.values() if t.target}
 #: PO attributes that show a command's text (a reason, a comment).
 REMARKS: tuple[str, ...] = tuple(t.remark for t in TRANSITIONS.values() if t.remark)
+#: Back in draft, or submitted again, a PO's earlier texts (a rejection's
+#: reason, a comment asking for changes) no longer apply: an event leading
+#: into one of these statuses clears its remarks (before leaving its own).
+CLEARS_REMARKS: frozenset[str] = frozenset({Status.DRAFT.value, Status.SUBMITTED.value})
+#: The remark each event leaving one fills with its text, for read models.
+REMARK_OF: dict[str, str] = {t.event: t.remark for t in TRANSITIONS.values() if t.remark}
 
 
 def is_legal(command: str, status: str) -> bool:

@@ -1,6 +1,10 @@
 """PO summary: one row per purchase order, backing `GET /purchase-orders`.
 
-The row holds the PO document's scalar fields (no lines). Its `search` column
+The row holds the PO document's scalar fields (no lines); the texts commands
+leave on it (`remarks`, as the transition table names them) are one JSON
+object, so a new command's remark needs no new column. The columns
+`rejection_reason` and `cancellation_reason` are still written for the
+previous release's readers, and read for rows written before `remarks`. Its `search` column
 (title and SKUs, lowercase) is still written for the previous release's
 readers; this release searches with projections/po_search.py. Money is
 integer cents, times fixed-width UTC text. A batch is folded in memory (load
@@ -10,12 +14,13 @@ so a rebuild costs a few statements per batch.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aggregates.policy import ORG_WIDE_READERS, Principal
-from aggregates.transitions import STATUS_AFTER
+from aggregates.transitions import CLEARS_REMARKS, REMARK_OF, STATUS_AFTER
 from projections import po_search
 from projections.keyset import Order, limit_one_more, page
 from projections.runner import Positioned
@@ -40,7 +45,7 @@ SUMMARY = Table(
     "requester TEXT NOT NULL, needed_by TEXT NOT NULL, version INTEGER NOT NULL, "
     "created_at TEXT NOT NULL, updated_at TEXT NOT NULL, rejection_reason TEXT, cancellation_reason TEXT, "
     "supplier_reference TEXT, tracking_number TEXT, operation_id TEXT, search TEXT NOT NULL, "
-    "position BIGINT NOT NULL",
+    "position BIGINT NOT NULL, remarks TEXT",
     key=("id",),
     indexes=(("created", "org, created_at, id"), ("total", "org, total_cents, id"),
              ("requester", "org, requester, created_at"), ("department", "org, department, created_at")),
@@ -60,7 +65,7 @@ def _created(key: str, item: Positioned) -> dict[str, Any]:
     return {"id": key, "org": event.org, "status": "draft", "department": event.department,
             "requester": event.requester, "created_at": utc_text(event.timestamp),
             "rejection_reason": None, "cancellation_reason": None, "supplier_reference": None,
-            "tracking_number": None, "operation_id": None, **_content(event)}
+            "tracking_number": None, "operation_id": None, "remarks": "{}", **_content(event)}
 
 
 def _evolve(row: dict[str, Any], item: Positioned) -> None:
@@ -70,19 +75,51 @@ def _evolve(row: dict[str, Any], item: Positioned) -> None:
         row.update(_content(event))
     if name in STATUS_AFTER:
         row["status"] = STATUS_AFTER[name]
-    if name == "Rejected":
-        row["rejection_reason"] = event.reason
-    elif name == "Reopened":
-        row["rejection_reason"] = row["cancellation_reason"] = None
-    elif name == "Cancelled":
-        row["cancellation_reason"] = event.reason
-    elif name == "PlacementRequested":
+        if row["status"] in CLEARS_REMARKS:
+            _set_remarks(row, {})
+    if name in REMARK_OF:
+        _set_remarks(row, {**_remarks(row), REMARK_OF[name]: _text(event)})
+    if name == "PlacementRequested":
         row["operation_id"] = str(event.operation_id)
     elif name == "Placed":
         row["supplier_reference"] = event.supplier_reference
     elif name == "Shipped":
         row["supplier_reference"] = event.supplier_reference
         row["tracking_number"] = event.tracking_number
+
+
+#: Remarks with a column of their own, which the previous release reads.
+_REMARK_COLUMNS = ("rejection_reason", "cancellation_reason")
+#: What every event carries besides its own fields.
+_ENVELOPE = frozenset({"originator_id", "originator_version", "originator_topic", "timestamp"})
+
+
+def _text(event: Any) -> str | None:
+    """The text an event leaving a remark carries: its one field (events are dataclasses)."""
+    (name,) = (name for name in type(event).__dataclass_fields__ if name not in _ENVELOPE)
+    return getattr(event, name)
+
+
+def _remarks(row: dict[str, Any]) -> dict[str, str]:
+    return stored_remarks(row["remarks"], row["rejection_reason"], row["cancellation_reason"])
+
+
+def stored_remarks(remarks: str | None, rejection_reason: str | None, cancellation_reason: str | None
+                   ) -> dict[str, str]:
+    """A row's remarks (those set): its `remarks` column, but the remarks
+    with columns of their own from those, which the previous release's
+    processes keep up to date too (and which alone hold them in a row
+    written before `remarks` was)."""
+    found = {**(json.loads(remarks) if remarks is not None else {}),
+             "rejection_reason": rejection_reason, "cancellation_reason": cancellation_reason}
+    return {name: text for name, text in found.items() if text is not None}
+
+
+def _set_remarks(row: dict[str, Any], remarks: dict[str, str | None]) -> None:
+    kept = {name: text for name, text in remarks.items() if text is not None}
+    # Compact and sorted: the form schema step 0010 fills older rows with.
+    row["remarks"] = json.dumps(kept, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    row.update({column: kept.get(column) for column in _REMARK_COLUMNS})
 
 
 class PurchaseOrderSummary(ReadModel):
@@ -149,7 +186,7 @@ def _where(who: Principal, f: Filters, params: dict[str, Any]) -> list[str]:
 
 #: The columns a list item is made of (not `search` or `position`).
 LISTED = ("id", "org", "title", "status", "total_cents", "currency", "supplier_id", "department", "requester",
-          "needed_by", "version", "created_at", "updated_at", "rejection_reason", "cancellation_reason",
+          "needed_by", "version", "created_at", "updated_at", "remarks", "rejection_reason", "cancellation_reason",
           "supplier_reference", "tracking_number", "operation_id")
 
 

@@ -113,14 +113,15 @@ def po_body(**changes) -> dict:
 
 
 def command_body(command: str, text: str = "no") -> dict | None:
-    """An example body for `command`, of the kind its declaration names:
-    a draft, one text field (`reason`, `comment`), or none."""
+    """An example body for `command`, of the kind its declaration names: a
+    draft, each of its body schema's fields as `text`, or none (no fields)."""
     from aggregates.transitions import DECLARED
+    from app.http.schemas import body_fields, takes_draft
 
     kind = DECLARED[command].body
-    if kind is None:
-        return None
-    return po_body(title="Revised") if kind == "draft" else {kind: text}
+    if takes_draft(kind):
+        return po_body(title="Revised")
+    return dict.fromkeys(body_fields(kind), text) or None
 
 
 _keys = itertools.count()

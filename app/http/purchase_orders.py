@@ -16,7 +16,7 @@ from app.http.output_schemas import HistoryOut, PlacementOut, PurchaseOrderOut
 from app.http.read_schemas import HistoryQuery, VersionQuery
 from app.http.render import JSON, HttpRenderer, encode, history_entry, po_document
 from app.http.requests import idempotency_key, if_match, json_body, query_args, validated
-from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_schema, intent_arguments
+from app.http.schemas import BODY_SCHEMAS, DraftSchema, body_required, body_schema, intent_arguments, takes_draft
 from app.service import support
 from app.service.command_service import Command, Reply
 from app.service.errors import lost_connection_as_unavailable
@@ -65,7 +65,7 @@ def _command(action: str, po_id: UUID | None) -> Response:
     services = _services()
     key = idempotency_key()
     kind = DECLARED[action].body
-    body = json_body(required=kind is not None)
+    body = json_body(required=body_required(kind))
     version = if_match() if po_id is not None else None
     sent = fingerprint(method=request.method, route=action, path_params={"id": str(po_id) if po_id else None},
                        body=body, if_match=version)
@@ -105,8 +105,8 @@ def create() -> Response:
 def _body_doc(action: str):
     """What OpenAPI shows as the action's body: its schema (the draft's, built
     with the configured suppliers)."""
-    schema = BODY_SCHEMAS[DECLARED[action].body]
-    return _draft_schema if schema is DraftSchema else schema
+    kind = DECLARED[action].body
+    return _draft_schema if takes_draft(kind) else BODY_SCHEMAS[kind]
 
 
 def _make_command_view(action: str):
@@ -121,7 +121,7 @@ def _make_command_view(action: str):
     document = documented(
         summary=f"{action.replace('_', ' ').capitalize()} a purchase order", tag="commands",
         success=declared.answer, response=PlacementOut if placing else PurchaseOrderOut,
-        body=_body_doc(action), body_required=declared.body is not None, problems=PO_COMMAND,
+        body=_body_doc(action), body_required=body_required(declared.body), problems=PO_COMMAND,
         request_headers=("Idempotency-Key", "If-Match"),
         response_headers=("ETag", "Event-Position", "Idempotent-Replayed",
                           *(("Location", "Operation-Location") if placing else ())),

@@ -26,6 +26,7 @@ from flask import Blueprint, Response, current_app, request
 from marshmallow import Schema
 
 from aggregates.policy import ActionsFor, Principal
+from aggregates.transitions import REMARKS
 from app.http import cursors
 from app.http.access import bearer_required, caller
 from app.http.fair_share import callers_share, expensive_read
@@ -225,18 +226,21 @@ _LISTED = {column: index for index, column in enumerate(po_summary.LISTED)}
 
 
 def summary_item(row: tuple, actions: ActionsFor) -> dict[str, Any]:
-    """A list item from a row of po_summary.LISTED columns, exactly as
-    OrderSummaryOut dumps it (keys in its order; built by hand: dumping a
-    page through marshmallow was a third of a list request's time),
-    `actions` deciding its allowed actions for the caller."""
+    """A list item from a row of po_summary.LISTED columns: the PO
+    document's fields but its lines, exactly as OrderSummaryOut dumps them
+    (keys in its order; built by hand: dumping a page through marshmallow was
+    a third of a list request's time), `actions` deciding its allowed
+    actions for the caller."""
     (po_id, org, title, status, cents, currency, supplier_id, department, requester, needed_by, version, created_at,
-     updated_at, rejection_reason, cancellation_reason, supplier_reference, tracking_number, operation_id) = row
+     updated_at, remarks, rejection_reason, cancellation_reason, supplier_reference, tracking_number,
+     operation_id) = row
+    stored = po_summary.stored_remarks(remarks, rejection_reason, cancellation_reason)
     return {"id": po_id, "org": org, "title": title, "status": status, "total": format_cents(cents),
             "currency": currency, "supplier_id": supplier_id, "department": department, "requester": requester,
             "needed_by": needed_by, "version": version, "created_at": api_time(created_at),
-            "updated_at": api_time(updated_at), "rejection_reason": rejection_reason,
-            "cancellation_reason": cancellation_reason, "supplier_reference": supplier_reference,
-            "tracking_number": tracking_number, "operation_id": operation_id,
+            "updated_at": api_time(updated_at), **{name: stored.get(name) for name in REMARKS},
+            "supplier_reference": supplier_reference, "tracking_number": tracking_number,
+            "operation_id": operation_id,
             "allowed_actions": actions(_Facts(org, requester, department, status, cents))}
 
 

@@ -18,7 +18,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from aggregates.money import parse_amount
 from aggregates.public_events import PUBLIC_TYPES
-from aggregates.transitions import Status
+from aggregates.transitions import REMARKS, Status
 from app.http.output_schemas import PO_STATUSES, open_enum
 from app.http.schemas import no_nul, storable_text
 from projections.po_search import MAX_WORD, words
@@ -352,14 +352,16 @@ class OrderFactsOut(Schema):
     created_at = fields.String(required=True, metadata=_TIME)
 
 
-class OrderSummaryOut(OrderFactsOut):
-    updated_at = fields.String(required=True, metadata=_TIME)
-    rejection_reason = fields.String(allow_none=True, required=True)
-    cancellation_reason = fields.String(allow_none=True, required=True)
-    supplier_reference = fields.String(allow_none=True, required=True)
-    tracking_number = fields.String(allow_none=True, required=True)
-    operation_id = fields.String(allow_none=True, required=True)
-    allowed_actions = fields.List(fields.String(), required=True)
+#: A list item: the PO document's fields but its lines (the remarks too, as
+#: the transition table names them).
+OrderSummaryOut = OrderFactsOut.from_dict({
+    "updated_at": fields.String(required=True, metadata=_TIME),
+    **{name: fields.String(allow_none=True, required=True) for name in REMARKS},
+    "supplier_reference": fields.String(allow_none=True, required=True),
+    "tracking_number": fields.String(allow_none=True, required=True),
+    "operation_id": fields.String(allow_none=True, required=True),
+    "allowed_actions": fields.List(fields.String(), required=True),
+}, name="OrderSummaryOut")
 
 
 class OrderPageOut(Schema):

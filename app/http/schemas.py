@@ -131,6 +131,12 @@ class CommentSchema(StrictSchema):
     comment = _text(1, 1000, required=True)
 
 
+class WithdrawalSchema(StrictSchema):
+    """The body of `withdraw`: why, if the requester says (the body is optional)."""
+
+    reason = _text(1, 1000, load_default=None)
+
+
 class EmptySchema(StrictSchema):
     """Commands that take no fields still refuse unknown ones."""
 
@@ -143,19 +149,38 @@ def to_draft(data: dict[str, Any]) -> Draft:
 #: The schema of each kind of body a command declares (`Transition.body`).
 BODY_SCHEMAS: dict[str | None, type[StrictSchema]] = {
     None: EmptySchema, "draft": DraftSchema, "reason": ReasonSchema, "comment": CommentSchema,
+    "withdrawal": WithdrawalSchema,
 }
 
 
 def body_schema(kind: str | None, suppliers: tuple[str, ...]) -> StrictSchema:
     """A schema instance for bodies of `kind` (the draft's knows the suppliers)."""
     schema = BODY_SCHEMAS[kind]
-    return schema(suppliers=suppliers) if schema is DraftSchema else schema()
+    return schema(suppliers=suppliers) if takes_draft(kind) else schema()
+
+
+def takes_draft(kind: str | None) -> bool:
+    """Whether bodies of `kind` are a PO's content (the intent takes a Draft)."""
+    return BODY_SCHEMAS[kind] is DraftSchema
+
+
+def body_fields(kind: str | None) -> dict[str, fields.Field]:
+    """The fields of a body of `kind`, by name, as its schema declares them:
+    the routes, the start-up check and the tests read them here, so a body
+    needs no field named after its kind."""
+    return dict(BODY_SCHEMAS[kind]._declared_fields)
+
+
+def body_required(kind: str | None) -> bool:
+    """Whether a command with bodies of `kind` needs one: some field is required."""
+    return any(field.required for field in body_fields(kind).values())
 
 
 def intent_arguments(kind: str | None, data: dict[str, Any]) -> dict[str, Any]:
     """A loaded body as the aggregate's intent method takes it: a draft as
-    `content`, text fields under their own names."""
-    return {"content": to_draft(data)} if kind == "draft" else dict(data)
+    `content`, other fields under their own names (an optional one absent
+    from the body as its schema's default)."""
+    return {"content": to_draft(data)} if takes_draft(kind) else dict(data)
 
 
 _CODES = {"Missing data for required field.": "required", "Unknown field.": "unknown-field",

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 
 from aggregates.policy import Principal, authorize
-from aggregates.transitions import CLIENT_COMMANDS, Status, is_legal
+from aggregates.transitions import CLIENT_COMMANDS, DECLARED, Status, is_legal
 from app.bootstrap import build_services
 from testkit.server import LiveClient, running_server
 from tests.conftest import SECRET, User, command_body, postgres_settings
@@ -83,7 +83,7 @@ def expected(who: Principal, action: str, po) -> tuple[int, str | None]:
         return (404 if refusal.slug == "not-found" else 403), refusal.slug
     if not is_legal(action, po.status):
         return 409, "illegal-transition"
-    return (202 if action == "place" else 200), None
+    return DECLARED[action].answer, None
 
 
 @pytest.mark.parametrize("status", list(Status))

@@ -74,3 +74,13 @@ def test_an_approver_whose_limit_is_below_the_total_cannot_send_it_back(client):
     alice.command(po, "submit", 1)
     answer = lowe.command(po, "request_changes", 2, {"comment": COMMENT})
     assert (answer.status_code, answer.get_json()["type"]) == (403, "/problems/approval-limit-exceeded")
+
+
+def test_the_list_shows_the_comment_as_the_po_does(services, sent_back):
+    alice, _, po = sent_back
+    for follower in services.followers():
+        if isinstance(follower.processor, ReadModel):
+            follower.catch_up()
+    [item] = [i for i in alice.get("/purchase-orders").get_json()["items"] if i["id"] == po]
+    assert item["changes_requested"] == COMMENT
+

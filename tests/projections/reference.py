@@ -41,6 +41,7 @@ class Po:
     currency: str = ""
     total: Decimal = Decimal(0)
     status: str = "draft"
+    remarks: dict = field(default_factory=dict)  # the texts commands left on it, those set
     created_at: Any = None
     updated_at: Any = None
     version: int = 0
@@ -52,14 +53,9 @@ class Po:
     decisions: list = field(default_factory=list)  # (decided_at, duration)
 
 
-STATUS_AFTER = {"Submitted": "submitted", "Approved": "approved", "Rejected": "rejected", "Reopened": "draft",
-                "ChangesRequested": "draft",
-                "Cancelled": "cancelled", "PlacementRequested": "placing", "Placed": "placed",
-                "PlacementFailed": "placement_failed", "Shipped": "placed", "Received": "received"}
-
-
 def fold(events) -> dict[str, Po]:
     pos: dict[str, Po] = {}
+    aggregates: dict[str, PurchaseOrder] = {}  # the status and remarks: the aggregate's, applying its events
     for e in events:
         if not isinstance(e, PurchaseOrder.Event):
             continue
@@ -77,7 +73,9 @@ def fold(events) -> dict[str, Po]:
             po.approved = (po.total, e.timestamp, po.supplier_id, po.currency)
         if name in ("Placed", "Shipped") and po.placed is None:
             po.placed = (po.total, e.timestamp, po.supplier_id, po.currency)
-        po.status = STATUS_AFTER.get(name, po.status)
+        aggregates[key] = e.mutate(aggregates.get(key))
+        po.status = aggregates[key].status
+        po.remarks = {name: text for name, text in aggregates[key].remarks().items() if text is not None}
         po.version, po.updated_at = e.originator_version, e.timestamp
     return pos
 

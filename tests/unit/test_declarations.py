@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from aggregates.transitions import DECLARED, STATUS_AFTER
+from aggregates.transitions import DECLARED, STATUS_AFTER, Status
 from app.http.declarations import DeclarationError, check_declarations, check_public_events
 
 
@@ -40,9 +40,36 @@ def test_a_body_kind_without_a_schema_is_refused():
         check_declarations(_declared_with("reject", body="memo"))
 
 
+def test_a_command_whose_event_means_nothing_to_clients_is_refused():
+    with pytest.raises(DeclarationError, match="^command 'approve' is incompletely declared: no meaning"):
+        check_declarations(_declared_with("approve", meaning=""))
+
+
 def test_an_unknown_role_is_refused():
     with pytest.raises(DeclarationError, match=r"unknown roles \['manager'\]"):
         check_declarations(_declared_with("approve", roles=frozenset({"manager"})))
+
+
+def test_a_command_declaring_another_status_than_its_event_leaves_is_refused_in_one_line():
+    with pytest.raises(DeclarationError) as refused:
+        check_declarations(_declared_with("reopen", target=Status.SUBMITTED))
+    assert str(refused.value) == ("command 'reopen' is wrongly declared: its event Reopened from cancelled "
+                                  "leaves the PO draft, not submitted")
+
+
+def test_a_command_declaring_a_remark_its_event_does_not_set_is_refused():
+    with pytest.raises(DeclarationError, match="^command 'reject' is wrongly declared: its event Rejected from "
+                                               "submitted does not leave its text in cancellation_reason$"):
+        check_declarations(_declared_with("reject", remark="cancellation_reason"))
+
+
+def test_an_event_leading_back_to_draft_but_keeping_earlier_remarks_is_refused(monkeypatch):
+    from aggregates.purchase_order import PurchaseOrder
+
+    monkeypatch.setattr(PurchaseOrder, "_enter", lambda po, status: setattr(po, "status", status.value))
+    with pytest.raises(DeclarationError, match=r"^command 'submit' is wrongly declared: its event Submitted from "
+                                               r"draft leads to submitted but keeps the remarks \["):
+        check_declarations()
 
 
 def test_read_models_take_each_events_status_from_the_declarations():
@@ -102,3 +129,15 @@ def test_the_committed_event_catalogue_is_up_to_date():
 
     committed = Path(__file__).resolve().parents[2] / "docs" / "integrators" / "events.md"
     assert committed.read_text() == render_markdown(), "run `procura docs events` and commit the result"
+
+
+def test_a_body_must_be_sent_only_when_its_schema_requires_a_field(monkeypatch):
+    from marshmallow import fields
+
+    from app.http.schemas import BODY_SCHEMAS, StrictSchema, body_required
+
+    class NoteSchema(StrictSchema):
+        note = fields.String()
+
+    monkeypatch.setitem(BODY_SCHEMAS, "note", NoteSchema)
+    assert (body_required("note"), body_required("reason")) == (False, True)

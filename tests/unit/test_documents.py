@@ -49,3 +49,9 @@ def test_encoded_documents_are_the_json_of_the_document():
 def test_what_the_fast_encoder_refuses_is_still_encoded():
     document = {"text": "lone \ud800 surrogate", "big": 2**70}
     assert json.loads(encode(document)) == document
+
+
+def test_a_list_item_has_the_po_documents_fields_but_its_lines():
+    from app.http.read_schemas import OrderSummaryOut
+
+    assert set(OrderSummaryOut().fields) == set(SCHEMA.fields) - {"lines"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from datetime import date
 from decimal import Decimal
 from uuid import uuid4
@@ -41,19 +42,15 @@ PATHS = {
 }
 
 
-#: The supplier's outcomes take what the partner reported (no client body).
-OUTCOMES = {"confirm_placement": ("AC-1",), "fail_placement": ("out of stock",), "record_shipment": ("AC-1", "1Z999")}
-
-
 def apply(po: PurchaseOrder, command: str) -> None:
-    """Call the command's intent with arguments of the kind its declaration names."""
-    row = TRANSITIONS[command]
-    if command in OUTCOMES:
-        getattr(po, command)(*OUTCOMES[command])
-        return
-    leading = (uuid4(),) if row.operation else ()
-    arguments = {"content": a_draft(title="Revised")} if row.body == "draft" else {row.body: "because"} if row.body else {}
-    getattr(po, command)(*leading, **arguments)
+    """Call the command's intent with every argument it takes: a draft as
+    `content`, a new id for an operation, else a text naming the argument."""
+    intent = getattr(po, command)
+    names = list(inspect.signature(intent).parameters)
+    leading = [uuid4()] if TRANSITIONS[command].operation else []
+    arguments = {name: a_draft(title="Revised") if name == "content" else f"{name} {command}"
+                 for name in names[len(leading):]}
+    intent(*leading, **arguments)
 
 
 def po_in(status: Status) -> PurchaseOrder:

@@ -114,6 +114,9 @@ from .purchase_order_status import PurchaseOrderStatus
 from .purchase_order_submitted_event import PurchaseOrderSubmittedEvent
 from .purchase_order_submitted_event_data import PurchaseOrderSubmittedEventData
 from .purchase_order_submitted_event_type import PurchaseOrderSubmittedEventType
+from .purchase_order_withdrawn_event import PurchaseOrderWithdrawnEvent
+from .purchase_order_withdrawn_event_data import PurchaseOrderWithdrawnEventData
+from .purchase_order_withdrawn_event_type import PurchaseOrderWithdrawnEventType
 from .queue_item_out import QueueItemOut
 from .queue_page_out import QueuePageOut
 from .read_models_out import ReadModelsOut
@@ -132,6 +135,7 @@ from .timeline_step_out_state import TimelineStepOutState
 from .trace_out import TraceOut
 from .traced_command_out import TracedCommandOut
 from .traced_event_out import TracedEventOut
+from .withdrawal import Withdrawal
 
 __all__ = (
     "AttemptOut",
@@ -234,6 +238,9 @@ __all__ = (
     "PurchaseOrderSubmittedEvent",
     "PurchaseOrderSubmittedEventData",
     "PurchaseOrderSubmittedEventType",
+    "PurchaseOrderWithdrawnEvent",
+    "PurchaseOrderWithdrawnEventData",
+    "PurchaseOrderWithdrawnEventType",
     "QueueItemOut",
     "QueuePageOut",
     "ReadModelsOut",
@@ -252,4 +259,5 @@ __all__ = (
     "TraceOut",
     "TracedCommandOut",
     "TracedEventOut",
+    "Withdrawal",
 )

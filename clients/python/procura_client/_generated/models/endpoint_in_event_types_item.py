@@ -15,6 +15,7 @@ class EndpointInEventTypesItem(StrEnum):
     PURCHASE_ORDER_REVISED = "purchase_order.revised"
     PURCHASE_ORDER_SHIPPED = "purchase_order.shipped"
     PURCHASE_ORDER_SUBMITTED = "purchase_order.submitted"
+    PURCHASE_ORDER_WITHDRAWN = "purchase_order.withdrawn"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -28,7 +28,9 @@ class OrderSummaryOut:
         version (int):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        withdrawal_reason (None | str):
         rejection_reason (None | str):
+        changes_requested (None | str):
         cancellation_reason (None | str):
         supplier_reference (None | str):
         tracking_number (None | str):
@@ -49,7 +51,9 @@ class OrderSummaryOut:
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    withdrawal_reason: None | str
     rejection_reason: None | str
+    changes_requested: None | str
     cancellation_reason: None | str
     supplier_reference: None | str
     tracking_number: None | str
@@ -88,8 +92,14 @@ class OrderSummaryOut:
 
         updated_at = self.updated_at.isoformat()
 
+        withdrawal_reason: None | str
+        withdrawal_reason = self.withdrawal_reason
+
         rejection_reason: None | str
         rejection_reason = self.rejection_reason
+
+        changes_requested: None | str
+        changes_requested = self.changes_requested
 
         cancellation_reason: None | str
         cancellation_reason = self.cancellation_reason
@@ -122,7 +132,9 @@ class OrderSummaryOut:
                 "version": version,
                 "created_at": created_at,
                 "updated_at": updated_at,
+                "withdrawal_reason": withdrawal_reason,
                 "rejection_reason": rejection_reason,
+                "changes_requested": changes_requested,
                 "cancellation_reason": cancellation_reason,
                 "supplier_reference": supplier_reference,
                 "tracking_number": tracking_number,
@@ -178,12 +190,26 @@ class OrderSummaryOut:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        def _parse_withdrawal_reason(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        withdrawal_reason = _parse_withdrawal_reason(d.pop("withdrawal_reason"))
+
         def _parse_rejection_reason(data: object) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         rejection_reason = _parse_rejection_reason(d.pop("rejection_reason"))
+
+        def _parse_changes_requested(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        changes_requested = _parse_changes_requested(d.pop("changes_requested"))
 
         def _parse_cancellation_reason(data: object) -> None | str:
             if data is None:
@@ -229,7 +255,9 @@ class OrderSummaryOut:
             version=version,
             created_at=created_at,
             updated_at=updated_at,
+            withdrawal_reason=withdrawal_reason,
             rejection_reason=rejection_reason,
+            changes_requested=changes_requested,
             cancellation_reason=cancellation_reason,
             supplier_reference=supplier_reference,
             tracking_number=tracking_number,

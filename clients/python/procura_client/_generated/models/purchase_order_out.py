@@ -20,6 +20,7 @@ T = TypeVar("T", bound="PurchaseOrderOut")
 class PurchaseOrderOut:
     """
     Attributes:
+        withdrawal_reason (None | str):
         rejection_reason (None | str):
         changes_requested (None | str):
         cancellation_reason (None | str):
@@ -43,6 +44,7 @@ class PurchaseOrderOut:
         allowed_actions (list[str]): commands this caller may issue now
     """
 
+    withdrawal_reason: None | str
     rejection_reason: None | str
     changes_requested: None | str
     cancellation_reason: None | str
@@ -66,6 +68,9 @@ class PurchaseOrderOut:
     allowed_actions: list[str]
 
     def to_dict(self) -> dict[str, Any]:
+        withdrawal_reason: None | str
+        withdrawal_reason = self.withdrawal_reason
+
         rejection_reason: None | str
         rejection_reason = self.rejection_reason
 
@@ -129,6 +134,7 @@ class PurchaseOrderOut:
 
         field_dict.update(
             {
+                "withdrawal_reason": withdrawal_reason,
                 "rejection_reason": rejection_reason,
                 "changes_requested": changes_requested,
                 "cancellation_reason": cancellation_reason,
@@ -160,6 +166,13 @@ class PurchaseOrderOut:
         from ..models.line_out import LineOut
 
         d = dict(src_dict)
+
+        def _parse_withdrawal_reason(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        withdrawal_reason = _parse_withdrawal_reason(d.pop("withdrawal_reason"))
 
         def _parse_rejection_reason(data: object) -> None | str:
             if data is None:
@@ -263,6 +276,7 @@ class PurchaseOrderOut:
         allowed_actions = cast(list[str], d.pop("allowed_actions"))
 
         purchase_order_out = cls(
+            withdrawal_reason=withdrawal_reason,
             rejection_reason=rejection_reason,
             changes_requested=changes_requested,
             cancellation_reason=cancellation_reason,
