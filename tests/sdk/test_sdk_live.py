@@ -112,6 +112,14 @@ def test_a_po_goes_from_draft_to_received_through_the_sdk(live):
     assert carol.position >= received.version
 
 
+def test_a_requester_withdraws_a_submitted_po_through_the_sdk_with_or_without_a_reason(live):
+    alice = Org(live).sdk("alice", "requester")
+    withdrawn = alice.withdraw(alice.submit(alice.create(draft())), "wrong supplier")
+    assert (withdrawn.status, withdrawn.version, withdrawn.withdrawal_reason) == ("draft", 3, "wrong supplier")
+    again = alice.withdraw(alice.submit(withdrawn))
+    assert (again.status, again.version) == ("draft", 5)
+
+
 def test_a_create_whose_answer_was_lost_is_retried_with_its_key_and_makes_one_po(live):
     org = Org(live)
     with FaultyProxy(int(live.rsplit(":", 1)[1])) as proxy:

@@ -25,6 +25,7 @@ from ._generated.api.commands import (
     request_changes_purchase_order,
     revise_purchase_order,
     submit_purchase_order,
+    withdraw_purchase_order,
 )
 from ._generated.api.operations import get_operation
 from ._generated.api.purchase_orders import get_purchase_order, get_purchase_order_history
@@ -41,6 +42,7 @@ from ._generated.models.problem import Problem
 from ._generated.models.purchase_order_out import PurchaseOrderOut
 from ._generated.models.queue_page_out import QueuePageOut
 from ._generated.models.reason import Reason
+from ._generated.models.withdrawal import Withdrawal
 from ._generated.types import UNSET, Response, Unset
 from .errors import Conflict, OperationFailed, error_for
 from .retries import RetryingTransport, RetryPolicy
@@ -116,6 +118,12 @@ class Procura:
         return self._po(cancel_purchase_order.sync_detailed(
             po.id, client=self.api, body=Reason(reason=reason), idempotency_key=_key(idempotency_key),
             if_match=_etag(po)))
+
+    def withdraw(self, po: PurchaseOrderOut, reason: str | None = None, *,
+                 idempotency_key: str | None = None) -> PurchaseOrderOut:
+        body = Withdrawal() if reason is None else Withdrawal(reason=reason)
+        return self._po(withdraw_purchase_order.sync_detailed(
+            po.id, client=self.api, body=body, idempotency_key=_key(idempotency_key), if_match=_etag(po)))
 
     def receive(self, po: PurchaseOrderOut, *, idempotency_key: str | None = None) -> PurchaseOrderOut:
         return self._po(receive_purchase_order.sync_detailed(
