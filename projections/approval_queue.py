@@ -39,6 +39,7 @@ def _content(event: Any) -> dict[str, Any]:
 class ApprovalQueue(ReadModel):
     name = "approval_queue"
     tables = (QUEUE,)
+    reads_by_po = ((QUEUE, "id"),)
 
     def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:
         items = po_events(batch)

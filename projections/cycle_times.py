@@ -58,6 +58,7 @@ def bucket_of(duration_us: int) -> int:
 class CycleTimes(ReadModel):
     name = "cycle_times"
     tables = (ORDERS, DECISIONS)
+    reads_by_po = ((ORDERS, "id"),)
     kinds = frozenset({"Created", "Submitted", *_OUTCOMES})
 
     def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:

@@ -80,6 +80,7 @@ def _created(key: str, item: Positioned) -> dict[str, Any]:
 class PurchaseOrderSearch(ReadModel):
     name = "po_search"
     tables = (SEARCH,)
+    reads_by_po = ((SEARCH, "id"),)
     kinds = frozenset({"Created", "Revised", "Placed", "Shipped"})
 
     # --- tables: the FTS5 table (SQLite) and the GIN index (PostgreSQL) besides the row table

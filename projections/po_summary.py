@@ -125,6 +125,7 @@ def _set_remarks(row: dict[str, Any], remarks: dict[str, str | None]) -> None:
 class PurchaseOrderSummary(ReadModel):
     name = "po_summary"
     tables = (SUMMARY,)
+    reads_by_po = ((SUMMARY, "id"),)
 
     def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:
         items = po_events(batch)

@@ -58,6 +58,11 @@ class Processor(ABC):
         """Apply `batch` inside the caller's transaction. Events the processor
         does not care about must simply be skipped (their position still counts)."""
 
+    def reads_ahead(self) -> Sequence[tuple[str, str]]:
+        """(table, column) pairs `apply` reads by the batch's aggregate ids,
+        which a fan-out may read ahead for it (Cursor.read_ahead)."""
+        return ()
+
     def publish(self, batch: Sequence[Positioned]) -> None:  # noqa: B027 - optional hook
         """Send `batch` out of the database, before the transaction that applies
         it and advances the tracking row opens (no transaction held open while
@@ -277,6 +282,8 @@ class Fanout:
         try:
             with self.store.pipelined_transaction() as (cur, sync):
                 advanced = self.store.advance_all_checked_later(cur, expected, last)
+                cur.read_ahead([read for f in members for read in f.processor.reads_ahead()],
+                               [str(p.event.originator_id) for share in shares.values() for p in share])
                 for follower in members:
                     _in_pipeline(follower, follower.processor.apply, cur, shares[follower.processor.name])
                 sync()

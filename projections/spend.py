@@ -37,6 +37,7 @@ APPROVED, PLACED = "approved", "placed"
 class Spend(ReadModel):
     name = "spend"
     tables = (ORDERS, FACTS)
+    reads_by_po = ((ORDERS, "id"), (FACTS, "po_id"))
     kinds = frozenset({"Created", "Revised", "Approved", "Placed", "Shipped"})
 
     def apply(self, cur: Cursor, batch: Sequence[Positioned]) -> None:

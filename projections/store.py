@@ -57,6 +57,23 @@ class Cursor:
         # The library wraps sqlite3 cursors; unwrap for rowcount and friends.
         self.raw = getattr(raw, "sqlite_cursor", raw)
         self.dialect = dialect
+        #: Rows read ahead by `read_ahead`: (table, column) -> (the ids asked, their rows).
+        self.read_ahead_rows: dict[tuple[str, str], tuple[frozenset[str], list[dict[str, Any]]]] = {}
+
+    def read_ahead(self, reads: Sequence[tuple[str, str]], ids: Sequence[str]) -> None:
+        """Read the rows of each (table, column) whose column is among `ids`,
+        every statement sent before any answer is awaited: in a pipelined
+        transaction one round trip for all of them. `select_by_ids` then
+        answers from them. PostgreSQL only (elsewhere nothing is read ahead)."""
+        if self.dialect != "postgres" or not reads or not ids:
+            return
+        asked = list(dict.fromkeys(ids))
+        sent = []
+        for table, column in reads:
+            own = Cursor(self.raw.connection.cursor(), self.dialect)
+            own.execute(f"SELECT * FROM {table} WHERE {column} = ANY(%(ids)s::text[])", {"ids": asked})
+            sent.append(((table, column), own))
+        self.read_ahead_rows = {key: (frozenset(asked), own.fetchall()) for key, own in sent}
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> Cursor:
         if self.dialect == "sqlite":

@@ -45,6 +45,12 @@ class ReadModel(Processor):
     #: Other events (operations' among them) are never decoded for this model.
     kinds: frozenset[str] | None = None
     shares_transaction = True  # quick SQL only: one read and one commit with the others
+    #: Its tables `apply` reads first by the batch's PO ids, with the column
+    #: holding them: a fan-out reads them for every member at once.
+    reads_by_po: tuple[tuple[Table, str], ...] = ()
+
+    def reads_ahead(self) -> list[tuple[str, str]]:
+        return [(self.t(table.name), column) for table, column in self.reads_by_po]
 
     def wants(self, topic: str) -> bool:
         return topic.startswith(PO_TOPIC) and (self.kinds is None or topic[len(PO_TOPIC):] in self.kinds)
@@ -130,8 +136,13 @@ def format_cents(value: int) -> str:
 
 
 def select_by_ids(cur: Cursor, table: str, column: str, ids: Iterable[str]) -> list[dict[str, Any]]:
-    """Rows of `table` whose `column` (text) is among `ids`."""
+    """Rows of `table` whose `column` (text) is among `ids` (from the rows the
+    cursor read ahead for them, once, when it did)."""
     ids = list(ids)
+    ahead = cur.read_ahead_rows.pop((table, column), None)
+    if ahead is not None and ahead[0].issuperset(ids):
+        wanted = set(ids)
+        return [row for row in ahead[1] if row[column] in wanted]
     if cur.dialect == "postgres":
         # One array parameter: a fixed statement text, parsed and planned once.
         return cur.execute(f"SELECT * FROM {table} WHERE {column} = ANY(%(ids)s::text[])", {"ids": ids}).fetchall()
