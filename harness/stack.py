@@ -4,9 +4,10 @@ HAProxy and granian (`procura serve`), `procura worker` and the fake Acme suppli
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -31,11 +32,22 @@ class Stack:
     services: Services
     supplier: AcmeFake
     worker: subprocess.Popen
+    #: One connection for every head(): the sweep reads it twice a case, and a
+    #: connection of its own each time cost PostgreSQL a backend start per read.
+    _reads: psycopg.Connection | None = field(default=None, repr=False)
+    _reading: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def head(self) -> int:
         """The event store's head (highest notification id), read directly."""
-        with psycopg.connect(self.database_url) as conn:
-            return conn.execute("SELECT coalesce(max(notification_id), 0) FROM procura_events").fetchone()[0]
+        with self._reading:
+            if self._reads is None or self._reads.closed:
+                self._reads = psycopg.connect(self.database_url, autocommit=True)
+            return self._reads.execute("SELECT coalesce(max(notification_id), 0) FROM procura_events").fetchone()[0]
+
+    def close(self) -> None:
+        with self._reading:
+            if self._reads is not None:
+                self._reads.close()
 
 
 def _worker(env: dict[str, str]):
@@ -54,9 +66,11 @@ def live_stack(*, workers: int = 2, threads: int = 16) -> Iterator[Stack]:
             with running_server(env, workers=workers, threads=threads) as base, _worker(env) as worker:
                 supplier.callback_url = f"{base}/callbacks/suppliers/acme"
                 services = build_services(Settings(database_url=url, jwt_secret=SECRET))
+                stack = Stack(base, url, services, supplier, worker)
                 try:
-                    yield Stack(base, url, services, supplier, worker)
+                    yield stack
                 finally:
+                    stack.close()
                     services.close()
     finally:
         supplier.stop()

@@ -4,7 +4,11 @@ where a missing PostgreSQL fails the run."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import queue
+import sys
+import threading
 import uuid
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -52,8 +56,48 @@ def temporary_database():
     try:
         yield with_database(PG_ADMIN_URL, name)
     finally:
-        with _admin_connection() as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _dropper.drop(name)
+
+
+class _Dropper:
+    """Drops the tests' databases in a thread of its own, one after another.
+    PostgreSQL checkpoints for every DROP DATABASE, a second or more of
+    waiting on the disk that the test which made the database need not
+    spend; `wait` (at the session's end, and at exit) lets none outlive the run."""
+
+    def __init__(self):
+        self._names: queue.Queue[str] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def drop(self, name: str) -> None:
+        self._names.put(name)
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="test-database-dropper")
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            name = self._names.get()
+            try:
+                with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except psycopg.Error as error:  # PostgreSQL gone: say which database is left behind
+                print(f"testkit: could not drop the test database {name}: {error}", file=sys.stderr)
+            finally:
+                self._names.task_done()
+
+    def wait(self) -> None:
+        self._names.join()
+
+
+_dropper = _Dropper()
+atexit.register(_dropper.wait)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _dropper.wait()
 
 
 @pytest.fixture

@@ -7,12 +7,14 @@ stops accepting and lets the requests in flight finish (at most
 `shutdown_timeout_seconds`), and only then are granian's workers stopped.
 HAProxy and the workers run in sessions of their own, so a signal to the
 group reaches this process alone. Before the server serves, a signal ends
-the start-up at once, with exit code 0.
+the start-up at once, with exit code 0; so does a signal to a granian worker
+still starting (forked with this process's handlers, before it sets its own).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -46,12 +48,19 @@ class Drain:
         self.then = then
         self._begun = threading.Event()
         self._never = threading.Event()  # waited on for the drain's length
+        self._server = os.getpid()
 
     def install(self) -> None:
+        self._server = os.getpid()
         for number in SIGNALS:
             signal.signal(number, self._signalled)
 
-    def _signalled(self, signum: int, _frame) -> None:
+    def _signalled(self, signum: int, frame) -> None:
+        if os.getpid() != self._server:
+            # A worker forked with this handler, stopped (by granian) before it set its own:
+            # its start-up ends here. Draining from it would find the edge gone, and the
+            # worker, the signal spent, would serve on until killed.
+            return _stop_starting(signum, frame)
         if self._begun.is_set():
             return  # already stopping: a second signal changes nothing
         self._begun.set()

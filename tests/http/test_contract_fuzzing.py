@@ -31,10 +31,11 @@ from tests.conftest import SECRET, token
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = token("root", ("admin", "requester", "buyer"))
-#: Cases per operation in the fuzzing phase, and stateful scenarios: about 3
-#: minutes on the 2-core development machine (the coverage phase's cases are fixed).
-FUZZING_EXAMPLES = 20
-STATEFUL_EXAMPLES = 40
+#: Cases per operation in the fuzzing phase, and stateful scenarios: each of the
+#: document's operations gets this many random cases beside the coverage phase's
+#: boundary cases (fixed, and most of the run).
+FUZZING_EXAMPLES = 10
+STATEFUL_EXAMPLES = 25
 PHASES = ("Examples", "Coverage", "Fuzzing", "Stateful")
 
 

@@ -7,12 +7,19 @@ import re
 
 import pytest
 
+from app.bootstrap import build_services, create_app
 from app.http.openapi import route_doc
+from tests.conftest import memory_settings
 
 
-@pytest.fixture
-def spec(client):
-    response = client.get("/openapi.json")
+@pytest.fixture(scope="module")
+def spec():
+    """The served document, built once for the module's tests (they only read it)."""
+    services = build_services(memory_settings())
+    try:
+        response = create_app(services=services).test_client().get("/openapi.json")
+    finally:
+        services.close()
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 

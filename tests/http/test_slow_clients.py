@@ -21,12 +21,12 @@ from tests.conftest import SECRET, token
 
 pytestmark = pytest.mark.postgres
 
-DRIP_SECONDS = 12
+DRIP_SECONDS = 8
 #: The bar for everyone else while the slow clients drip.
 ANSWER_WITHIN = 1.0
 #: Test-sized (the default is 10 s): a dripping connection is closed and
 #: reopened every few seconds, so a drip of DRIP_SECONDS covers four rounds.
-REQUEST_TIMEOUT = 3
+REQUEST_TIMEOUT = 2
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """First deploys: every process a process manager starts at once on an empty
-database comes up, and each schema step is applied by exactly one of them."""
+database comes up, and each schema step is applied by exactly one of them.
+ROUNDS rounds of each (CONCURRENT_START_ROUNDS, default 4)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +23,9 @@ from tests.schema.conftest import procura, procura_env, schema_text
 pytestmark = pytest.mark.external
 
 STEPS = load_steps("sqlite")
-ROUNDS = 10
+#: Rounds of each start (CONCURRENT_START_ROUNDS): every round starts four or five
+#: interpreters at once, a second of CPU each; raise it to hunt a rare interleaving.
+ROUNDS = int(os.environ.get("CONCURRENT_START_ROUNDS", "4"))
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 
 from app.bootstrap import build_services
 from app.config import Settings
+from testkit.pg import temporary_database
 from testkit.server import LiveClient, running_server, wait_until
 from tests.conftest import SECRET, User
 from tests.projections.test_po_search import worker_process
@@ -42,15 +43,36 @@ def settings_for(database: str | Path) -> Settings:
     return Settings(database_url=database, jwt_secret=SECRET, auto_migrate=False)
 
 
-@pytest.fixture
-def upgraded(database):
+@contextlib.contextmanager
+def upgrading(database: str | Path):
     """(database, manifest, services) after `procura migrate` on the 0.1.0 fixture."""
     manifest = load_fixture(database)
     result = procura("migrate", env=procura_env(database))
     assert result.returncode == 0, result.stderr
     services = build_services(settings_for(database))
-    yield database, manifest, services
-    services.close()
+    try:
+        yield database, manifest, services
+    finally:
+        services.close()
+
+
+@pytest.fixture
+def upgraded(database):
+    """An upgraded database of the test's own, for a test that changes it."""
+    with upgrading(database) as upgraded:
+        yield upgraded
+
+
+@pytest.fixture(scope="module", params=["postgres", "sqlite"])
+def upgraded_for_reading(request, tmp_path_factory):
+    """One upgraded database per backend, shared by the tests that only read it
+    (each upgrade is a `procura migrate` process and a fixture load)."""
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            database = tmp_path_factory.mktemp("upgraded") / "procura.sqlite3"
+        else:
+            database = stack.enter_context(temporary_database())
+        yield stack.enter_context(upgrading(database))
 
 
 def test_an_upgraded_0_1_0_database_has_the_schema_of_a_new_one(new_database):
@@ -63,8 +85,8 @@ def test_an_upgraded_0_1_0_database_has_the_schema_of_a_new_one(new_database):
     assert schema_text(old) == schema_text(new)
 
 
-def test_every_stored_event_still_reads_as_its_aggregate(upgraded):
-    database, manifest, services = upgraded
+def test_every_stored_event_still_reads_as_its_aggregate(upgraded_for_reading):
+    database, manifest, services = upgraded_for_reading
     recorder = services.app.recorder
     notifications = recorder.select_notifications(start=None, limit=10_000)
 
@@ -76,8 +98,8 @@ def test_every_stored_event_still_reads_as_its_aggregate(upgraded):
     assert services.app.head_position() == manifest["head_position"]
 
 
-def test_every_command_record_still_reads(upgraded):
-    database, manifest, services = upgraded
+def test_every_command_record_still_reads(upgraded_for_reading):
+    database, manifest, services = upgraded_for_reading
     owners = services.read_store.query(f"SELECT DISTINCT org, principal FROM {manifest['commands_table']}")
 
     records = [r for o in owners for r in services.app.recorder.select_commands(o["org"], o["principal"])]
@@ -87,8 +109,8 @@ def test_every_command_record_still_reads(upgraded):
     assert all(r.body is not None and r.created_at.tzinfo is not None for r in records)
 
 
-def test_read_models_placements_and_tracking_keep_their_rows(upgraded):
-    database, manifest, services = upgraded
+def test_read_models_placements_and_tracking_keep_their_rows(upgraded_for_reading):
+    database, manifest, services = upgraded_for_reading
     store = services.read_store
 
     for table, count in manifest["read_model_rows"].items():
@@ -103,8 +125,8 @@ def test_read_models_placements_and_tracking_keep_their_rows(upgraded):
         "public_events": 0, "support_index": 0, "webhook_deliveries": 0, "po_search": 0}
 
 
-def test_the_new_cycle_time_column_is_backfilled_for_every_old_decision(upgraded):
-    database, manifest, services = upgraded
+def test_the_new_cycle_time_column_is_backfilled_for_every_old_decision(upgraded_for_reading):
+    database, manifest, services = upgraded_for_reading
 
     rows = services.read_store.query("SELECT duration_us, duration_bucket FROM rm_cycle_decisions")
 
