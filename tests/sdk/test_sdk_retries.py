@@ -12,14 +12,15 @@ import pytest
 from procura_client import Procura, ProcuraError, PurchaseOrderOut, RetryPolicy, Unavailable, ValidationFailed
 from procura_client.retries import RetryingTransport
 
+from aggregates.transitions import REMARKS
 from tests.conftest import po_body
 
 PO = {"id": "6f1c1c59-3c1b-4a51-9b0e-0f1b9e6a7a11", "org": "o", "title": "t", "supplier_id": "acme",
       "department": "eng", "requester": "alice", "currency": "EUR", "lines": [], "total": "1.00",
       "needed_by": "2030-01-31", "status": "draft", "version": 1, "created_at": "2026-12-07T10:00:00Z",
-      "updated_at": "2026-12-07T10:00:00Z", "rejection_reason": None, "changes_requested": None,
-      "cancellation_reason": None, "supplier_reference": None, "tracking_number": None, "operation_id": None,
-      "allowed_actions": ["submit"]}
+      "updated_at": "2026-12-07T10:00:00Z", "supplier_reference": None, "tracking_number": None,
+      "operation_id": None, "allowed_actions": ["submit"],
+      **dict.fromkeys(REMARKS)}  # every command's remark, as the transition table names them
 
 
 def problem(status: int, slug: str, **extra) -> dict:
