@@ -40,7 +40,7 @@ class Services:
     """What the HTTP layer and the CLI use, built once per process."""
 
     settings: Settings
-    app: Procura
+    event_store: Procura  # the event-sourced application: commands saved as events, and read back
     commands: CommandService
     read_store: ReadStore
     #: Where the read-model routes read: replicas when configured, else read_store.
@@ -52,7 +52,7 @@ class Services:
 
     def followers(self) -> list[Follower]:
         """One follower per processor, reading this process's event store."""
-        return [Follower(self.app, self.read_store, p) for p in self.processors]
+        return [Follower(self.event_store, self.read_store, p) for p in self.processors]
 
     def supervisor(self) -> Supervisor:
         return Supervisor(self.followers(), notifications=self.notifications(),
@@ -65,7 +65,7 @@ class Services:
         behind a transaction pooler (LISTEN needs a session of its own);
         None there and on SQLite, where the followers only poll."""
         settings = self.settings
-        channel = channel or getattr(self.app.recorder, "channel_name", None)
+        channel = channel or getattr(self.event_store.recorder, "channel_name", None)
         if settings.database_url is None or settings.db_pooler == "transaction" or channel is None:
             return None
         url = settings.database_url
@@ -75,12 +75,12 @@ class Services:
     def check_database(self) -> None:
         """Raise DependencyUnavailable unless the event store answers."""
         with lost_connection_as_unavailable("database"):
-            self.app.head_position()
+            self.event_store.head_position()
 
     def close(self) -> None:
         self.reads.close()
         self.read_store.close()
-        self.app.close()
+        self.event_store.close()
 
 
 def prepare_database(settings: Settings) -> SchemaStatus:
@@ -112,7 +112,7 @@ def build_services(settings: Settings | None = None, *, schema: SchemaStatus | N
     # The deliveries come after the public events model: they read its rows in the same transaction.
     processors = [*read_models(), suppliers.processor, webhooks.processor, *sinks(settings, procura)]
     read_store.create_tracking([p.name for p in processors])
-    return Services(settings=settings, app=procura, commands=CommandService(procura),
+    return Services(settings=settings, event_store=procura, commands=CommandService(procura),
                     read_store=read_store, reads=ReadRouting.from_settings(settings, read_store),
                     processors=processors, schema=schema, suppliers=suppliers, webhooks=webhooks)
 

@@ -95,7 +95,7 @@ def _percentile(values: list[float], q: float) -> float:
 def grow(database: str) -> None:
     services = build_services(Settings(database_url=database, jwt_secret=SECRET))
     try:
-        stores.grow(services.app, EVENTS // 2, "attacker")
+        stores.grow(services.event_store, EVENTS // 2, "attacker")
     finally:
         services.close()
 

@@ -66,7 +66,7 @@ def instructions(target: str, events: int) -> tuple[int, int]:
 
     with scratch_database(f"bench_irf_{uuid.uuid4().hex[:8]}") as url:
         services = build_services(_settings(url))
-        written = write_events(services.app, events)
+        written = write_events(services.event_store, events)
         services.close()
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",

@@ -141,7 +141,7 @@ def _run(url: str, events: int, rounds: int) -> None:
     services = build_services(Settings(database_url=url, jwt_secret="x" * 40, db_pool_size=2))
     try:
         started = time.perf_counter()
-        written = write_events(services.app, events)
+        written = write_events(services.event_store, events)
         print(f"wrote {written:,} events in {time.perf_counter() - started:.1f} s")
         models = [p for p in services.processors if isinstance(p, ReadModel)]
         rates: dict[str, list[float]] = {"raw": []}
@@ -153,7 +153,7 @@ def _run(url: str, events: int, rounds: int) -> None:
             print(_line("raw SELECT+INSERT loop", count, seconds))
             for model in models:
                 started = time.perf_counter()
-                rebuild(services.app, services.read_store, model, batch_size=BATCH)
+                rebuild(services.event_store, services.read_store, model, batch_size=BATCH)
                 seconds = time.perf_counter() - started
                 rates.setdefault(model.name, []).append(written / seconds)
                 ratios[model.name].append(written / seconds / rates["raw"][-1])

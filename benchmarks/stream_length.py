@@ -39,8 +39,8 @@ def _long_po(services, events: int) -> PurchaseOrder:
     for n in range(1, events):
         po.revise(_draft(n))
         if n % 1000 == 0:
-            services.app.save(po)
-    services.app.save(po)
+            services.event_store.save(po)
+    services.event_store.save(po)
     return po
 
 

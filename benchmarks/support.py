@@ -64,8 +64,8 @@ def grow(url: str, events: int) -> list[stores.Story]:
     try:
         started = time.perf_counter()
         count = max(1, events // stores.STORY_EVENTS)
-        sampled = stores.grow_stories(services.app, count, ORG, every=max(1, count // 20), per_save=PER_SAVE)
-        print(f"grew {services.app.head_position()} events in {time.perf_counter() - started:.0f} s")
+        sampled = stores.grow_stories(services.event_store, count, ORG, every=max(1, count // 20), per_save=PER_SAVE)
+        print(f"grew {services.event_store.head_position()} events in {time.perf_counter() - started:.0f} s")
         return sampled
     finally:
         services.close()

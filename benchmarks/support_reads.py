@@ -29,11 +29,11 @@ INDEX = "support_index"
 
 def _fill(services, pos: int) -> PurchaseOrder:
     """`pos` submitted POs (two events each) and one PO revised up to 200 events."""
-    stores.grow(services.app, pos, ORG)
+    stores.grow(services.event_store, pos, ORG)
     long = PurchaseOrder.draft(org=ORG, requester="someone", department="eng", content=stores.draft("long"))
     for n in range(LONG_EVENTS - 1):
         long.revise(stores.draft(f"long {n}"))
-    services.app.save(long)
+    services.event_store.save(long)
     return long
 
 
@@ -67,7 +67,7 @@ def main(pos: int) -> None:
         try:
             started = time.perf_counter()
             long = _fill(services, pos)
-            print(f"events in the store: {services.app.head_position()} "
+            print(f"events in the store: {services.event_store.head_position()} "
                   f"(grown in {time.perf_counter() - started:.1f} s)")
             _index(services)
             client = create_app(services=services).test_client()

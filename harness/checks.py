@@ -225,7 +225,7 @@ def check_read_models(services, timeout: float) -> Result:
     models = [p for p in services.processors if isinstance(p, ReadModel)]
     deadline = time.monotonic() + timeout
     while True:
-        head = services.app.head_position() or 0
+        head = services.event_store.head_position() or 0
         positions = services.read_store.positions()
         behind = [m.name for m in models if int(positions.get(m.name, {}).get("position", 0)) < head]
         if not behind:
@@ -235,6 +235,6 @@ def check_read_models(services, timeout: float) -> Result:
             return result
         time.sleep(0.2)  # polling for the worker, with the deadline above
     for model in models:
-        differences = verify(services.app, services.read_store, model)
+        differences = verify(services.event_store, services.read_store, model)
         result.case(not differences, f"{model.name}: {len(differences)} rows differ, e.g. {differences[:2]}")
     return result

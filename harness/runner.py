@@ -78,7 +78,7 @@ def run(options: Options, console: Console | None = None) -> Report:
         elapsed = time.monotonic() - started
         exchanges = journal.exchanges
         say(f"load done: {len(exchanges):,} requests in {elapsed:.1f} s; checking")
-        events = checks.stored_events(stack.services.app)
+        events = checks.stored_events(stack.services.event_store)
         report.results += checks.check_store(exchanges, events)
         report.results += checks.check_replays(exchanges)
         report.results.append(checks.check_conflicts(exchanges, events, status_at(stack)))
@@ -104,7 +104,7 @@ def status_at(stack):
 
     def status_at(po_id: str, version: int) -> str:
         if (po_id, version) not in cache:
-            cache[(po_id, version)] = stack.services.app.purchase_order(UUID(po_id), version).status
+            cache[(po_id, version)] = stack.services.event_store.purchase_order(UUID(po_id), version).status
         return cache[(po_id, version)]
 
     return status_at

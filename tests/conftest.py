@@ -204,7 +204,7 @@ def server_with_an_unprojected_po(pg_url: str, *, threads: int, **env: str):
 
     services = build_services(postgres_settings(pg_url))
     try:
-        stores.grow(services.app, 1, "org-1")
+        stores.grow(services.event_store, 1, "org-1")
     finally:
         services.close()
     env = {"DATABASE_URL": pg_url, "PROCURA_JWT_SECRET": SECRET,

@@ -193,7 +193,7 @@ def purge_commands(older_than_hours: int | None) -> None:
     services = build_services(settings)
     try:
         cutoff = datetime.now(UTC) - timedelta(hours=hours)
-        removed = services.app.recorder.purge_commands(cutoff)
+        removed = services.event_store.recorder.purge_commands(cutoff)
     finally:
         services.close()
     click.echo(f"purged {removed} command records older than {hours} h")
@@ -228,7 +228,7 @@ def supplier_callbacks(supplier: str | None) -> None:
 
     services = build_services(_settings())
     try:
-        for entry in unmatched_callbacks(services.app, supplier):
+        for entry in unmatched_callbacks(services.event_store, supplier):
             click.echo(json.dumps(entry))
     finally:
         services.close()

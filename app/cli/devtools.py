@@ -61,7 +61,7 @@ def events(po_id: str, as_json: bool, with_data: bool) -> None:
     """The event stream of one PO (or operation), oldest first."""
     services = _services()
     try:
-        rows = devtools.stream(services.app, _uuid(po_id))
+        rows = devtools.stream(services.event_store, _uuid(po_id))
     finally:
         services.close()
     if not rows:
@@ -87,13 +87,13 @@ def state(po_id: str, version: int | None, versions: tuple[int, int] | None) -> 
     try:
         po = _uuid(po_id)
         if versions:
-            before, after = (devtools.state_at(services.app, po, v) for v in versions)
+            before, after = (devtools.state_at(services.event_store, po, v) for v in versions)
             if before is None or after is None:
                 raise click.ClickException("no such PO or version")
             print_table(f"{po_id}: version {versions[0]} -> {versions[1]}", ("field", "before", "after"),
                         devtools.diff(before, after))
             return
-        current = devtools.state_at(services.app, po, version)
+        current = devtools.state_at(services.event_store, po, version)
     finally:
         services.close()
     if current is None:
@@ -108,7 +108,7 @@ def trace(some_id: str, as_json: bool) -> None:
     """Every event written under a request, correlation, command or operation id."""
     services = _services()
     try:
-        rows = devtools.trace(services.app, some_id)
+        rows = devtools.trace(services.event_store, some_id)
     finally:
         services.close()
     if as_json:

@@ -36,7 +36,7 @@ def status_command() -> None:
     services = _services()
     try:
         table = Table("read model", "position", "head", "lag", "updated at")
-        for s in status(services.app, services.read_store, _models(services)):
+        for s in status(services.event_store, services.read_store, _models(services)):
             table.add_row(s.name, str(s.position), str(s.head), str(s.lag), s.updated_at or "-")
         Console().print(table)
     finally:
@@ -78,7 +78,7 @@ def rebuild_command(name: str, batch_size: int) -> None:
 
 
 def _rebuild_one(services, model: ReadModel, batch_size: int) -> None:
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[events]:,} events"), _EventsPerSecond(), TimeRemainingColumn())
     started = time.perf_counter()
@@ -89,7 +89,7 @@ def _rebuild_one(services, model: ReadModel, batch_size: int) -> None:
             events = progress.tasks[task].fields["events"] + count
             progress.update(task, advance=count, events=events)
 
-        position = rebuild(services.app, services.read_store, model, batch_size=batch_size, on_batch=advance)
+        position = rebuild(services.event_store, services.read_store, model, batch_size=batch_size, on_batch=advance)
         progress.update(task, completed=max(head, 1))
     click.echo(f"{model.name}: rebuilt to position {position} in {time.perf_counter() - started:.1f} s")
 
@@ -102,7 +102,7 @@ def verify_command(name: str) -> None:
     differing = 0
     try:
         for model in _select(_models(services), name):
-            differences = verify(services.app, services.read_store, model)
+            differences = verify(services.event_store, services.read_store, model)
             differing += len(differences)
             click.echo(f"{model.name}: {'OK' if not differences else f'{len(differences)} differing rows'}")
             for d in differences:

@@ -49,7 +49,7 @@ def readyz() -> Response:
 def read_models_state(services) -> dict:
     """Each processor's distance from the store's head, and which ones have
     not moved for `read_model_stale_seconds` while behind."""
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     rows = services.read_store.positions().values()
     stale_before = utc_text(datetime.now(UTC) - timedelta(seconds=services.settings.read_model_stale_seconds))
     behind = [row for row in rows if int(row["position"]) < head]

@@ -128,7 +128,7 @@ class ProjectionLag:
         gauge = GaugeMetricFamily("procura_projection_lag_events", "Events a read model is behind",
                                   labels=["projection"])
         try:
-            head = self.services.app.head_position()
+            head = self.services.event_store.head_position()
             positions = self.services.read_store.positions()
         except PersistenceError:  # a scrape must not fail because the database is down
             return [gauge]

@@ -175,6 +175,6 @@ def history(po_id: UUID) -> Response:
     cursor = args.get("cursor")
     start = po.version if cursor is None else step_cursors.history_from(cursor, po.id, po.version)
     with lost_connection_as_unavailable("database"):
-        document, following = support.history(services.app, po, args["limit"], start, history_entry)
+        document, following = support.history(services.event_store, po, args["limit"], start, history_entry)
     document["next_cursor"] = None if following is None else step_cursors.history_cursor(following, po.id)
     return Response(encode(document), status=200, mimetype=JSON, headers={"ETag": f'"{po.version}"'})

@@ -127,7 +127,7 @@ def _await(store: ReadStore, names: list[str], min_position: int | None, deadlin
 def _refuse_beyond_head(min_position: int) -> None:
     """422 on /min_position when no event has that position yet: waiting
     could never make it visible. The head is the primary's (replicas follow it)."""
-    head = _services().app.head_position()
+    head = _services().event_store.head_position()
     if min_position > head:
         raise Problem("validation-error", "Some query parameters are invalid.", {"errors": [
             {"pointer": "/min_position", "detail": f"beyond the event store's head ({head}): no event has "
@@ -442,7 +442,7 @@ def projections_status() -> Response:
     services = _services()
     models = [p for p in services.processors if isinstance(p, ReadModel)]
     with lost_connection_as_unavailable("database"):
-        store_head = services.app.head_position()  # the primary's: the replicas follow it
+        store_head = services.event_store.head_position()  # the primary's: the replicas follow it
         found = services.reads.read(lambda store: statuses(store_head, store.positions(), models))
     head = max((s.head for s in found), default=0)
     document = {"head": head, "projections": [

@@ -78,7 +78,7 @@ def trace() -> Response:
     rows, position = read_fresh([support_index.SupportIndex.name], args.get("min_position"),
                                 lambda cur: cur.execute(*statement).fetchall())
     found = [int(row["position"]) for row in rows[:limit]]
-    app = current_app.extensions["procura"].app
+    app = current_app.extensions["procura"].event_store
     with lost_connection_as_unavailable("database"):
         records, truncated = support.trace_commands(app, who.org, value) if cursor is None else ([], False)
         document = support.trace_document(app, value, support.trace_events(app, found), records, truncated)
@@ -108,7 +108,7 @@ def timeline(po_id: UUID) -> Response:
     bound = support.first_timeline_bound(po) if cursor is None else step_cursors.timeline_from(cursor, po.id,
                                                                                                 po.version)
     with lost_connection_as_unavailable("database"):
-        document, following = support.timeline(services.app, services.read_store, who.org, po, args["limit"], bound)
+        document, following = support.timeline(services.event_store, services.read_store, who.org, po, args["limit"], bound)
     document["next_cursor"] = None if following is None else step_cursors.timeline_cursor(following, po.id)
     return Response(encode(_TIMELINE.dump(document)), status=200, mimetype=JSON,
                     headers={"ETag": f'"{po.version}"'})

@@ -93,7 +93,7 @@ def create() -> Response:
     _checked_url(data)
     services = current_app.extensions["procura"]
     with lost_connection_as_unavailable("database"):
-        endpoint = services.webhooks.endpoints.create(who.org, after_position=services.app.head_position(), **data)
+        endpoint = services.webhooks.endpoints.create(who.org, after_position=services.event_store.head_position(), **data)
     return _answer({**endpoint.document(), "secret": endpoint.secret}, 201,
                    {"Location": f"/webhook-endpoints/{endpoint.id}"})
 

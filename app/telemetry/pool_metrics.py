@@ -26,7 +26,7 @@ def _gauges():
 
 
 def _pool(services: Any) -> Any:
-    datastore = getattr(services.app.recorder, "datastore", None)
+    datastore = getattr(services.event_store.recorder, "datastore", None)
     return getattr(datastore, "pool", None) if not services.settings.is_embedded else None
 
 

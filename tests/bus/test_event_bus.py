@@ -84,7 +84,7 @@ def published(nats_url: str) -> list[dict]:
 def all_published(services, url: str, nats_url: str, timeout: float = 20) -> list[dict]:
     """The stream's messages once the sink and the public events model have
     both reached the store's head (nothing is written meanwhile)."""
-    head = services.app.head_position()
+    head = services.event_store.head_position()
 
     def done():
         if min(tracked(services, "public_events"), tracked(services, "event_bus")) < head:
@@ -106,8 +106,8 @@ def expected(rows: list[dict]) -> list[dict]:
 
 def test_each_public_event_is_published_once_on_its_orgs_subject_with_its_id_and_only_its_public_form(
         services, pg_database_url, nats):
-    stores.grow(services.app, 5, "org-1")
-    stores.grow(services.app, 3, ODD_ORG)
+    stores.grow(services.event_store, 5, "org-1")
+    stores.grow(services.event_store, 3, ODD_ORG)
     with worker(pg_database_url, nats.url):
         messages = all_published(services, pg_database_url, nats.url)
 
@@ -122,10 +122,10 @@ def test_each_public_event_is_published_once_on_its_orgs_subject_with_its_id_and
 
 def test_a_restarted_worker_publishes_what_came_after_it_stopped_without_gaps_or_repeats(
         services, pg_database_url, nats):
-    stores.grow(services.app, 4, "org-1")
+    stores.grow(services.event_store, 4, "org-1")
     with worker(pg_database_url, nats.url):
         assert len(all_published(services, pg_database_url, nats.url)) == 8
-    stores.grow(services.app, 4, "org-1")
+    stores.grow(services.event_store, 4, "org-1")
     with worker(pg_database_url, nats.url):
         messages = all_published(services, pg_database_url, nats.url)
 
@@ -135,12 +135,12 @@ def test_a_restarted_worker_publishes_what_came_after_it_stopped_without_gaps_or
 
 def test_the_read_models_go_on_while_nats_is_down_and_the_stream_catches_up_when_it_returns(
         services, pg_database_url, nats):
-    stores.grow(services.app, 2, "org-1")
+    stores.grow(services.event_store, 2, "org-1")
     with worker(pg_database_url, nats.url):
         assert len(all_published(services, pg_database_url, nats.url)) == 4
         nats.stop()
-        stores.grow(services.app, 3, "org-1")
-        head = services.app.head_position()
+        stores.grow(services.event_store, 3, "org-1")
+        head = services.event_store.head_position()
         wait_until(lambda: tracked(services, "public_events") >= head and tracked(services, "po_summary") >= head,
                    15, what="the read models to follow while NATS is down")
         assert tracked(services, "event_bus") < head

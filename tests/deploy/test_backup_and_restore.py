@@ -46,7 +46,7 @@ def projected(url: str) -> bool:
     try:
         positions = services.read_store.positions()
         models = [p.name for p in services.processors if isinstance(p, ReadModel)]
-        return min(int(positions[m]["position"]) for m in models) >= services.app.head_position()
+        return min(int(positions[m]["position"]) for m in models) >= services.event_store.head_position()
     finally:
         services.close()
 
@@ -117,7 +117,7 @@ def backed_up_and_restored(tmp_path_factory):
             dump(original, backup)
             head = build_services(postgres_settings(original))
             try:
-                head_position = head.app.head_position()
+                head_position = head.event_store.head_position()
             finally:
                 head.close()
         restore(backup, restored)
@@ -195,7 +195,7 @@ def test_a_backup_taken_while_creates_arrive_holds_every_po_acknowledged_before_
     restored, before = backed_up_under_load
     services = build_services(postgres_settings(restored))
     try:
-        titles = [services.app.repository.get(uuid.UUID(po)).title for po in before]
+        titles = [services.event_store.repository.get(uuid.UUID(po)).title for po in before]
     finally:
         services.close()
 

@@ -84,13 +84,13 @@ def test_another_orgs_admin_gets_404_on_every_route_and_changes_nothing(
         client, services, mallory, placed_po, method, rule):
     po, op = placed_po
     target = op if rule.startswith("/operations") else po
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     body = COMMANDS_WITH_BODIES.get(rule.rsplit("/", 1)[1]) if method == "POST" else None
     response = client.open(concrete(rule, target), method=method, json=body,
                            headers={**mallory.auth, "Idempotency-Key": new_key(), "If-Match": '"4"'})
     assert response.status_code == 404
     assert response.get_json()["type"] == "/problems/not-found"
-    assert services.app.head_position() == head
+    assert services.event_store.head_position() == head
 
 
 @pytest.mark.parametrize("member", ["requester", "department", "status", "approved_by", "org", "total"])
@@ -99,9 +99,9 @@ def test_mass_assignment_in_any_command_body_is_refused_and_changes_nothing(
         client, services, command, member):
     admin = User(client, "root", ("admin",))
     po = User(client).create().get_json()["id"]
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     body = {**(COMMANDS_WITH_BODIES[command] or {}), member: "mallory"}
     response = admin.command(po, command, 1, body)
     assert response.status_code == 422
     assert {"pointer": f"/{member}", "detail": "Unknown field.", "code": "unknown-field"} in response.get_json()["errors"]
-    assert services.app.head_position() == head
+    assert services.event_store.head_position() == head

@@ -69,10 +69,10 @@ def po_in(world, status: Status):
         response = users[STEP_ACTOR[step]].command(po_id, step, version, command_body(step))
         assert response.status_code in (200, 202), response.get_data(as_text=True)
     for outcome in SUPPLIER_STEPS.get(status, []):
-        po = services.app.purchase_order(UUID(po_id))
+        po = services.event_store.purchase_order(UUID(po_id))
         outcome(po)
-        services.app.save(po)
-    po = services.app.purchase_order(UUID(po_id))
+        services.event_store.save(po)
+    po = services.event_store.purchase_order(UUID(po_id))
     assert po.status == status
     return po
 

@@ -49,7 +49,7 @@ def callback(base: str, webhook_id: str, *, signed: bool = True) -> requests.Res
 
 
 def recorded_ids(services) -> set[str]:
-    return {entry["delivery_id"] for entry in unmatched_callbacks(services.app)}
+    return {entry["delivery_id"] for entry in unmatched_callbacks(services.event_store)}
 
 
 # --- identifiers that reach an index -------------------------------------------------
@@ -164,4 +164,4 @@ def test_a_trace_under_a_callback_org_never_lists_callback_records(live):
     webhook_id = f"msg_{uuid.uuid4().hex}"
     assert callback(base, webhook_id).status_code == 202
 
-    assert support.trace_commands(services.app, "supplier:acme", webhook_id) == ([], False)
+    assert support.trace_commands(services.event_store, "supplier:acme", webhook_id) == ([], False)

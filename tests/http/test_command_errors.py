@@ -154,10 +154,10 @@ def test_invalid_fields_are_all_reported_at_once_with_pointers(alice):
 
 @pytest.mark.parametrize("member", ["status", "total", "approved_by", "requester", "department", "org"])
 def test_an_undocumented_member_is_refused_and_nothing_is_created(alice, services, member):
-    before = services.app.head_position()
+    before = services.event_store.head_position()
     body = problem(alice.post("/purchase-orders", {**po_body(), member: "x"}), "validation-error", 422)
     assert body["errors"] == [{"pointer": f"/{member}", "detail": "Unknown field.", "code": "unknown-field"}]
-    assert services.app.head_position() == before
+    assert services.event_store.head_position() == before
 
 
 def test_a_key_reused_for_another_request_is_refused(alice):

@@ -52,7 +52,7 @@ def test_a_rebuilt_feed_lists_the_same_events_with_the_same_ids(tmp_path):
         follower.catch_up()
     before = admin.get("/events").get_json()
 
-    rebuild(services.app, services.read_store, PublicEvents(), batch_size=2)
+    rebuild(services.event_store, services.read_store, PublicEvents(), batch_size=2)
     after = admin.get("/events").get_json()
     services.close()
 

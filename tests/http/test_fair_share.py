@@ -32,7 +32,7 @@ def grown_server(module_pg_database_url):
     read with `min_position` waits its 2 s."""
     services = build_services(postgres_settings(module_pg_database_url))
     try:
-        stores.grow(services.app, GROWN_POS, "org-1")
+        stores.grow(services.event_store, GROWN_POS, "org-1")
     finally:
         services.close()
     env = {"DATABASE_URL": module_pg_database_url, "PROCURA_JWT_SECRET": SECRET,

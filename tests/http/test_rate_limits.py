@@ -49,7 +49,7 @@ def test_a_refused_command_changes_nothing(alice, erin):
     assert refused.status_code == 429
     assert alice.post("/purchase-orders", po_body(title="One too many"), key="other").status_code == 429
     mine = alice.client.application.extensions["procura"]
-    assert len(mine.app.recorder.select_notifications(start=None, limit=100)) == 3
+    assert len(mine.event_store.recorder.select_notifications(start=None, limit=100)) == 3
 
 
 def test_reads_are_counted_apart_from_commands(alice):

@@ -19,13 +19,13 @@ def test_creating_returns_the_po_with_location_etag_and_event_position(alice):
 
 def test_a_retry_with_the_same_key_replays_the_stored_response_byte_for_byte(alice, services):
     first = alice.post("/purchase-orders", po_body(), key="same")
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     again = alice.post("/purchase-orders", po_body(), key="same")
     assert again.get_data() == first.get_data() and again.status_code == 201
     for header in ("Location", "ETag", "Event-Position"):
         assert again.headers[header] == first.headers[header]
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert services.app.head_position() == head
+    assert services.event_store.head_position() == head
 
 
 def test_a_refused_command_is_replayed_too_and_appends_nothing(alice, bob, services):
@@ -34,7 +34,7 @@ def test_a_refused_command_is_replayed_too_and_appends_nothing(alice, bob, servi
     again = bob.command(po, "approve", 1, key="early")
     assert first.status_code == again.status_code == 409
     assert again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
-    assert services.app.purchase_order(UUID(po)).version == 1
+    assert services.event_store.purchase_order(UUID(po)).version == 1
 
 
 def test_two_users_may_use_the_same_key_without_seeing_each_other(client, alice):

@@ -28,31 +28,31 @@ def test_a_po_goes_from_draft_to_placing_with_one_event_per_command(backend):
     assert bob.command(po, "approve", 2).status_code == 200
     placed = carol.command(po, "place", 3)
     assert placed.status_code == 202
-    stored = services.app.purchase_order(UUID(po))
+    stored = services.event_store.purchase_order(UUID(po))
     assert (stored.status, stored.version) == ("placing", 4)
-    assert services.app.operation(UUID(placed.get_json()["id"])).status == "pending"
+    assert services.event_store.operation(UUID(placed.get_json()["id"])).status == "pending"
 
 
 def test_a_retry_replays_and_appends_nothing(backend):
     services, client = backend
     alice = User(client)
     first = alice.post("/purchase-orders", po_body(), key="k")
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     again = alice.post("/purchase-orders", po_body(), key="k")
     assert again.get_data() == first.get_data() and again.headers["Idempotent-Replayed"] == "true"
     assert again.headers["Event-Position"] == first.headers["Event-Position"] == str(head)
-    assert services.app.head_position() == head
+    assert services.event_store.head_position() == head
 
 
 def test_a_refusal_is_recorded_without_events(backend):
     services, client = backend
     alice = User(client)
     po = alice.create().get_json()["id"]
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     first = alice.command(po, "receive", 1, key="too-early")
     assert first.status_code == 403
-    assert services.app.head_position() == head
-    assert services.app.recorder.select_command("org-1", "alice", "too-early").status == 403
+    assert services.event_store.head_position() == head
+    assert services.event_store.recorder.select_command("org-1", "alice", "too-early").status == 403
 
 
 def test_a_stale_version_is_a_conflict_naming_the_current_one(backend):
@@ -69,6 +69,6 @@ def test_expired_command_records_are_purged_and_fresh_ones_kept(backend):
 
     services, client = backend
     User(client).post("/purchase-orders", po_body(), key="fresh")
-    assert services.app.recorder.purge_commands(datetime.now(UTC) - timedelta(hours=24)) == 0
-    assert services.app.recorder.purge_commands(datetime.now(UTC) + timedelta(seconds=1)) == 1
-    assert services.app.recorder.select_command("org-1", "alice", "fresh") is None
+    assert services.event_store.recorder.purge_commands(datetime.now(UTC) - timedelta(hours=24)) == 0
+    assert services.event_store.recorder.purge_commands(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    assert services.event_store.recorder.select_command("org-1", "alice", "fresh") is None

@@ -45,7 +45,7 @@ def test_retried_commands_never_duplicate_events_and_status_stays_legal(steps):
         assert first.status_code in {200, 202, 403, 409, 422}, first.get_data()
         if first.status_code in (200, 202):
             version, accepted = version + 1, accepted + 1
-    stored = services.app.purchase_order(UUID(po))
+    stored = services.event_store.purchase_order(UUID(po))
     assert stored.version == 1 + accepted
     assert stored.status in set(Status)
     services.close()

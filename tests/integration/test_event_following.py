@@ -59,17 +59,17 @@ def make_events(services, pos=5):
 def test_catching_up_applies_every_event_once_and_tracks_the_head(world):
     services, processor = world
     make_events(services)
-    follower = Follower(services.app, services.read_store, processor, batch_size=3)
+    follower = Follower(services.event_store, services.read_store, processor, batch_size=3)
     assert follower.catch_up() == 10
     assert counts(services.read_store) == {"Created": 5, "Submitted": 5}
-    assert services.read_store.position(processor.name) == services.app.head_position()
+    assert services.read_store.position(processor.name) == services.event_store.head_position()
     assert follower.catch_up() == 0
 
 
 def test_a_failing_batch_applies_nothing_and_is_retried_from_the_same_position(world):
     services, processor = world
     make_events(services, 2)
-    follower = Follower(services.app, services.read_store, processor, batch_size=10)
+    follower = Follower(services.event_store, services.read_store, processor, batch_size=10)
     original = processor.apply
 
     def fail_half_way(cur, batch):
@@ -98,7 +98,7 @@ def test_two_workers_racing_on_postgres_apply_each_event_once(pg_database_url):
 
     def work(s):
         barrier.wait()
-        Follower(s.app, s.read_store, processor, batch_size=7).catch_up()
+        Follower(s.event_store, s.read_store, processor, batch_size=7).catch_up()
 
     threads = [threading.Thread(target=work, args=(s,)) for s in others]
     for t in threads:
@@ -120,16 +120,16 @@ class CountsSubmissionsOnly(CountsEvents):
 def test_events_a_processor_does_not_want_are_skipped_but_still_tracked(world):
     services, _ = world
     make_events(services, 3)
-    follower = Follower(services.app, services.read_store, CountsSubmissionsOnly(), batch_size=4)
+    follower = Follower(services.event_store, services.read_store, CountsSubmissionsOnly(), batch_size=4)
     assert follower.catch_up() == 6
     assert counts(services.read_store) == {"Submitted": 3}
-    assert services.read_store.position("test_counts") == services.app.head_position()
+    assert services.read_store.position("test_counts") == services.event_store.head_position()
 
 
 def test_reading_after_a_position_gives_the_stored_events_in_order_up_to_the_stop(world):
     services, _ = world
     make_events(services, 3)
-    recorder = services.app.recorder
+    recorder = services.event_store.recorder
     every = recorder.select_notifications(start=None, limit=100)
     fields = ("id", "originator_id", "originator_version", "topic", "state")
 

@@ -25,13 +25,13 @@ def stored(row) -> StoredEvent:
 @pytest.fixture
 def v1_store(any_backend_settings):
     services = build_services(dataclasses.replace(any_backend_settings, snapshot_interval=0))
-    services.app.recorder.insert_events([stored(row) for row in FIXTURE["events"]])
+    services.event_store.recorder.insert_events([stored(row) for row in FIXTURE["events"]])
     yield services
     services.close()
 
 
 def test_v1_events_load_with_every_line_measured_in_each(v1_store):
-    po = v1_store.app.purchase_order(PO_ID)
+    po = v1_store.event_store.purchase_order(PO_ID)
     assert [(line.sku, line.unit) for line in po.lines] == [("PAP-A4", "each"), ("TON-1", "each")]
     assert po.total == sum(line.amount for line in po.lines) and str(po.total) == "427.00"
 
@@ -46,9 +46,9 @@ def test_a_v1_po_can_be_read_and_revised_through_the_api(v1_store):
 def test_a_v1_snapshot_loads_with_units_too(any_backend_settings):
     services = build_services(dataclasses.replace(any_backend_settings, snapshot_interval=100))
     try:
-        services.app.recorder.insert_events([stored(row) for row in FIXTURE["events"]])
-        services.app.snapshots.recorder.insert_events([stored(FIXTURE["snapshot"])])
-        po = services.app.purchase_order(PO_ID)
+        services.event_store.recorder.insert_events([stored(row) for row in FIXTURE["events"]])
+        services.event_store.snapshots.recorder.insert_events([stored(FIXTURE["snapshot"])])
+        po = services.event_store.purchase_order(PO_ID)
         assert [line.unit for line in po.lines] == ["each", "each"] and po.version == 2
     finally:
         services.close()

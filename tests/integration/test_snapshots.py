@@ -24,12 +24,12 @@ def test_a_long_stream_is_snapshotted_and_reads_the_same_as_a_full_replay(every_
     po = alice.create().get_json()["id"]
     for version in range(1, 8):
         assert alice.command(po, "revise", version, po_body(title=f"Title {version}")).status_code == 200
-    snapshots = list(services.app.snapshots.get(UUID(po)))
+    snapshots = list(services.event_store.snapshots.get(UUID(po)))
     assert [s.originator_version for s in snapshots] == [3, 6]
     shown = alice.get(f"/purchase-orders/{po}").get_json()
     assert (shown["version"], shown["title"]) == (8, "Title 7")
     replayed = None
-    for event in services.app.events.get(UUID(po)):
+    for event in services.event_store.events.get(UUID(po)):
         replayed = event.mutate(replayed)
     assert replayed.title == shown["title"] and replayed.version == shown["version"]
 

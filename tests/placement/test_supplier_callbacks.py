@@ -104,7 +104,7 @@ def test_a_callback_about_an_unknown_order_is_recorded_answered_202_and_listed_f
     answer = send(quiet, accepted("not-a-procura-order", "AC-77"), webhook_id="msg_stray")
     assert (answer.status_code, answer.json()) == (202, {"outcome": "unmatched"})
     assert send(quiet, accepted("not-a-procura-order", "AC-77"), webhook_id="msg_stray").status_code == 200
-    [stray] = unmatched_callbacks(quiet.services.app, "acme")
+    [stray] = unmatched_callbacks(quiet.services.event_store, "acme")
     assert (stray["delivery_id"], stray["purchase_order_reference"]) == ("msg_stray", "not-a-procura-order")
 
 

@@ -35,7 +35,7 @@ def auditor(stack, org: str = "org-1") -> User:
 def traced(stack, value: str, org: str = "org-1") -> dict:
     """The trace once the index holds every event written so far (min_position: the store's head)."""
     who = auditor(stack, org)
-    head = stack.services.app.head_position()
+    head = stack.services.event_store.head_position()
     response = who.get("/trace?" + urlencode({"id": value, "min_position": head}))
     assert response.status_code == 200, response.get_json()
     return response.get_json()
@@ -92,10 +92,10 @@ def test_the_support_index_rebuilds_and_verifies_equal_to_what_the_worker_built(
     traced(quiet, shipped_po[0])  # the worker has indexed everything
     before = traced(quiet, "AC-10003")
 
-    rebuild(services.app, services.read_store, SupportIndex(), batch_size=3)
+    rebuild(services.event_store, services.read_store, SupportIndex(), batch_size=3)
 
     assert traced(quiet, "AC-10003") == before
-    assert verify(services.app, services.read_store, SupportIndex()) == []
+    assert verify(services.event_store, services.read_store, SupportIndex()) == []
     cli = subprocess.run([sys.executable, "-m", "app.cli", "projections", "verify", "support_index"], cwd=ROOT,
                          env={**os.environ, "DATABASE_URL": services.settings.database_url,
                               "PROCURA_JWT_SECRET": SECRET}, capture_output=True, text=True, timeout=120)

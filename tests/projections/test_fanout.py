@@ -58,7 +58,7 @@ def test_a_read_model_failing_on_an_event_lets_the_others_advance_then_resumes_f
         services, alice):
     services.read_store.create_tracking([RefusesSubmissions.name])
     buggy = RefusesSubmissions()
-    followers = [*services.followers(), Follower(services.app, services.read_store, buggy)]
+    followers = [*services.followers(), Follower(services.event_store, services.read_store, buggy)]
     supervisor = Supervisor(followers, idle_wait=0.02, error_wait=0.05).start()
     try:
         po_id, submitted_at = _created_and_submitted(alice)
@@ -74,7 +74,7 @@ def test_a_read_model_failing_on_an_event_lets_the_others_advance_then_resumes_f
                    what="the fixed model to resume")
     finally:
         supervisor.stop()
-    wanted = [n.id for n in services.app.recorder.select_after(0, 1000) if buggy.wants(n.topic)]
+    wanted = [n.id for n in services.event_store.recorder.select_after(0, 1000) if buggy.wants(n.topic)]
     assert sorted(buggy.applied) == wanted  # every event once: none skipped by the failure, none twice
 
 
@@ -99,7 +99,7 @@ def test_a_read_model_whose_sql_the_database_refuses_is_the_one_that_rests_while
     services.read_store.create_tracking([BreaksSqlOnSubmissions.name])
     broken = BreaksSqlOnSubmissions()
     # First in the batch: every other member's statements follow its refused one in the pipeline.
-    followers = [Follower(services.app, services.read_store, broken), *services.followers()]
+    followers = [Follower(services.event_store, services.read_store, broken), *services.followers()]
     rested: list[str] = []
     handler = logging.Handler(level=logging.ERROR)
     handler.emit = lambda record: rested.append(record.fields["projection"])
@@ -118,5 +118,5 @@ def test_a_read_model_whose_sql_the_database_refuses_is_the_one_that_rests_while
         supervisor.stop()
         logging.getLogger("procura.projections").removeHandler(handler)
     assert rested and set(rested) == {BreaksSqlOnSubmissions.name}
-    wanted = [n.id for n in services.app.recorder.select_after(0, 1000) if broken.wants(n.topic)]
+    wanted = [n.id for n in services.event_store.recorder.select_after(0, 1000) if broken.wants(n.topic)]
     assert sorted(broken.applied) == wanted

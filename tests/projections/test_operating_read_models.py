@@ -88,12 +88,12 @@ def test_the_api_keeps_answering_the_same_list_while_a_read_model_is_rebuilt_and
     reader.start()
     try:
         for _ in range(3):
-            rebuild(services.app, services.read_store, summary, batch_size=7)
+            rebuild(services.event_store, services.read_store, summary, batch_size=7)
     finally:
         done.set()
         reader.join()
     assert answers and set(answers) == {(200, 30)}
-    assert verify(services.app, services.read_store, summary) == []
+    assert verify(services.event_store, services.read_store, summary) == []
 
 
 def test_verify_prints_the_rows_that_drifted_and_exits_non_zero(sqlite_world, monkeypatch):

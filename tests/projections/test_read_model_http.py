@@ -104,7 +104,7 @@ def test_a_read_model_behind_min_position_answers_projection_behind_with_retry_a
 def test_every_read_model_response_carries_its_projection_position(services, people):
     people["alice"].create()
     catch_up(services)
-    head = services.app.head_position()
+    head = services.event_store.head_position()
     for who, path in (("alice", "/purchase-orders"), ("bob", "/approvals/queue"), ("dave", "/reports/spend"),
                       ("dave", "/reports/cycle-times"), ("dave", "/projections")):
         response = people[who].get(path)

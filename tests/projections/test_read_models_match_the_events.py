@@ -66,7 +66,7 @@ def send(po: PurchaseOrder, command: str, content: Draft) -> None:
 
 def run_history(services, steps, clock) -> None:
     pos: dict[int, PurchaseOrder] = {}
-    followers = [Follower(services.app, services.read_store, p, batch_size=3)
+    followers = [Follower(services.event_store, services.read_store, p, batch_size=3)
                  for p in services.processors if isinstance(p, ReadModel)]
     for slot, action, minutes, price, quantity, choice, catch_up in steps:
         clock.now += timedelta(minutes=minutes, microseconds=choice)
@@ -76,7 +76,7 @@ def run_history(services, steps, clock) -> None:
                                             department=DEPARTMENTS[slot % 3], content=content)
         elif is_legal(action, pos[slot].status):
             send(pos[slot], action, content)
-        services.app.save(pos[slot])
+        services.event_store.save(pos[slot])
         if catch_up == 0:  # now and then, mid-history
             for f in followers:
                 f.catch_up()
@@ -139,7 +139,7 @@ def test_after_catching_up_every_read_model_equals_a_reference_computed_from_the
     try:
         with mock.patch("eventsourcing.domain.datetime_now_with_tzinfo", clock):
             run_history(services, steps, clock)
-        pos = reference.fold(reference.all_events(services.app))
+        pos = reference.fold(reference.all_events(services.event_store))
         cut = datetime(2026, 1, 1, tzinfo=UTC) + (clock.now - datetime(2026, 1, 1, tzinfo=UTC)) / 2
         with services.read_store.snapshot() as cur:
             for org in ORGS:

@@ -32,7 +32,7 @@ def test_a_failing_batch_is_logged_with_its_projection_and_positions_then_retrie
     handler = logging.Handler()
     handler.emit = lambda record: lines.append(json.loads(JsonFormatter().format(record)))
     logging.getLogger("procura.projections").addHandler(handler)
-    supervisor = Supervisor([Follower(services.app, services.read_store, processor)], idle_wait=0.01,
+    supervisor = Supervisor([Follower(services.event_store, services.read_store, processor)], idle_wait=0.01,
                             error_wait=0.01)
     try:
         supervisor.start()

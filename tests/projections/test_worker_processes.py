@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def world(pg_database_url):
     services = build_services(postgres_settings(pg_database_url))
-    write_events(services.app, 3000, placements=False)
+    write_events(services.event_store, 3000, placements=False)
     yield services, pg_database_url
     services.close()
 
@@ -48,17 +48,17 @@ def lowest_position(services) -> int:
 
 
 def caught_up(services) -> bool:
-    return lowest_position(services) >= services.app.head_position()
+    return lowest_position(services) >= services.event_store.head_position()
 
 
 def assert_equal_to_a_fresh_rebuild(services) -> None:
     for model in models(services):
-        assert verify(services.app, services.read_store, model) == [], model.name
+        assert verify(services.event_store, services.read_store, model) == [], model.name
 
 
 def test_a_worker_killed_at_random_points_during_catch_up_resumes_to_exactly_a_fresh_rebuild(world):
     services, url = world
-    head, rng = services.app.head_position(), random.Random(4)
+    head, rng = services.event_store.head_position(), random.Random(4)
     for kill in sorted(rng.sample(range(head // 10, head * 9 // 10), 4)):
         with worker(url) as process:
             wait_until(lambda k=kill: lowest_position(services) >= k or process.poll() is not None, timeout=60,
@@ -76,7 +76,7 @@ def test_two_workers_at_once_apply_every_event_exactly_once(world):
     with worker(url, batch_size=7), worker(url, batch_size=11):
         wait_until(lambda: caught_up(services), timeout=60, what="two workers catching up")
     assert_equal_to_a_fresh_rebuild(services)
-    pos = reference.fold(reference.all_events(services.app))
+    pos = reference.fold(reference.all_events(services.event_store))
     with services.read_store.snapshot() as cur:
         for org in ("org-0", "org-1", "org-2"):
             found = spend_report(cur, org, "department")
@@ -94,7 +94,7 @@ def test_a_worker_survives_losing_its_database_connections_and_follows_new_event
         # Our own pool lost its connections too: write through a new one.
         fresh = build_services(postgres_settings(url))
         try:
-            write_events(fresh.app, 200, seed=99, placements=False)
+            write_events(fresh.event_store, 200, seed=99, placements=False)
             wait_until(lambda: caught_up(fresh), timeout=60, what="catch-up after the connections were cut")
             assert process.poll() is None
             assert_equal_to_a_fresh_rebuild(fresh)

@@ -53,7 +53,7 @@ def test_the_worker_survives_a_database_restart_and_resumes_without_double_count
             admin.execute("CREATE DATABASE procura_restart")
         url = with_database(cluster.url, "procura_restart")
         with services_on(url) as services:
-            write_events(services.app, 1000, placements=False)
+            write_events(services.event_store, 1000, placements=False)
         with worker_logging_to(url, log) as process:
             with services_on(url) as services:  # closed before its connections are cut
                 wait_until(lambda: caught_up(services) or process.poll() is not None, timeout=60,
@@ -69,7 +69,7 @@ def test_the_worker_survives_a_database_restart_and_resumes_without_double_count
             cluster.start()
 
             with services_on(url) as fresh:
-                write_events(fresh.app, 300, seed=99, placements=False)
+                write_events(fresh.event_store, 300, seed=99, placements=False)
                 wait_until(lambda: caught_up(fresh) or process.poll() is not None, timeout=60,
                            what="catch-up after the database restarted")
                 assert process.poll() is None, log.read_text()[-2000:]

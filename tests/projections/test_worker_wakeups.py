@@ -75,7 +75,7 @@ class Stuck(Processor):
 def test_a_stuck_read_model_does_not_hold_back_the_others(services, alice):
     services.read_store.create_tracking([Stuck.name])
     stuck = Stuck()
-    followers = [Follower(services.app, services.read_store, stuck), *services.followers()]
+    followers = [Follower(services.event_store, services.read_store, stuck), *services.followers()]
     supervisor = Supervisor(followers, idle_wait=0.05)
     supervisor.start()
     try:

@@ -203,7 +203,7 @@ def _scenario():
             scenario.services = build_services(Settings(database_url=db.primary.url(), jwt_secret=SECRET))
             stack.callback(scenario.services.close)
             _settle(scenario, db, scenario.services)
-            scenario.events = checks.stored_events(scenario.services.app)
+            scenario.events = checks.stored_events(scenario.services.event_store)
             yield scenario
         except BaseException:
             sys.stderr.write(logs.tails())

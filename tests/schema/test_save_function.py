@@ -30,7 +30,7 @@ def migrated(pg_database_url):
 def test_pooled_connections_carry_the_configured_lock_timeout(migrated):
     _url, services = migrated
 
-    with services.app.recorder.datastore.get_connection() as conn:
+    with services.event_store.recorder.datastore.get_connection() as conn:
         setting = conn.execute("SELECT current_setting('procura.lock_timeout')").fetchone()
 
     assert list(setting.values()) == ["7s"]

@@ -87,22 +87,22 @@ def test_an_upgraded_0_1_0_database_has_the_schema_of_a_new_one(new_database):
 
 def test_every_stored_event_still_reads_as_its_aggregate(upgraded_for_reading):
     database, manifest, services = upgraded_for_reading
-    recorder = services.app.recorder
+    recorder = services.event_store.recorder
     notifications = recorder.select_notifications(start=None, limit=10_000)
 
     assert len(notifications) == manifest["events_total"]
     assert dict(Counter(n.topic for n in notifications)) == manifest["events_by_topic"]
     ids = {n.originator_id for n in notifications}
-    aggregates = [services.app.repository.get(i) for i in ids]
+    aggregates = [services.event_store.repository.get(i) for i in ids]
     assert sum(type(a).__name__ == "PurchaseOrder" for a in aggregates) == manifest["purchase_orders"]
-    assert services.app.head_position() == manifest["head_position"]
+    assert services.event_store.head_position() == manifest["head_position"]
 
 
 def test_every_command_record_still_reads(upgraded_for_reading):
     database, manifest, services = upgraded_for_reading
     owners = services.read_store.query(f"SELECT DISTINCT org, principal FROM {manifest['commands_table']}")
 
-    records = [r for o in owners for r in services.app.recorder.select_commands(o["org"], o["principal"])]
+    records = [r for o in owners for r in services.event_store.recorder.select_commands(o["org"], o["principal"])]
 
     assert len(records) == manifest["commands"]
     assert dict(Counter(str(r.status) for r in records)) == manifest["commands_by_status"]

@@ -11,9 +11,9 @@ from tests.conftest import sqlite_settings
 def _written(tmp_path, name: str, per_save: int) -> list[tuple]:
     services = build_services(sqlite_settings(tmp_path / f"{name}.sqlite3"))
     try:
-        stores.grow_stories(services.app, 3, "org-grown", per_save=per_save)
-        notifications = services.app.recorder.select_notifications(start=1, limit=1000)
-        events = [services.app.mapper.to_domain_event(n) for n in notifications]
+        stores.grow_stories(services.event_store, 3, "org-grown", per_save=per_save)
+        notifications = services.event_store.recorder.select_notifications(start=1, limit=1000)
+        events = [services.event_store.mapper.to_domain_event(n) for n in notifications]
         return [(type(e).__qualname__, e.originator_version, {k: v for k, v in e.meta.items() if k != "occurred_at"})
                 for e in events]
     finally:

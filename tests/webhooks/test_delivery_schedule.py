@@ -45,11 +45,11 @@ class World:
 
     def endpoint(self, url: str, types=()):
         return self.services.webhooks.endpoints.create(ORG, url=url, event_types=types, description="",
-                                                       enabled=True, after_position=self.services.app.head_position())
+                                                       enabled=True, after_position=self.services.event_store.head_position())
 
     def events(self, pos: int = 1) -> None:
         """`pos` submitted POs (two public events each), projected into the outbox."""
-        stores.grow(self.services.app, pos, ORG)
+        stores.grow(self.services.event_store, pos, ORG)
         for fanout in fan_outs(self.services.followers(), 1.0):
             while fanout.step():
                 pass
