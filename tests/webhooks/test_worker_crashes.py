@@ -50,6 +50,12 @@ def feed(org: Org) -> list[dict]:
         cursor = page["next_cursor"]
 
 
+def caught_up(org: Org) -> bool:
+    """Whether every read model (the feed's among them) has reached the store's head."""
+    answer = org.admin.get("/projections")
+    return answer.status_code == 200 and all(p["lag"] == 0 for p in answer.get_json()["projections"])
+
+
 def test_deliveries_survive_a_worker_killed_three_times_during_creates_and_approvals(module_pg_database_url):
     url = module_pg_database_url
     with running_server({**ENV, "DATABASE_URL": url}, workers=1, threads=8) as base, \
@@ -71,6 +77,8 @@ def test_deliveries_survive_a_worker_killed_three_times_during_creates_and_appro
                 worker = start_worker(url)
             stop.set()
             loader.join(30)
+            # The last worker may have started just now, on a loaded machine: the feed is complete once it caught up.
+            wait_until(lambda: caught_up(ours), timeout=60, what="the last worker to reach the store's head")
             events = feed(ours)
             assert len(events) >= 3 * KILLS
 
@@ -83,7 +91,7 @@ def test_deliveries_survive_a_worker_killed_three_times_during_creates_and_appro
         finally:
             stop.set()
             worker.terminate()
-            worker.wait(15)
+            worker.wait(30)  # it finishes the batch and the sends in hand first, slower on a loaded machine
         for name, receiver in receivers.items():
             got = receiver.deliveries()
             assert all(d.verified for d in got)
