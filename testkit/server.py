@@ -111,10 +111,18 @@ def serving_process(env: dict[str, str], *, workers: int = 2, threads: int = 8, 
         except BaseException:
             # The server's own account of a failure (pytest shows it with the test's).
             sys.stderr.write(f"--- server exit code {process.poll()}, its log's tail:\n"
-                             f"{written_so_far(errors)[-6000:]}\n")
+                             f"{account(written_so_far(errors))}\n")
             raise
         finally:
             stop(process)
+
+
+def account(log: str, size: int = 6000) -> str:
+    """A server log's tail for a failure report: its warnings and errors
+    first (request lines would bury them), then the last lines."""
+    lines = log.splitlines()
+    troubles = [line for line in lines if '"level":"info"' not in line]
+    return "\n".join(troubles)[-size:] + "\n--- last lines:\n" + "\n".join(lines[-5:])[-2000:]
 
 
 @contextmanager

@@ -154,9 +154,11 @@ def test_the_previous_release_keeps_serving_through_migration_and_beside_the_new
             finished = time.monotonic()
             assert migrated.returncode == 0, migrated.stderr
             head_then = head(database)
+            # 0.1.0's follower waits up to 30 s after failed passes, and a pass fails
+            # whenever the backfill holds the database past 0.1.0's 3 s lock timeout.
             wait_until(lambda: scalar(database, "SELECT position FROM procura_tracking "
                                                 "WHERE name = 'cycle_times'") >= head_then,
-                       timeout=60, what="0.1.0's worker writing to the migrated read model")
+                       timeout=120, what="0.1.0's worker writing to the migrated read model")
 
             with serving_process(env, workers=2, threads=4) as (new.base, _), worker_process(database, env, ROOT), \
                     traffic_on(new):
