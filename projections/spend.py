@@ -5,12 +5,19 @@ total and time) and one `placed` fact per PO (its first placement: `Placed`,
 or a `Shipped` notice that overtook it). Later events never remove a fact,
 so a PO cancelled after approval keeps its approved total. The report sums
 facts whose time falls in the asked period, exactly, in integer cents.
+
+Beside the facts, their running totals per UTC day, org, department,
+supplier, currency and kind (`rm_spend_days`, kept in the same
+transaction): the report reads the totals of the days wholly inside the
+period and the facts only for the part-days at its edges, so its cost
+follows the days and groups asked about, not the POs in them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from projections.runner import Positioned
@@ -31,12 +38,23 @@ FACTS = Table(
     indexes=(("org_at", "org, at"),),
 )
 
+#: The facts' totals per day. A PO without a department counts under ''
+#: (a token's department is never empty).
+DAYS = Table(
+    "rm_spend_days",
+    "org TEXT NOT NULL, day TEXT NOT NULL, department TEXT NOT NULL, supplier_id TEXT NOT NULL, "
+    "currency TEXT NOT NULL, kind TEXT NOT NULL, amount_cents BIGINT NOT NULL, facts BIGINT NOT NULL",
+    key=("org", "day", "department", "supplier_id", "currency", "kind"),
+)
+_DAY_KEY = DAYS.key
+_DAY_SUMS = ("amount_cents", "facts")
+
 APPROVED, PLACED = "approved", "placed"
 
 
 class Spend(ReadModel):
     name = "spend"
-    tables = (ORDERS, FACTS)
+    tables = (ORDERS, FACTS, DAYS)
     reads_by_po = ((ORDERS, "id"), (FACTS, "po_id"))
     kinds = frozenset({"Created", "Revised", "Approved", "Placed", "Shipped"})
 
@@ -48,7 +66,7 @@ class Spend(ReadModel):
         ids = {key for key, _ in keyed}
         orders = {r["id"]: r for r in select_by_ids(cur, self.t(ORDERS.name), "id", ids)}
         facts = {(r["po_id"], r["kind"]): r for r in select_by_ids(cur, self.t(FACTS.name), "po_id", ids)}
-        changed_orders, changed_facts = set(), set()
+        changed_orders, changed_facts, days = set(), set(), {}
         for key, item in keyed:
             name, event = kind(item), item.event
             if name == "Revised" and key not in orders:
@@ -60,10 +78,14 @@ class Spend(ReadModel):
                 changed_orders.add(key)
             elif key in orders and (name == "Approved" or (key, PLACED) not in facts):
                 fact = APPROVED if name == "Approved" else PLACED
+                if (key, fact) in facts:  # a later approval replaces the earlier one
+                    _count(days, facts[(key, fact)], -1)
                 facts[(key, fact)] = _fact(orders[key], fact, event.timestamp)
+                _count(days, facts[(key, fact)], 1)
                 changed_facts.add((key, fact))
         upsert(cur, self.t(ORDERS.name), ORDERS.key, [orders[k] for k in sorted(changed_orders)])
         upsert(cur, self.t(FACTS.name), FACTS.key, [facts[k] for k in sorted(changed_facts)])
+        upsert(cur, self.t(DAYS.name), DAYS.key, [days[k] for k in sorted(days)], adding=_DAY_SUMS)
 
 
 def _fact(order: dict[str, Any], fact: str, moment: Any) -> dict[str, Any]:
@@ -71,6 +93,15 @@ def _fact(order: dict[str, Any], fact: str, moment: Any) -> dict[str, Any]:
     return {"po_id": order["id"], "kind": fact, "org": order["org"], "department": order["department"],
             "supplier_id": order["supplier_id"], "currency": order["currency"],
             "amount_cents": order["total_cents"], "at": at, "month": at[:7]}
+
+
+def _count(days: dict[tuple, dict[str, Any]], fact: dict[str, Any], sign: int) -> None:
+    """Add `fact` (sign 1) to, or take it (-1) from, its day's totals in `days`."""
+    row = {"org": fact["org"], "day": fact["at"][:10], "department": fact["department"] or "",
+           "supplier_id": fact["supplier_id"], "currency": fact["currency"], "kind": fact["kind"]}
+    total = days.setdefault(tuple(row[k] for k in _DAY_KEY), {**row, "amount_cents": 0, "facts": 0})
+    total["amount_cents"] += sign * int(fact["amount_cents"])
+    total["facts"] += sign
 
 
 # --- queries ------------------------------------------------------------------
@@ -97,30 +128,91 @@ def spend_report(cur: Cursor, org: str, group_by: str, since: str | None = None,
     currency. `since` is inclusive, `before` exclusive (UTC text);
     `department` and `supplier_id`, when given, keep only the facts of POs
     with exactly that department (as created) and supplier (as approved or
-    placed)."""
-    column = GROUPS[group_by]
+    placed). Whole days from their totals, part-days from the facts."""
+    found = []
+    whole = whole_days(since, before)
+    if whole is None:
+        found += _fact_sums(cur, org, group_by, since, before, department, supplier_id)
+    else:
+        first, end = whole
+        found += _day_sums(cur, org, group_by, first, end, department, supplier_id)
+        if since is not None and since < first + MIDNIGHT:
+            found += _fact_sums(cur, org, group_by, since, first + MIDNIGHT, department, supplier_id)
+        if before is not None and end + MIDNIGHT < before:
+            found += _fact_sums(cur, org, group_by, end + MIDNIGHT, before, department, supplier_id)
+    rows: dict[tuple[str | None, str], SpendRow] = {}
+    for group, currency, fact, cents, count in found:
+        row = rows.setdefault((group, currency), SpendRow(group, currency))
+        if fact == APPROVED:
+            row.approved_cents += cents
+            row.approved_count += count
+        else:
+            row.placed_cents += cents
+            row.placed_count += count
+    return [rows[k] for k in sorted(rows, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
+            if rows[k].approved_count or rows[k].placed_count]
+
+
+#: The time of day a day's first moment has in UTC text.
+MIDNIGHT = "T00:00:00.000000Z"
+
+
+def whole_days(since: str | None, before: str | None) -> tuple[str | None, str | None] | None:
+    """The UTC days wholly inside [since, before) as (first day, day after the
+    last; None: unbounded), or None when no day is."""
+    first = since
+    if since is not None and since[10:] != MIDNIGHT:
+        following = date.fromisoformat(since[:10]) + timedelta(days=1) if since[:10] < "9999-12-31" else None
+        if following is None:
+            return None
+        first = following.isoformat()
+    first = None if first is None else first[:10]
+    end = None if before is None else before[:10]
+    if first is not None and end is not None and first >= end:
+        return None
+    return first, end
+
+
+def _clauses(org: str, department: str | None, supplier_id: str | None) -> tuple[list[str], dict[str, Any]]:
     params: dict[str, Any] = {"org": org}
     clauses = ["org = %(org)s"]
     for name, value in (("department", department), ("supplier_id", supplier_id)):
         if value is not None:
             params[name] = value
             clauses.append(f"{name} = %({name})s")
-    if since is not None:
-        params["since"] = since
-        clauses.append("at >= %(since)s")
-    if before is not None:
-        params["before"] = before
-        clauses.append("at < %(before)s")
-    found = cur.execute(
+    return clauses, params
+
+
+def _fact_sums(cur: Cursor, org: str, group_by: str, since: str | None, before: str | None,
+               department: str | None, supplier_id: str | None) -> list[tuple]:
+    """(group, currency, kind, cents, count) of the facts in [since, before)."""
+    clauses, params = _clauses(org, department, supplier_id)
+    for name, value, clause in (("since", since, "at >= %(since)s"), ("before", before, "at < %(before)s")):
+        if value is not None:
+            params[name] = value
+            clauses.append(clause)
+    column = GROUPS[group_by]
+    return [(r["grp"], r["currency"], r["kind"], int(r["cents"]), int(r["n"])) for r in cur.execute(
         f"SELECT {column} AS grp, currency, kind, SUM(amount_cents) AS cents, COUNT(*) AS n "
-        f"FROM {FACTS.name} WHERE {' AND '.join(clauses)} GROUP BY {column}, currency, kind",
-        params,
-    ).fetchall()
-    rows: dict[tuple[str | None, str], SpendRow] = {}
-    for r in found:
-        row = rows.setdefault((r["grp"], r["currency"]), SpendRow(r["grp"], r["currency"]))
-        if r["kind"] == APPROVED:
-            row.approved_cents, row.approved_count = int(r["cents"]), int(r["n"])
-        else:
-            row.placed_cents, row.placed_count = int(r["cents"]), int(r["n"])
-    return [rows[k] for k in sorted(rows, key=lambda k: (k[0] is not None, k[0] or "", k[1]))]
+        f"FROM {FACTS.name} WHERE {' AND '.join(clauses)} GROUP BY {column}, currency, kind", params).fetchall()]
+
+
+_DAY_GROUPS = {"department": "department", "supplier": "supplier_id", "month": "SUBSTR(day, 1, 7)"}
+
+
+def _day_sums(cur: Cursor, org: str, group_by: str, first: str | None, end: str | None,
+              department: str | None, supplier_id: str | None) -> list[tuple]:
+    """(group, currency, kind, cents, count) of the days in [first, end)."""
+    clauses, params = _clauses(org, department, supplier_id)
+    for name, value, clause in (("first", first, "day >= %(first)s"), ("end", end, "day < %(end)s")):
+        if value is not None:
+            params[name] = value
+            clauses.append(clause)
+    column = _DAY_GROUPS[group_by]
+    found = cur.execute(
+        f"SELECT {column} AS grp, currency, kind, SUM(amount_cents) AS cents, SUM(facts) AS n "
+        f"FROM {DAYS.name} WHERE {' AND '.join(clauses)} GROUP BY {column}, currency, kind", params).fetchall()
+    # A day's totals keep '' for POs without a department; the report says null.
+    blank = group_by == "department"
+    return [(None if blank and r["grp"] == "" else r["grp"], r["currency"], r["kind"], int(r["cents"]), int(r["n"]))
+            for r in found if int(r["n"])]

@@ -159,14 +159,18 @@ def select_by_ids(cur: Cursor, table: str, column: str, ids: Iterable[str]) -> l
 ARRAYS_FROM = 16
 
 
-def upsert(cur: Cursor, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> None:
+def upsert(cur: Cursor, table: str, key: Sequence[str], rows: Sequence[Mapping[str, Any]], *,
+           adding: Sequence[str] = ()) -> None:
     """Insert or replace `rows` (all with the same columns; of rows with one
-    key the last wins): on PostgreSQL, from ARRAYS_FROM rows, one statement
-    taking a column of values per array parameter; else one executemany."""
+    key the last wins), except that the columns in `adding` are added to
+    what the row holds (running totals; one row per key then): on
+    PostgreSQL, from ARRAYS_FROM rows, one statement taking a column of
+    values per array parameter; else one executemany."""
     if not rows:
         return
     columns = list(rows[0])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" if c in adding else f"{c} = excluded.{c}"
+                        for c in columns if c not in key)
     conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     if cur.dialect != "postgres" or len(rows) < ARRAYS_FROM:
         cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES "

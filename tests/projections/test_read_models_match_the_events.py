@@ -115,13 +115,22 @@ def assert_queue_matches(cur, pos, org):
         assert [r["id"] for r in rows] == [p.id for p in expected], who
 
 
+def periods(cut: datetime) -> list[tuple[datetime | None, datetime | None]]:
+    """Open and closed periods, ending on whole days and inside them, and one within a day."""
+    midnight = cut.replace(hour=0, minute=0, second=0, microsecond=0)
+    return [(None, None), (cut, None), (None, cut), (midnight, None), (None, midnight),
+            (cut - timedelta(days=9), cut), (midnight - timedelta(days=6), midnight + timedelta(days=3)),
+            (cut, cut + timedelta(hours=20))]
+
+
 def assert_reports_match(cur, pos, org, cut):
     for group_by in ("department", "supplier", "month"):
-        for since in (None, cut):
-            found = spend_report(cur, org, group_by, utc_text(since) if since else None)
+        for since, before in periods(cut):
+            found = spend_report(cur, org, group_by, utc_text(since) if since else None,
+                                 utc_text(before) if before else None)
             assert [(r.group, r.currency, format_cents(r.approved_cents), r.approved_count,
                      format_cents(r.placed_cents), r.placed_count) for r in found] == \
-                reference.spend(pos, org, group_by, since)
+                reference.spend(pos, org, group_by, since, before), (since, before)
     for department in (None, "eng"):
         for before in (None, cut):
             stats = cycle_stats(cur, org, department, None, utc_text(before) if before else None)
