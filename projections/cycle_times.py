@@ -7,9 +7,15 @@ percentile is the value at 1-based rank ceil(p * n / 100); it is always an
 observed duration, and the same on PostgreSQL and SQLite.
 
 The histogram counts decisions per duration bucket (`BUCKET_BOUNDS_HOURS`,
-each bound inclusive, then one bucket for anything longer). Each row stores
-its bucket; rows without one (written by a release before 0.2.0 during a
-rolling upgrade) are placed by their duration when read.
+each bound inclusive, then one bucket for anything longer). Each decision
+also has a finer rank bucket (its duration's first two decimal digits and
+its number of digits, so at most 10% wide), and the model keeps how many
+decisions each UTC day, department and pair of buckets has
+(`rm_cycle_days`). The report counts from the days wholly inside its period
+and from the decisions at its part-day edges, finds the rank bucket that
+holds each percentile's rank, and reads the decisions of that one bucket:
+its cost follows the days asked about and the decisions in one bucket, not
+every decision of the period.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from typing import Any
 
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
-from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, upsert
+from projections.tables import MIDNIGHT, ReadModel, Table, kind, po_events, po_id, select_by_ids, upsert, whole_days
 
 ORDERS = Table(
     "rm_cycle_orders",
@@ -32,9 +38,18 @@ ORDERS = Table(
 DECISIONS = Table(
     "rm_cycle_decisions",
     "po_id TEXT NOT NULL, version INTEGER NOT NULL, org TEXT NOT NULL, department TEXT, outcome TEXT NOT NULL, "
-    "decided_at TEXT NOT NULL, duration_us BIGINT NOT NULL, duration_bucket INTEGER",
+    "decided_at TEXT NOT NULL, duration_us BIGINT NOT NULL, duration_bucket INTEGER, rank_bucket INTEGER",
     key=("po_id", "version"),
-    indexes=(("org_at", "org, decided_at"), ("org_department", "org, department, decided_at")),
+    indexes=(("org_at", "org, decided_at"), ("org_department", "org, department, decided_at"),
+             ("org_rank", "org, rank_bucket, decided_at")),
+)
+#: Decisions per UTC day, org, department ('' for none: a token's department
+#: is never empty) and buckets.
+DAYS = Table(
+    "rm_cycle_days",
+    "org TEXT NOT NULL, day TEXT NOT NULL, department TEXT NOT NULL, duration_bucket INTEGER NOT NULL, "
+    "rank_bucket INTEGER NOT NULL, decisions BIGINT NOT NULL",
+    key=("org", "day", "department", "duration_bucket", "rank_bucket"),
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,9 +70,20 @@ def bucket_of(duration_us: int) -> int:
     return bisect_left(_BOUNDS_US, duration_us)
 
 
+def rank_bucket_of(duration_us: int) -> int:
+    """0 below 10 us, then one bucket per first two decimal digits and
+    number of digits, in the order of the durations (10-10.99... us is 1,
+    99-99.99... us is 90, 100-109 us is 91); schema step 0012 computes the
+    same in SQL."""
+    if duration_us < 10:
+        return 0
+    digits = str(duration_us)
+    return (len(digits) - 1) * 90 + int(digits[:2]) - 99
+
+
 class CycleTimes(ReadModel):
     name = "cycle_times"
-    tables = (ORDERS, DECISIONS)
+    tables = (ORDERS, DECISIONS, DAYS)
     reads_by_po = ((ORDERS, "id"),)
     kinds = frozenset({"Created", "Submitted", *_OUTCOMES})
 
@@ -84,10 +110,21 @@ class CycleTimes(ReadModel):
                     "po_id": key, "version": event.originator_version, "org": order["org"],
                     "department": order["department"], "outcome": _OUTCOMES[name],
                     "decided_at": utc_text(event.timestamp), "duration_us": duration,
-                    "duration_bucket": bucket_of(duration)})
+                    "duration_bucket": bucket_of(duration), "rank_bucket": rank_bucket_of(duration)})
             changed.add(key)
         upsert(cur, self.t(ORDERS.name), ORDERS.key, [orders[k] for k in sorted(changed)])
         upsert(cur, self.t(DECISIONS.name), DECISIONS.key, decisions)
+        upsert(cur, self.t(DAYS.name), DAYS.key, _days(decisions), adding=("decisions",))
+
+
+def _days(decisions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The batch's decisions counted per day, org, department and buckets."""
+    days: dict[tuple, dict[str, Any]] = {}
+    for d in decisions:
+        row = {"org": d["org"], "day": d["decided_at"][:10], "department": d["department"] or "",
+               "duration_bucket": d["duration_bucket"], "rank_bucket": d["rank_bucket"]}
+        days.setdefault(tuple(row.values()), {**row, "decisions": 0})["decisions"] += 1
+    return [days[k] for k in sorted(days)]
 
 
 # --- queries ------------------------------------------------------------------
@@ -122,37 +159,75 @@ def _decisions_where(org: str, department: str | None, since: str | None,
     return " AND ".join(clauses), params
 
 
+#: (duration bucket, rank bucket) -> decisions
+Counts = dict[tuple[int, int], int]
+
+
+def _counts(cur: Cursor, org: str, department: str | None, since: str | None, before: str | None) -> Counts:
+    """Decisions per pair of buckets in [since, before): whole days from
+    their counts, part-days from the decisions themselves."""
+    counts: Counts = {}
+    whole = whole_days(since, before)
+    if whole is None:
+        _add_counted(counts, cur, org, department, since, before)
+        return counts
+    first, end = whole
+    params: dict[str, Any] = {"org": org, "department": department or "", "first": first, "end": end}
+    clauses = ["org = %(org)s"] + [clause for value, clause in (
+        (department, "department = %(department)s"), (first, "day >= %(first)s"), (end, "day < %(end)s"))
+        if value is not None]
+    for r in cur.execute(f"SELECT duration_bucket AS b, rank_bucket AS r, SUM(decisions) AS n FROM {DAYS.name} "
+                         f"WHERE {' AND '.join(clauses)} GROUP BY duration_bucket, rank_bucket", params).fetchall():
+        counts[(int(r["b"]), int(r["r"]))] = counts.get((int(r["b"]), int(r["r"])), 0) + int(r["n"])
+    if since is not None and since < first + MIDNIGHT:
+        _add_counted(counts, cur, org, department, since, first + MIDNIGHT)
+    if before is not None and end + MIDNIGHT < before:
+        _add_counted(counts, cur, org, department, end + MIDNIGHT, before)
+    return counts
+
+
+def _add_counted(counts: Counts, cur: Cursor, org: str, department: str | None, since: str | None,
+                 before: str | None) -> None:
+    """Add the decisions in [since, before), counted row by row (rows an
+    older release wrote, without buckets, count nowhere, as in the days)."""
+    where, params = _decisions_where(org, department, since, before)
+    for r in cur.execute(f"SELECT duration_bucket AS b, rank_bucket AS r, COUNT(*) AS n FROM {DECISIONS.name} "
+                         f"WHERE {where} AND rank_bucket IS NOT NULL GROUP BY duration_bucket, rank_bucket",
+                         params).fetchall():
+        counts[(int(r["b"]), int(r["r"]))] = counts.get((int(r["b"]), int(r["r"])), 0) + int(r["n"])
+
+
 def cycle_stats(cur: Cursor, org: str, department: str | None = None, since: str | None = None,
                 before: str | None = None) -> CycleStats:
     """Decisions of `org` (and `department`) decided in [since, before)."""
-    where, params = _decisions_where(org, department, since, before)
-    head = cur.execute(f"SELECT COUNT(*) AS n, MAX(duration_us) AS mx FROM {DECISIONS.name} WHERE {where}",
-                       params).fetchone() or {}
-    n = int(head.get("n") or 0)
+    counts = _counts(cur, org, department, since, before)
+    per_rank: dict[int, int] = {}
+    for (_, rank), n in counts.items():
+        per_rank[rank] = per_rank.get(rank, 0) + n
+    n = sum(per_rank.values())
     if n == 0:
         return CycleStats(0, None, None, None)
+    where, params = _decisions_where(org, department, since, before)
 
-    def percentile(p: int) -> int:
-        row = cur.execute(f"SELECT duration_us FROM {DECISIONS.name} WHERE {where} "
-                          f"ORDER BY duration_us LIMIT 1 OFFSET %(offset)s",
-                          {**params, "offset": nearest_rank(p, n) - 1}).fetchone()
-        return int(row["duration_us"])
+    def at_rank(wanted: int) -> int | None:
+        """The duration at 1-based rank `wanted`, read from its rank bucket alone."""
+        below = 0
+        for rank in sorted(per_rank):
+            if below + per_rank[rank] >= wanted:
+                row = cur.execute(f"SELECT duration_us FROM {DECISIONS.name} WHERE {where} "
+                                  f"AND rank_bucket = %(rank)s ORDER BY duration_us LIMIT 1 OFFSET %(offset)s",
+                                  {**params, "rank": rank, "offset": wanted - below - 1}).fetchone()
+                return None if row is None else int(row["duration_us"])
+            below += per_rank[rank]
+        return None
 
-    return CycleStats(n, percentile(50), percentile(90), int(head["mx"]))
+    return CycleStats(n, at_rank(nearest_rank(50, n)), at_rank(nearest_rank(90, n)), at_rank(n))
 
 
 def cycle_histogram(cur: Cursor, org: str, department: str | None = None, since: str | None = None,
                     before: str | None = None) -> list[int]:
     """Decisions per bucket (one count per bound, then one for longer), same selection as cycle_stats."""
-    where, params = _decisions_where(org, department, since, before)
     counts = [0] * (len(BUCKET_BOUNDS_HOURS) + 1)
-    rows = cur.execute(f"SELECT duration_bucket AS b, COUNT(*) AS n FROM {DECISIONS.name} WHERE {where} "
-                       "GROUP BY duration_bucket", params).fetchall()
-    for row in rows:
-        if row["b"] is not None:
-            counts[int(row["b"])] += int(row["n"])
-    if any(row["b"] is None for row in rows):
-        for row in cur.execute(f"SELECT duration_us FROM {DECISIONS.name} WHERE {where} "
-                               "AND duration_bucket IS NULL", params).fetchall():
-            counts[bucket_of(int(row["duration_us"]))] += 1
+    for (bucket, _), n in _counts(cur, org, department, since, before).items():
+        counts[bucket] += n
     return counts

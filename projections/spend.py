@@ -17,12 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
-from projections.tables import ReadModel, Table, kind, po_events, po_id, select_by_ids, total_cents, upsert
+from projections.tables import (
+    MIDNIGHT,
+    ReadModel,
+    Table,
+    kind,
+    po_events,
+    po_id,
+    select_by_ids,
+    total_cents,
+    upsert,
+    whole_days,
+)
 
 ORDERS = Table(
     "rm_spend_orders",
@@ -151,26 +161,6 @@ def spend_report(cur: Cursor, org: str, group_by: str, since: str | None = None,
             row.placed_count += count
     return [rows[k] for k in sorted(rows, key=lambda k: (k[0] is not None, k[0] or "", k[1]))
             if rows[k].approved_count or rows[k].placed_count]
-
-
-#: The time of day a day's first moment has in UTC text.
-MIDNIGHT = "T00:00:00.000000Z"
-
-
-def whole_days(since: str | None, before: str | None) -> tuple[str | None, str | None] | None:
-    """The UTC days wholly inside [since, before) as (first day, day after the
-    last; None: unbounded), or None when no day is."""
-    first = since
-    if since is not None and since[10:] != MIDNIGHT:
-        following = date.fromisoformat(since[:10]) + timedelta(days=1) if since[:10] < "9999-12-31" else None
-        if following is None:
-            return None
-        first = following.isoformat()
-    first = None if first is None else first[:10]
-    end = None if before is None else before[:10]
-    if first is not None and end is not None and first >= end:
-        return None
-    return first, end
 
 
 def _clauses(org: str, department: str | None, supplier_id: str | None) -> tuple[list[str], dict[str, Any]]:

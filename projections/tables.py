@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -99,6 +100,26 @@ class ReadModel(Processor):
     def rows(self, cur: Cursor, table: Table) -> list[dict[str, Any]]:
         """Every row of `table`, in key order (for verification diffs)."""
         return cur.execute(f"SELECT * FROM {self.t(table.name)} ORDER BY {', '.join(table.key)}").fetchall()
+
+
+# --- periods ---
+
+#: The time of day a day's first moment has in UTC text.
+MIDNIGHT = "T00:00:00.000000Z"
+
+
+def whole_days(since: str | None, before: str | None) -> tuple[str | None, str | None] | None:
+    """The UTC days wholly inside [since, before) as (first day, day after the
+    last; None: unbounded), or None when no day is."""
+    first = None if since is None else since[:10]
+    if since is not None and since[10:] != MIDNIGHT:
+        if first == "9999-12-31":
+            return None
+        first = (date.fromisoformat(first) + timedelta(days=1)).isoformat()
+    end = None if before is None else before[:10]
+    if first is not None and end is not None and first >= end:
+        return None
+    return first, end
 
 
 # --- helpers for batched folding -------------------------------------------

@@ -132,12 +132,13 @@ def assert_reports_match(cur, pos, org, cut):
                      format_cents(r.placed_cents), r.placed_count) for r in found] == \
                 reference.spend(pos, org, group_by, since, before), (since, before)
     for department in (None, "eng"):
-        for before in (None, cut):
-            stats = cycle_stats(cur, org, department, None, utc_text(before) if before else None)
+        for since, before in periods(cut):
+            texts = (utc_text(since) if since else None, utc_text(before) if before else None)
+            stats = cycle_stats(cur, org, department, *texts)
             assert (stats.count, stats.p50_us, stats.p90_us, stats.max_us) == \
-                reference.cycle(pos, org, department, None, before)
-            assert cycle_histogram(cur, org, department, None, utc_text(before) if before else None) == \
-                reference.cycle_histogram(pos, org, BUCKET_BOUNDS_HOURS, department, None, before)
+                reference.cycle(pos, org, department, since, before), (since, before)
+            assert cycle_histogram(cur, org, department, *texts) == \
+                reference.cycle_histogram(pos, org, BUCKET_BOUNDS_HOURS, department, since, before)
 
 
 @settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -12,7 +12,8 @@ import pytest
 from aggregates.purchase_order import Draft, Line, PurchaseOrder
 from app.bootstrap import build_services
 from projections.runner import Follower
-from projections.spend import Spend, spend_report, whole_days
+from projections.spend import Spend, spend_report
+from projections.tables import whole_days
 from tests.conftest import memory_settings
 
 FIRST_DAY = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)

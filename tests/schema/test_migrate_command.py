@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import re
 import sqlite3
 import subprocess
 import sys
@@ -221,3 +222,17 @@ def test_healthz_reports_the_release_and_the_schema_version(database):
         health = requests.get(f"{base}/healthz", timeout=5).json()
 
     assert health == {"status": "ok", "release": setup_cfg_version(), "schema_version": LATEST}
+
+
+def test_the_rank_bucket_step_buckets_durations_as_the_read_model_does(database):
+    from projections.cycle_times import rank_bucket_of
+
+    dialect = "sqlite" if isinstance(database, Path) else "postgres"
+    step = (ROOT / "app" / "schema" / "steps" / dialect / "0012_cycle_time_days.sql").read_text()
+    expression = re.search(r"SET rank_bucket = (CASE .*? END);", step, re.S).group(1)
+    durations = [-5, 0, 9, 10, 11, 99, 100, 109, 110, 999, 1000, 3_599_999_999, 3_600_000_000,
+                 86_400_000_001, 2**62]
+    values = ", ".join(f"({d})" for d in durations)
+    rows = query(database, f"WITH d(duration_us) AS (VALUES {values}) SELECT {expression} FROM d")
+
+    assert [r[0] for r in rows] == [rank_bucket_of(d) for d in durations]

@@ -136,6 +136,28 @@ def test_the_new_cycle_time_column_is_backfilled_for_every_old_decision(upgraded
     assert [r["duration_bucket"] for r in rows] == [bucket_of(r["duration_us"]) for r in rows]
 
 
+def test_every_old_decision_gets_its_rank_bucket_and_counts_on_its_day(upgraded_for_reading):
+    database, manifest, services = upgraded_for_reading
+
+    rows = services.read_store.query("SELECT duration_us, rank_bucket FROM rm_cycle_decisions")
+    days = services.read_store.query("SELECT SUM(decisions) AS n FROM rm_cycle_days")
+
+    from projections.cycle_times import rank_bucket_of
+
+    assert [r["rank_bucket"] for r in rows] == [rank_bucket_of(r["duration_us"]) for r in rows]
+    assert int(days[0]["n"]) == manifest["read_model_rows"]["rm_cycle_decisions"]
+
+
+def test_old_spend_facts_count_in_their_days_totals(upgraded_for_reading):
+    database, manifest, services = upgraded_for_reading
+
+    facts = services.read_store.query("SELECT COUNT(*) AS n, SUM(amount_cents) AS cents FROM rm_spend_facts")
+    days = services.read_store.query("SELECT SUM(facts) AS n, SUM(amount_cents) AS cents FROM rm_spend_days")
+
+    assert facts[0]["n"] == manifest["read_model_rows"]["rm_spend_facts"] > 0
+    assert (int(days[0]["n"]), int(days[0]["cents"])) == (int(facts[0]["n"]), int(facts[0]["cents"]))
+
+
 def test_projections_verify_passes_on_the_upgraded_database(upgraded):
     database, _manifest, _services = upgraded
 
