@@ -41,7 +41,7 @@ DECISIONS = Table(
     "decided_at TEXT NOT NULL, duration_us BIGINT NOT NULL, duration_bucket INTEGER, rank_bucket INTEGER",
     key=("po_id", "version"),
     indexes=(("org_at", "org, decided_at"), ("org_department", "org, department, decided_at"),
-             ("org_rank", "org, rank_bucket, decided_at")),
+             ("org_rank", "org, rank_bucket, duration_us, decided_at, department")),
 )
 #: Decisions per UTC day, org, department ('' for none: a token's department
 #: is never empty) and buckets.
@@ -72,9 +72,9 @@ def bucket_of(duration_us: int) -> int:
 
 def rank_bucket_of(duration_us: int) -> int:
     """0 below 10 us, then one bucket per first two decimal digits and
-    number of digits, in the order of the durations (10-10.99... us is 1,
-    99-99.99... us is 90, 100-109 us is 91); schema step 0012 computes the
-    same in SQL."""
+    number of digits, in the order of the durations (10 us is 1, 99 us is
+    90, 100-109 us is 91, 1000-1099 us is 181); schema step 0012 computes
+    the same in SQL."""
     if duration_us < 10:
         return 0
     digits = str(duration_us)
@@ -210,13 +210,18 @@ def cycle_stats(cur: Cursor, org: str, department: str | None = None, since: str
     where, params = _decisions_where(org, department, since, before)
 
     def at_rank(wanted: int) -> int | None:
-        """The duration at 1-based rank `wanted`, read from its rank bucket alone."""
+        """The duration at 1-based rank `wanted`, read from its rank bucket
+        alone, walking the index from the bucket's nearer end."""
         below = 0
         for rank in sorted(per_rank):
             if below + per_rank[rank] >= wanted:
+                offset = wanted - below - 1
+                order = "ASC"
+                if offset >= per_rank[rank] // 2:
+                    offset, order = per_rank[rank] - 1 - offset, "DESC"
                 row = cur.execute(f"SELECT duration_us FROM {DECISIONS.name} WHERE {where} "
-                                  f"AND rank_bucket = %(rank)s ORDER BY duration_us LIMIT 1 OFFSET %(offset)s",
-                                  {**params, "rank": rank, "offset": wanted - below - 1}).fetchone()
+                                  f"AND rank_bucket = %(rank)s ORDER BY duration_us {order} "
+                                  "LIMIT 1 OFFSET %(offset)s", {**params, "rank": rank, "offset": offset}).fetchone()
                 return None if row is None else int(row["duration_us"])
             below += per_rank[rank]
         return None

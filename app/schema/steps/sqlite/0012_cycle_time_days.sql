@@ -1,7 +1,8 @@
 -- Expand: each cycle-time decision gains a rank bucket (0 below 10 us, then
 -- one per first two decimal digits and number of digits of its duration:
--- 10-10.99.. us is 1, 99-99.99.. us is 90, 100-109 us is 91, ...), indexed
--- with the org and the decision's time, and the read model keeps how many
+-- 10 us is 1, 99 us is 90, 100-109 us is 91, 1000-1099 us is 181, ...), indexed
+-- with the org, the duration, the decision's time and the department (a
+-- percentile walks one bucket in duration order), and the read model keeps how many
 -- decisions each UTC day, org, department ('' for none) and pair of buckets
 -- has (`rm_cycle_days`), so the cycle-time report counts days and reads
 -- the decisions of one rank bucket per percentile instead of all of them.
@@ -26,7 +27,7 @@ UPDATE rm_cycle_decisions SET duration_bucket = CASE
     WHEN duration_us <= 2592000000000 THEN 9
     ELSE 10 END
 WHERE duration_bucket IS NULL;
-CREATE INDEX IF NOT EXISTS rm_cycle_decisions__org_rank ON rm_cycle_decisions (org, rank_bucket, decided_at);
+CREATE INDEX IF NOT EXISTS rm_cycle_decisions__org_rank ON rm_cycle_decisions (org, rank_bucket, duration_us, decided_at, department);
 CREATE TABLE IF NOT EXISTS rm_cycle_days (org TEXT NOT NULL, day TEXT NOT NULL, department TEXT NOT NULL, duration_bucket INTEGER NOT NULL, rank_bucket INTEGER NOT NULL, decisions BIGINT NOT NULL, PRIMARY KEY (org, day, department, duration_bucket, rank_bucket));
 INSERT INTO rm_cycle_days (org, day, department, duration_bucket, rank_bucket, decisions)
 SELECT org, SUBSTR(decided_at, 1, 10), COALESCE(department, ''), duration_bucket, rank_bucket, COUNT(*)
