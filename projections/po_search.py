@@ -4,12 +4,16 @@
 One row per PO: its title, line descriptions and SKUs, supplier reference,
 tracking number and requester, each reduced to words by `words` (NFKC,
 lowercase, runs of letters and digits). The same reduction makes the query's
-terms, so PostgreSQL and SQLite compare the same words: PostgreSQL's parser
-(which treats emails, URLs and hyphens specially) and FTS5's tokenizer only
-ever see words separated by spaces.
+terms, so PostgreSQL and SQLite compare the same words: PostgreSQL takes
+them as they are (no text-search parser, which treats emails, URLs and
+hyphens specially) and FTS5's tokenizer only ever sees words separated by
+spaces.
 
 The words are indexed in the read model's own transaction: on PostgreSQL by
-a GIN index over `to_tsvector('simple', document)`; on SQLite by a
+a GIN index over each word and its prefixes of 1 to PREFIXED characters
+(`procura_po_search_prefixes(document)`, schema step 0013), so a query term
+up to that long is one exact entry and GIN intersects the terms by stepping
+through the rarest one's POs; on SQLite by a
 contentless FTS5 table whose rowid is the row's `doc` (the position of the
 PO's creation: unique, and the same in every rebuild), updated by deleting
 the old words and inserting the new (verify reads them back with fts5vocab).
@@ -43,10 +47,12 @@ SEARCH = Table(
 )
 #: SQLite: the FTS5 index over `document`, rowid = `doc`; it stores no text of its own.
 WORDS = "rm_po_search_words"
-#: PostgreSQL: the GIN index over the document's words.
-GIN = "rm_po_search__words"
+#: PostgreSQL: the GIN index over the document's words and their prefixes.
+GIN = "rm_po_search__prefixes"
 _FTS_COLUMNS = "document, content='', tokenize='unicode61 remove_diacritics 0'"
-_TSVECTOR = "to_tsvector('simple', document)"
+_TSVECTOR = "procura_po_search_prefixes(document)"
+#: The longest prefix indexed as an entry of its own (schema step 0013 says the same).
+PREFIXED = 10
 
 
 def words(text: str | None) -> list[str]:
@@ -192,9 +198,10 @@ def matching(dialect: str, table: str, terms: Sequence[str], params: dict[str, A
     left alone, misjudge how many rows a prefix matches and chose to walk the
     org's rows in sort order instead."""
     if dialect == "postgres":
-        params["q_terms"] = " & ".join(f"{term}:*" for term in terms)
+        # Terms are letters and digits only, so quoting each makes it one lexeme, taken as is.
+        params["q_terms"] = " & ".join(f"'{term}'" if len(term) <= PREFIXED else f"'{term}':*" for term in terms)
         return table, (f"id = ANY(ARRAY(SELECT id FROM {SEARCH.name} WHERE org = %(v_org)s "
-                       f"AND {_TSVECTOR} @@ to_tsquery('simple', %(q_terms)s)))")
+                       f"AND {_TSVECTOR} @@ CAST(%(q_terms)s AS tsquery)))")
     params["q_terms"] = " ".join(f'"{term}"*' for term in terms)
     # CROSS JOIN: SQLite keeps the left side as the outer loop.
     found = (f"SELECT id AS found_id FROM {SEARCH.name} WHERE org = %(v_org)s "

@@ -160,6 +160,17 @@ def test_a_partial_supplier_reference_finds_the_orders_it_begins(live):
     assert org.search(reference[:-1] + "9" * 5) == []
 
 
+def test_a_word_begins_matches_whether_shorter_or_longer_than_ten_characters(live):
+    org = Org(live[0])
+    po = org.create("Thermoregulation probes", sku="TRP-1")  # "thermoregulation": 16 characters
+    org.create("Thermometers")
+
+    assert org.search("thermoreg probes") == [po]  # 9 characters
+    assert org.search("thermoregul") == [po]  # 11 characters
+    assert org.search("thermoregulation") == [po]
+    assert org.search("thermoregulations") == []
+
+
 def test_the_requesters_name_finds_their_pos(live):
     org = Org(live[0], requester="dora.lindqvist")
     hers = org.create("Cables")

@@ -1,0 +1,4 @@
+-- Expand (PostgreSQL only): the PO search's index of word prefixes
+-- (`rm_po_search__prefixes`) has no counterpart here: the embedded default
+-- keeps searching its FTS5 table with prefix queries. The step is recorded
+-- so both databases count their versions alike.
