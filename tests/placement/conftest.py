@@ -42,6 +42,11 @@ class Partner:
         orders = requests.get(self.url + "/_orders", timeout=5).json()["orders"]
         return [o for o in orders if po_id is None or o["clientRef"] == po_id]
 
+    def calls_in_flight(self, po_id: str) -> list[dict]:
+        """The order requests for `po_id` the partner is answering now (held by its latency)."""
+        calls = requests.get(self.url + "/_calls", timeout=5).json()["in_flight"]
+        return [c for c in calls if c["client_ref"] == po_id]
+
     def live_orders(self, po_id: str) -> list[dict]:
         return [o for o in self.orders(po_id) if o["state"] != "NACK"]
 

@@ -33,8 +33,8 @@ def test_a_worker_killed_mid_placement_and_restarted_leaves_exactly_one_order(ma
     operation = stack.place(po_id, version)
     first = start_worker(pg_database_url, stack.partner)
     try:
-        wait_until(lambda: stack.operation(operation["id"]).get_json()["attempts"] == 1, 15,
-                   what="the worker to call the supplier")
+        # The attempt is recorded before the call is sent: wait for the call itself.
+        wait_until(lambda: stack.partner.calls_in_flight(po_id), 15, what="the worker's call to reach the supplier")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(10)
