@@ -100,9 +100,16 @@ class Org:
         """A PO placed with Acme and shipped: its document once it has a tracking number."""
         po_id = self.submitted(title)
         assert self.approver.command(po_id, "approve", 2).status_code == 200
-        assert self.buyer.command(po_id, "place", 3).status_code == 202
-        return wait_until(lambda: (lambda po: po if po["tracking_number"] else None)(
-            self.admin.get(f"/purchase-orders/{po_id}").get_json()), timeout=30, what="the shipment")
+        placing = self.buyer.command(po_id, "place", 3)
+        assert placing.status_code == 202
+        try:
+            return wait_until(lambda: (lambda po: po if po["tracking_number"] else None)(
+                self.admin.get(f"/purchase-orders/{po_id}").get_json()), timeout=30, what="the shipment")
+        except TimeoutError as timeout:
+            # Say where the PO stopped: its status and its placement's attempts and error.
+            operation = self.buyer.get(f"/operations/{placing.get_json()['id']}").get_json()
+            po = self.admin.get(f"/purchase-orders/{po_id}").get_json()
+            raise TimeoutError(f"{timeout}: PO {po.get('status')}, placement {operation}") from None
 
     def search(self, q: str, *, user: User | None = None, **params: str) -> list[str]:
         """The ids `GET /purchase-orders?q=` lists once the read models have every event so far."""
