@@ -28,7 +28,7 @@ from typing import Any
 
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
-from projections.tables import MIDNIGHT, ReadModel, Table, kind, po_events, po_id, select_by_ids, upsert, whole_days
+from projections.tables import ReadModel, Table, kind, period_parts, po_events, po_id, select_by_ids, upsert
 
 ORDERS = Table(
     "rm_cycle_orders",
@@ -165,36 +165,26 @@ Counts = dict[tuple[int, int], int]
 
 def _counts(cur: Cursor, org: str, department: str | None, since: str | None, before: str | None) -> Counts:
     """Decisions per pair of buckets in [since, before): whole days from
-    their counts, part-days from the decisions themselves."""
+    their counts, part-days from the decisions themselves (rows an older
+    release wrote, without buckets, count nowhere, as in the days)."""
+    days, edges = period_parts(since, before)
+    found = []
+    if days is not None:
+        params: dict[str, Any] = {"org": org, "department": department, "first": days[0], "end": days[1]}
+        clauses = ["org = %(org)s"] + [clause for value, clause in (
+            (department, "department = %(department)s"), (days[0], "day >= %(first)s"), (days[1], "day < %(end)s"))
+            if value is not None]
+        found += cur.execute(f"SELECT duration_bucket AS b, rank_bucket AS r, SUM(decisions) AS n FROM {DAYS.name} "
+                             f"WHERE {' AND '.join(clauses)} GROUP BY duration_bucket, rank_bucket", params).fetchall()
+    for part in edges:
+        where, params = _decisions_where(org, department, *part)
+        found += cur.execute(f"SELECT duration_bucket AS b, rank_bucket AS r, COUNT(*) AS n FROM {DECISIONS.name} "
+                             f"WHERE {where} AND rank_bucket IS NOT NULL GROUP BY duration_bucket, rank_bucket",
+                             params).fetchall()
     counts: Counts = {}
-    whole = whole_days(since, before)
-    if whole is None:
-        _add_counted(counts, cur, org, department, since, before)
-        return counts
-    first, end = whole
-    params: dict[str, Any] = {"org": org, "department": department or "", "first": first, "end": end}
-    clauses = ["org = %(org)s"] + [clause for value, clause in (
-        (department, "department = %(department)s"), (first, "day >= %(first)s"), (end, "day < %(end)s"))
-        if value is not None]
-    for r in cur.execute(f"SELECT duration_bucket AS b, rank_bucket AS r, SUM(decisions) AS n FROM {DAYS.name} "
-                         f"WHERE {' AND '.join(clauses)} GROUP BY duration_bucket, rank_bucket", params).fetchall():
+    for r in found:
         counts[(int(r["b"]), int(r["r"]))] = counts.get((int(r["b"]), int(r["r"])), 0) + int(r["n"])
-    if since is not None and since < first + MIDNIGHT:
-        _add_counted(counts, cur, org, department, since, first + MIDNIGHT)
-    if before is not None and end + MIDNIGHT < before:
-        _add_counted(counts, cur, org, department, end + MIDNIGHT, before)
     return counts
-
-
-def _add_counted(counts: Counts, cur: Cursor, org: str, department: str | None, since: str | None,
-                 before: str | None) -> None:
-    """Add the decisions in [since, before), counted row by row (rows an
-    older release wrote, without buckets, count nowhere, as in the days)."""
-    where, params = _decisions_where(org, department, since, before)
-    for r in cur.execute(f"SELECT duration_bucket AS b, rank_bucket AS r, COUNT(*) AS n FROM {DECISIONS.name} "
-                         f"WHERE {where} AND rank_bucket IS NOT NULL GROUP BY duration_bucket, rank_bucket",
-                         params).fetchall():
-        counts[(int(r["b"]), int(r["r"]))] = counts.get((int(r["b"]), int(r["r"])), 0) + int(r["n"])
 
 
 def cycle_stats(cur: Cursor, org: str, department: str | None = None, since: str | None = None,

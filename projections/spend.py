@@ -22,16 +22,15 @@ from typing import Any
 from projections.runner import Positioned
 from projections.store import Cursor, utc_text
 from projections.tables import (
-    MIDNIGHT,
     ReadModel,
     Table,
     kind,
+    period_parts,
     po_events,
     po_id,
     select_by_ids,
     total_cents,
     upsert,
-    whole_days,
 )
 
 ORDERS = Table(
@@ -56,7 +55,6 @@ DAYS = Table(
     "currency TEXT NOT NULL, kind TEXT NOT NULL, amount_cents BIGINT NOT NULL, facts BIGINT NOT NULL",
     key=("org", "day", "department", "supplier_id", "currency", "kind"),
 )
-_DAY_KEY = DAYS.key
 _DAY_SUMS = ("amount_cents", "facts")
 
 APPROVED, PLACED = "approved", "placed"
@@ -109,7 +107,7 @@ def _count(days: dict[tuple, dict[str, Any]], fact: dict[str, Any], sign: int) -
     """Add `fact` (sign 1) to, or take it (-1) from, its day's totals in `days`."""
     row = {"org": fact["org"], "day": fact["at"][:10], "department": fact["department"] or "",
            "supplier_id": fact["supplier_id"], "currency": fact["currency"], "kind": fact["kind"]}
-    total = days.setdefault(tuple(row[k] for k in _DAY_KEY), {**row, "amount_cents": 0, "facts": 0})
+    total = days.setdefault(tuple(row[k] for k in DAYS.key), {**row, "amount_cents": 0, "facts": 0})
     total["amount_cents"] += sign * int(fact["amount_cents"])
     total["facts"] += sign
 
@@ -139,17 +137,10 @@ def spend_report(cur: Cursor, org: str, group_by: str, since: str | None = None,
     `department` and `supplier_id`, when given, keep only the facts of POs
     with exactly that department (as created) and supplier (as approved or
     placed). Whole days from their totals, part-days from the facts."""
-    found = []
-    whole = whole_days(since, before)
-    if whole is None:
-        found += _fact_sums(cur, org, group_by, since, before, department, supplier_id)
-    else:
-        first, end = whole
-        found += _day_sums(cur, org, group_by, first, end, department, supplier_id)
-        if since is not None and since < first + MIDNIGHT:
-            found += _fact_sums(cur, org, group_by, since, first + MIDNIGHT, department, supplier_id)
-        if before is not None and end + MIDNIGHT < before:
-            found += _fact_sums(cur, org, group_by, end + MIDNIGHT, before, department, supplier_id)
+    days, edges = period_parts(since, before)
+    found = [] if days is None else _day_sums(cur, org, group_by, *days, department, supplier_id)
+    for part in edges:
+        found += _fact_sums(cur, org, group_by, *part, department, supplier_id)
     rows: dict[tuple[str | None, str], SpendRow] = {}
     for group, currency, fact, cents, count in found:
         row = rows.setdefault((group, currency), SpendRow(group, currency))

@@ -50,6 +50,11 @@ def _as_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     return row if type(row) is dict else dict(row)
 
 
+def among_ids(table: str, column: str) -> str:
+    """PostgreSQL: the rows of `table` whose `column` is among the text array `%(ids)s`."""
+    return f"SELECT * FROM {table} WHERE {column} = ANY(%(ids)s::text[])"
+
+
 class Cursor:
     """A DB-API cursor that takes `%(name)s` parameters on either database."""
 
@@ -71,7 +76,7 @@ class Cursor:
         sent = []
         for table, column in reads:
             own = Cursor(self.raw.connection.cursor(), self.dialect)
-            own.execute(f"SELECT * FROM {table} WHERE {column} = ANY(%(ids)s::text[])", {"ids": asked})
+            own.execute(among_ids(table, column), {"ids": asked})
             sent.append(((table, column), own))
         self.read_ahead_rows = {key: (frozenset(asked), own.fetchall()) for key, own in sent}
 

@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 
 from aggregates.purchase_order import PurchaseOrder
 from projections.runner import Positioned, Processor
-from projections.store import Cursor
+from projections.store import Cursor, among_ids
 
 log = logging.getLogger("procura.projections")
 
@@ -122,6 +122,24 @@ def whole_days(since: str | None, before: str | None) -> tuple[str | None, str |
     return first, end
 
 
+def period_parts(since: str | None, before: str | None) -> tuple[tuple[str | None, str | None] | None,
+                                                                  list[tuple[str | None, str | None]]]:
+    """[since, before) split for a report that keeps totals per day: the
+    days wholly inside it (as `whole_days` gives them) and the part-periods
+    left at its edges, to be read row by row (the whole period when no day
+    is whole)."""
+    whole = whole_days(since, before)
+    if whole is None:
+        return None, [(since, before)]
+    first, end = whole
+    edges = []
+    if since is not None and since < first + MIDNIGHT:
+        edges.append((since, first + MIDNIGHT))
+    if before is not None and end + MIDNIGHT < before:
+        edges.append((end + MIDNIGHT, before))
+    return whole, edges
+
+
 # --- helpers for batched folding -------------------------------------------
 
 
@@ -166,7 +184,7 @@ def select_by_ids(cur: Cursor, table: str, column: str, ids: Iterable[str]) -> l
         return [row for row in ahead[1] if row[column] in wanted]
     if cur.dialect == "postgres":
         # One array parameter: a fixed statement text, parsed and planned once.
-        return cur.execute(f"SELECT * FROM {table} WHERE {column} = ANY(%(ids)s::text[])", {"ids": ids}).fetchall()
+        return cur.execute(among_ids(table, column), {"ids": ids}).fetchall()
     found: list[dict[str, Any]] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
