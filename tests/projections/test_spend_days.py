@@ -69,3 +69,23 @@ def test_a_po_approved_again_on_a_later_day_counts_only_on_that_day(services):
 ])
 def test_a_period_reads_daily_totals_only_for_the_days_wholly_inside_it(since, before, expected):
     assert whole_days(since, before) == expected
+
+
+@pytest.mark.parametrize(("since", "before", "counted"), [
+    (None, "2026-03-02T10:00:00.000000Z", 1),
+    (None, "2026-03-02T09:00:00.000000Z", 0),
+    ("2026-03-01T12:00:00.000000Z", "2026-03-02T10:00:00.000000Z", 1),
+    ("2026-03-02T09:00:00.000000Z", None, 1),
+    ("2026-03-02T09:31:00.000000Z", None, 0),
+])
+def test_a_period_that_starts_or_ends_within_a_day_counts_that_days_approvals_inside_it(
+        services, since, before, counted):
+    with mock.patch("eventsourcing.domain.datetime_now_with_tzinfo", mock.Mock(return_value=FIRST_DAY)):
+        po = PurchaseOrder.draft(org="org-a", requester="alice", department="eng", content=Draft(
+            "Chairs", "acme", "EUR", date(2099, 1, 1), (Line("SKU-1", "chair", 2, Decimal("50.00")),)))
+        po.submit()
+        po.approve()
+        services.event_store.save(po)
+    catch_up(services)
+
+    assert approved_total(services, since, before) == (10000 * counted, counted)
