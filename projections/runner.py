@@ -141,26 +141,21 @@ class MemberFailed(Exception):
         self.follower = follower
 
 
-def _as_member(follower: Follower, step: Callable[..., None], *args: Any) -> None:
-    """Run one member's `step`: the infrastructure's errors stop the whole
-    fan-out, any other is that member's own (MemberFailed)."""
+def _as_member(follower: Follower, step: Callable[..., None], *args: Any,
+               passing: tuple[type[BaseException], ...] = _INFRASTRUCTURE) -> None:
+    """Run one member's `step`: the errors in `passing` (the infrastructure's)
+    stop the whole fan-out, any other is that member's own (MemberFailed)."""
     try:
         step(*args)
-    except _INFRASTRUCTURE:
+    except passing:
         raise
     except Exception as error:
         raise MemberFailed(follower) from error
 
 
-def _in_pipeline(follower: Follower, step: Callable[..., None], *args: Any) -> None:
-    """As `_as_member` for a pipelined step: an error of the database's
-    (psycopg's or the store's) may be another member's, so it passes on."""
-    try:
-        step(*args)
-    except (*_INFRASTRUCTURE, psycopg.Error, sqlite3.Error):
-        raise
-    except Exception as error:
-        raise MemberFailed(follower) from error
+#: What a pipelined step lets pass besides: an error of the database's
+#: (psycopg's or the store's) may be another member's.
+_PIPELINE_PASSING = (*_INFRASTRUCTURE, psycopg.Error, sqlite3.Error)
 
 
 #: Opens a span named by its first argument for a batch whose events were
@@ -285,7 +280,8 @@ class Fanout:
                 cur.read_ahead([read for f in members for read in f.processor.reads_ahead()],
                                [str(p.event.originator_id) for share in shares.values() for p in share])
                 for follower in members:
-                    _in_pipeline(follower, follower.processor.apply, cur, shares[follower.processor.name])
+                    _as_member(follower, follower.processor.apply, cur, shares[follower.processor.name],
+                               passing=_PIPELINE_PASSING)
                 sync()
                 advanced()
         except (TrackingConflict, MemberFailed):
