@@ -1,8 +1,11 @@
 """Threads that poll for work, as the placement executor and the webhook
 sender do: each calls `work()` until stopped, at once again after it did
-something, after `idle_wait` when there was nothing (or sooner: `set()`
-wakes every idle thread, e.g. on a database notification), and a second
-after an error. A database or network error is logged as a warning; anything else
+something, and a second after an error. Of the idle threads one at a time
+polls, every `idle_wait`, and hands the polling to another idle thread
+while it works; the others wait until `set()` (e.g. on a database
+notification) wakes them all, as a thread that finds work after idling
+does. So an idle pool costs one thread's polls, not one per thread, and a
+thread held by slow work never leaves the pool unpolled. A database or network error is logged as a warning; anything else
 (a bug) with its traceback, and the thread goes on, so a pool of them never
 shrinks unseen."""
 
@@ -51,7 +54,9 @@ class Pollers:
         self.idle_wait = idle_wait
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._wakes = Wakes()
+        self._changed = threading.Condition()
+        self._wakes = 0  # set() calls so far
+        self._polling = False  # whether an idle thread is polling
 
     def start(self) -> Pollers:
         for n in range(self.count):
@@ -69,11 +74,14 @@ class Pollers:
 
     def set(self) -> None:
         """Wake every idle thread now (there may be work)."""
-        self._wakes.set()
+        with self._changed:
+            self._wakes += 1
+            self._changed.notify_all()
 
     def _run(self) -> None:
+        polled = False  # whether this thread's last wait ended in its own poll
         while not self._stop.is_set():
-            seen = self._wakes.count()  # a wake while working is not lost: the wait below returns at once
+            seen = self._wakes  # a wake while working is not lost: the wait below returns at once
             try:
                 busy = self.work()
             except (PersistenceError, OSError) as error:
@@ -84,5 +92,19 @@ class Pollers:
                 log.exception("%s failed; retrying in %gs", self.name, ERROR_WAIT)
                 self._stop.wait(ERROR_WAIT)
                 continue
-            if not busy:
-                self._wakes.wait(seen, self.idle_wait)
+            if busy and polled:
+                self.set()  # the poll found work: the other idle threads may find more
+            polled = False if busy else self._rest(seen)
+
+    def _rest(self, seen: int) -> bool:
+        """Wait for a wake later than `seen`, polling every `idle_wait` when
+        no other idle thread does; True when the wait ended in a poll."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._wakes != seen or not self._polling)
+            if self._wakes != seen:
+                return False
+            self._polling = True
+            woken = self._changed.wait_for(lambda: self._wakes != seen, self.idle_wait)
+            self._polling = False
+            self._changed.notify()  # another idle thread polls while this one works
+            return not woken
