@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import psycopg
 from flask import Flask, g, request
@@ -49,6 +50,8 @@ class Services:
     schema: SchemaStatus
     suppliers: SupplierServices | None = None
     webhooks: WebhookServices | None = None
+    #: What else `close` stops first: what an app built on these services started (the feed's LISTEN).
+    closing: list[Callable[[], None]] = field(default_factory=list)
 
     def followers(self) -> list[Follower]:
         """One follower per processor, reading this process's event store."""
@@ -78,6 +81,8 @@ class Services:
             self.event_store.head_position()
 
     def close(self) -> None:
+        for close in self.closing:
+            close()
         self.reads.close()
         self.read_store.close()
         self.event_store.close()
@@ -170,7 +175,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     flask_app.extensions["procura.ratelimits"] = limits
     flask_app.extensions["procura.expensive_reads"] = ExpensiveReads(
         services.settings.expensive_reads_per_caller)
-    flask_app.extensions["procura.feed_wakeups"] = events.feed_wakeups(services)
+    flask_app.extensions["procura.feed_wakeups"] = wakeups = events.feed_wakeups(services)
+    services.closing.append(wakeups.close)
     console_session.install(flask_app, services.settings.console_sign_in)
     request_tracing.install(flask_app)  # first: the request's span covers every other hook
     observability.install(flask_app, services.settings.log_level)

@@ -14,8 +14,9 @@ import pytest
 
 from aggregates.public_events import PUBLIC_TYPES
 from aggregates.transitions import CLIENT_COMMANDS
+from app.bootstrap import build_services, create_app
 from testkit.server import LiveClient, running_server, wait_until
-from tests.conftest import SECRET, User, command_body
+from tests.conftest import SECRET, User, command_body, postgres_settings
 from tests.projections.test_worker_processes import worker
 
 pytestmark = pytest.mark.postgres
@@ -254,3 +255,12 @@ def test_a_cursor_keeps_working_across_a_server_restart(module_pg_database_url):
     assert [(e["po_id"], e["type"]) for e in items] == [
         (after, "purchase_order.created"), (after, "purchase_order.submitted")]
     assert before != after
+
+
+def test_closing_an_apps_services_stops_its_feeds_listener(pg_database_url):
+    services = build_services(postgres_settings(pg_database_url))
+    wakeups = create_app(services=services).extensions["procura.feed_wakeups"]
+    wakeups.generation()  # the first feed request starts listening
+    wait_until(wakeups.listening, 10, interval=0.02, what="the feed to listen")
+    services.close()
+    assert not wakeups.listening()  # else its thread outlives the app and its database
