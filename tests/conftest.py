@@ -37,10 +37,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
         if EXTERNAL_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.external)
-    # Files that start programs or need PostgreSQL first, in-process ones last: the test processes
-    # take files in this order, and many short files even out their last minutes.
-    starting = {item.path for item in items if item.get_closest_marker("external") or item.get_closest_marker("postgres")}
-    items.sort(key=lambda item: item.path not in starting)
 
 
 class ServerLikeClient(FlaskClient):
