@@ -37,14 +37,20 @@ def approved_total(services, since: str | None, before: str | None) -> tuple[int
     return sum(r.approved_cents for r in rows), sum(r.approved_count for r in rows)
 
 
+def approved_chairs(services) -> PurchaseOrder:
+    """A 100.00 EUR PO of org-a drafted, submitted and approved (at the patched clock), saved."""
+    po = PurchaseOrder.draft(org="org-a", requester="alice", department="eng", content=Draft(
+        "Chairs", "acme", "EUR", date(2099, 1, 1), (Line("SKU-1", "chair", 2, Decimal("50.00")),)))
+    po.submit()
+    po.approve()
+    services.event_store.save(po)
+    return po
+
+
 def test_a_po_approved_again_on_a_later_day_counts_only_on_that_day(services):
     clock = mock.Mock(return_value=FIRST_DAY)
     with mock.patch("eventsourcing.domain.datetime_now_with_tzinfo", clock):
-        po = PurchaseOrder.draft(org="org-a", requester="alice", department="eng", content=Draft(
-            "Chairs", "acme", "EUR", date(2099, 1, 1), (Line("SKU-1", "chair", 2, Decimal("50.00")),)))
-        po.submit()
-        po.approve()
-        services.event_store.save(po)
+        po = approved_chairs(services)
         catch_up(services)
         clock.return_value = FIRST_DAY + timedelta(days=3)
         po.cancel("wrong supplier")
@@ -81,11 +87,7 @@ def test_a_period_reads_daily_totals_only_for_the_days_wholly_inside_it(since, b
 def test_a_period_that_starts_or_ends_within_a_day_counts_that_days_approvals_inside_it(
         services, since, before, counted):
     with mock.patch("eventsourcing.domain.datetime_now_with_tzinfo", mock.Mock(return_value=FIRST_DAY)):
-        po = PurchaseOrder.draft(org="org-a", requester="alice", department="eng", content=Draft(
-            "Chairs", "acme", "EUR", date(2099, 1, 1), (Line("SKU-1", "chair", 2, Decimal("50.00")),)))
-        po.submit()
-        po.approve()
-        services.event_store.save(po)
+        approved_chairs(services)
     catch_up(services)
 
     assert approved_total(services, since, before) == (10000 * counted, counted)
