@@ -5,9 +5,9 @@ polls, every `idle_wait`, and hands the polling to another idle thread
 while it works; the others wait until `set()` (e.g. on a database
 notification) wakes them all, as a thread that finds work after idling
 does. So an idle pool costs one thread's polls, not one per thread, and a
-thread held by slow work never leaves the pool unpolled. A database or network error is logged as a warning; anything else
-(a bug) with its traceback, and the thread goes on, so a pool of them never
-shrinks unseen."""
+thread held by slow work never leaves the pool unpolled. A database or
+network error is logged as a warning; anything else (a bug) with its
+traceback, and the thread goes on, so a pool of them never shrinks unseen."""
 
 from __future__ import annotations
 
