@@ -175,31 +175,6 @@ _NEXT_DUE = ("SELECT n.webhook_id FROM procura_webhook_deliveries n WHERE n.endp
              "AND p.state = 'pending') ORDER BY n.next_attempt_at, n.position LIMIT 1")
 
 
-def _next_dues(busy: int) -> str:
-    """Each enabled endpoint's next due delivery (`_NEXT_DUE`), those of the `busy` ones (`b0`..) left out."""
-    skip = f"AND e.id NOT IN ({', '.join(f'%(b{n})s' for n in range(busy))}) " if busy else ""
-    return f"SELECT ({_NEXT_DUE}) AS id FROM procura_webhook_endpoints e WHERE e.enabled = 1 {skip}"
-
-
-def claim_statements(dialect: str, busy: int) -> tuple[str | None, str]:
-    """The claim's statements: on PostgreSQL the endpoints' next due deliveries
-    (their ids passed on as `ids`), then the UPDATE leasing the most overdue of
-    them; on SQLite one UPDATE. Parameters `now`, `lease`, and `b0`.. for the
-    `busy` endpoints left out."""
-    # PostgreSQL looks the few candidates up by key only when it knows them: with the
-    # candidates a subquery, it hashed every due row of the backlog once the table had
-    # statistics, and scanned them by due time while it had none.
-    nexts, among = (_next_dues(busy), "= ANY(%(ids)s::text[])") if dialect == "postgres" \
-        else (None, f"IN ({_next_dues(busy)})")
-    locking = " FOR UPDATE OF d SKIP LOCKED" if dialect == "postgres" else ""
-    return nexts, ("UPDATE procura_webhook_deliveries SET leased_until = %(lease)s WHERE webhook_id = ("
-                   f"SELECT d.webhook_id FROM procura_webhook_deliveries d WHERE d.webhook_id {among} "
-                   # Again on `d`: a row another claim leased since the candidates were read is
-                   # re-checked by PostgreSQL on its new version only against `d`'s own conditions.
-                   f"AND {_CLAIMABLE.format(t='d')} ORDER BY d.next_attempt_at, d.position LIMIT 1{locking}) "
-                   "RETURNING *")
-
-
 def _move_followers(cur: Cursor, delivery: Delivery, next_attempt_at: str, *, retrying: bool) -> None:
     """Keep the pending rows behind `delivery` (its PO, its endpoint) from
     falling due before it: pushed to its retry, or due at once when it is
@@ -232,15 +207,22 @@ class Deliveries:
         deliveries (endpoints in `busy` left out) that nobody holds and
         whose PO has no earlier delivery pending to that endpoint; with its
         endpoint. None when none is due."""
-        params: dict[str, Any] = {"now": utc_text(now), "lease": utc_text(lease_until),
-                                  **{f"b{n}": e for n, e in enumerate(busy)}}
-        nexts, claim = claim_statements(self.store.dialect, len(busy))
+        params: dict[str, Any] = {"now": utc_text(now), "lease": utc_text(lease_until)}
+        skip = ""
+        if busy:
+            names = {f"b{n}": e for n, e in enumerate(busy)}
+            params.update(names)
+            skip = f"AND e.id NOT IN ({', '.join(f'%({k})s' for k in names)}) "
+        locking = " FOR UPDATE OF d SKIP LOCKED" if self.store.dialect == "postgres" else ""
         with self.store.transaction() as cur:
-            if nexts is not None:
-                params["ids"] = [r["id"] for r in cur.execute(nexts, params).fetchall() if r["id"] is not None]
-                if not params["ids"]:
-                    return None
-            row = cur.execute(claim, params).fetchone()
+            row = cur.execute(
+                "UPDATE procura_webhook_deliveries SET leased_until = %(lease)s WHERE webhook_id = ("
+                "SELECT d.webhook_id FROM procura_webhook_deliveries d WHERE d.webhook_id IN ("
+                f"SELECT ({_NEXT_DUE}) FROM procura_webhook_endpoints e WHERE e.enabled = 1 {skip}) "
+                # Again on `d`: a row another claim leased since this statement's snapshot is
+                # re-checked by PostgreSQL on its new version only against `d`'s own conditions.
+                f"AND {_CLAIMABLE.format(t='d')} ORDER BY d.next_attempt_at, d.position LIMIT 1{locking}) "
+                "RETURNING *", params).fetchone()
             if row is None:
                 return None
             endpoint = Endpoints.by_id_in(cur, row["endpoint_id"])

@@ -10,17 +10,15 @@ import ssl
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.bootstrap import build_services
 from app.config import WebhookTuning
 from app.webhooks import tools
-from app.webhooks.outbox import DELIVERED, DELIVERIES_CHANNEL, FAILED, PENDING, claim_statements
+from app.webhooks.outbox import DELIVERED, DELIVERIES_CHANNEL, FAILED, PENDING
 from app.webhooks.sender import WebhookSender
 from projections.runner import fan_outs
-from projections.store import utc_text
 from testkit import stores
 from testkit.receiver import Receiver
 from testkit.server import wait_until
@@ -396,39 +394,3 @@ def test_two_senders_racing_over_many_deliveries_send_each_exactly_once(world):
     assert len(sent) == len(set(sent)) == 400
     rows = [r for e in endpoints for r in world.deliveries(e.id)]
     assert {(r["state"], r["attempts"]) for r in rows} == {(DELIVERED, 1)}
-
-
-def _rows_read(plan: dict, table: str) -> int:
-    """Rows the nodes of an EXPLAIN ANALYZE plan (JSON) read from `table`, kept or filtered out, over their loops."""
-    own = 0
-    if plan.get("Relation Name") == table:
-        own = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)) * plan.get("Actual Loops", 1)
-    return own + sum(_rows_read(child, table) for child in plan.get("Plans", ()))
-
-
-@pytest.mark.parametrize("planned", ["without statistics", "with fresh statistics", "as a generic plan"])
-def test_a_claim_reads_a_few_rows_per_endpoint_however_long_the_backlog(world, pg_database_url, planned):
-    endpoints = [world.endpoint("http://127.0.0.1:9/hook") for _ in range(3)]
-    backlog = 3000  # pending deliveries per endpoint, three per PO
-    with psycopg.connect(pg_database_url) as conn:
-        conn.execute("ALTER TABLE procura_webhook_deliveries SET (autovacuum_enabled = false)")
-        conn.execute(
-            "INSERT INTO procura_webhook_deliveries SELECT e || '-' || p, e, %(org)s, p, 'po-' || (p / 3), "
-            "'po.submitted', 'ev-' || p, '{}', 'pending', 0, 0, to_char(timestamp '2026-01-01' + p * interval "
-            "'1 ms', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || 'Z', NULL, NULL, NULL, NULL, '2026-01-01', '2026-01-01' "
-            "FROM unnest(%(endpoints)s::text[]) e, generate_series(1, %(backlog)s) p",
-            {"org": ORG, "endpoints": [e.id for e in endpoints], "backlog": backlog})
-        if planned != "without statistics":
-            conn.execute("ANALYZE procura_webhook_deliveries")
-        if planned == "as a generic plan":
-            conn.execute("SET plan_cache_mode = force_generic_plan")
-        params = {"now": utc_text(world.now), "lease": utc_text(world.now + timedelta(minutes=1))}
-        read = 0
-        for statement in claim_statements("postgres", 0):
-            plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params,
-                                prepare=planned == "as a generic plan").fetchone()[0][0]["Plan"]
-            read += _rows_read(plan, "procura_webhook_deliveries")
-            params["ids"] = [r[0] for r in conn.execute(statement, params).fetchall()]
-        conn.rollback()
-
-    assert read <= 10 * len(endpoints)
