@@ -127,10 +127,11 @@ def test_a_create_whose_answer_was_lost_is_retried_with_its_key_and_makes_one_po
         proxy.lose_answer_once(b"POST /purchase-orders ")
         po = alice.create(draft(title="Lost answer"), idempotency_key="lost-answer-create")
         assert (proxy.faults_done, proxy.answers_lost) == (1, 1)
+        # Still through the proxy, while it listens: alice's base is its address.
+        listed = alice.list_purchase_orders().items
+        [created] = alice.history(po.id).events
     assert po.status == "draft" and po.title == "Lost answer"
-    listed = alice.list_purchase_orders().items
     assert [p.id for p in listed] == [str(po.id)]
-    [created] = alice.history(po.id).events
     assert (created.type_, created.command_id) == ("Created", "lost-answer-create")
 
 
