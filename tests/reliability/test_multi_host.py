@@ -135,18 +135,23 @@ def _tail(path: str, lines: int, label: str | None = None) -> str:
 
 
 def _sessions(db: DatabaseHost) -> str:
-    """The primary's busy sessions: who waits on what, in how old a transaction."""
+    """The primary's busy sessions: who waits on what, in how old a transaction, in
+    that state for how long, and which of them hold a lock on the events table."""
     try:
         with psycopg.connect(db.primary.url(), connect_timeout=3) as conn:
             rows = conn.execute(
-                "SELECT client_addr, state, wait_event_type, wait_event, "
-                "round(extract(epoch FROM now() - xact_start)::numeric, 1), left(query, 70) "
-                "FROM pg_stat_activity WHERE backend_type = 'client backend' AND state <> 'idle' "
-                "AND pid <> pg_backend_pid() ORDER BY xact_start").fetchall()
+                "SELECT a.pid, client_addr, state, wait_event_type, wait_event, "
+                "round(extract(epoch FROM now() - xact_start)::numeric, 1), "
+                "round(extract(epoch FROM now() - state_change)::numeric, 1), "
+                "(SELECT string_agg(l.mode, ',') FROM pg_locks l WHERE l.pid = a.pid AND l.granted "
+                "AND l.relation = 'procura_events'::regclass), left(query, 70) "
+                "FROM pg_stat_activity a WHERE backend_type = 'client backend' AND state <> 'idle' "
+                "AND a.pid <> pg_backend_pid() ORDER BY xact_start").fetchall()
     except psycopg.Error as error:
         return f"primary: {error}"
-    return "\n".join(["primary's busy sessions (client, state, wait, transaction age s, query):",
-                      *(" | ".join(str(v) for v in row) for row in rows)])
+    return "\n".join(["primary's busy sessions (pid, client, state, wait, transaction age s, state age s, "
+                       "locks held on procura_events, query):",
+                       *(" | ".join(str(v) for v in row) for row in rows)])
 
 
 def _environment(db: DatabaseHost, supplier: str) -> dict[str, str]:
